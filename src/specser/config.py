@@ -1,0 +1,287 @@
+"""Typed experiment configuration: dataclasses, YAML presets and dotted overrides.
+
+One `ExperimentConfig` describes a run completely. It is loaded from a preset
+(``paper`` by default), then a user YAML, then ``--set section.key=value``
+overrides, each checked against the field's type. An unknown key is an error,
+never a silent no-op. The resolved config is saved into every run folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import asdict, dataclass, field, fields
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A config file or override that does not fit the schema."""
+
+
+@dataclass
+class DataConfig:
+    """Where the corpus is and how it is split.
+
+    `path` is a folder or a CSV manifest; empty means `SPECSER_RAVDESS` or the
+    shared RAVDESS copy. `test_speakers` switches the holdout from a random,
+    stratified split to a speaker-held-out one.
+    """
+
+    path: str = ""
+    corpus: str = "auto"  # auto | ravdess | folder | csv
+    label_set: str = "ravdess6"  # ravdess6 | ravdess8 | calm_neutral (RAVDESS only)
+    labels: list[str] = field(default_factory=list)  # restrict folder/CSV corpora
+    test_size: float = 0.2
+    val_size: float = 0.2
+    test_speakers: list[str] = field(default_factory=list)
+    max_duration_s: float = 30.0
+    cache_dir: str = ""  # empty: SPECSER_CACHE or ~/.cache/specser
+
+
+@dataclass
+class FeatureConfig:
+    """Log-Mel front-end and the input the model sees.
+
+    `mode` is ``native`` (1-channel standardised log-Mel) or ``image`` (the
+    paper's PNG round trip: 224x224, 3 channels, ImageNet normalisation).
+    `length_mode` says how utterances of different lengths become a batch:
+    ``pad_crop`` pads or centre-crops every clip to `clip_seconds`;
+    ``pad_batch`` pads to the longest clip in the batch and lets global
+    average pooling absorb the rest.
+    """
+
+    mode: str = "native"
+    sample_rate: int = 16000
+    n_fft: int = 1024
+    win_length: int = 1024
+    hop_length: int = 256
+    n_mels: int = 128
+    f_min: float = 0.0
+    f_max: float = 8000.0
+    top_db: float = 80.0
+    length_mode: str = "pad_crop"
+    clip_seconds: float = 4.0
+    image_size: int = 224
+    image_cmap: str = "magma"
+
+    @property
+    def clip_frames(self) -> int:
+        """Frames in a `clip_seconds` clip with centred STFT framing."""
+        return int(round(self.clip_seconds * self.sample_rate)) // self.hop_length + 1
+
+
+@dataclass
+class ModelConfig:
+    """Registered model name plus its own options (checked by the model's dataclass)."""
+
+    name: str = "spec_resnet"
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SpecAugmentConfig:
+    enabled: bool = False
+    freq_masks: int = 2
+    freq_width: int = 15
+    time_masks: int = 2
+    time_width: int = 25
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation recipe; defaults are the paper's (Table 1 and section 2)."""
+
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    batch_size: int = 64
+    eval_batch_size: int = 64
+    max_epochs: int = 50
+    early_stopping_patience: int = 5
+    lr_factor: float = 0.2
+    lr_patience: int = 2
+    min_lr: float = 4e-5
+    specaugment: SpecAugmentConfig = field(default_factory=SpecAugmentConfig)
+    num_workers: int = 0
+    accelerator: str = "auto"
+    devices: str = "auto"
+    num_nodes: int = 1
+    strategy: str = "auto"
+    precision: str = "32-true"
+    deterministic: bool = False
+
+
+@dataclass
+class ExperimentConfig:
+    preset: str = "paper"
+    seed: int = 42
+    data: DataConfig = field(default_factory=DataConfig)
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def save(self, path: Path) -> None:
+        from specser.io import atomic_write_text
+
+        atomic_write_text(Path(path), yaml.safe_dump(self.to_dict(), sort_keys=False))
+
+
+PRESETS = ("paper",)
+
+
+def _coerce(value: Any, tp: Any, where: str) -> Any:
+    """Check `value` against the annotation `tp`, converting only lossless cases."""
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        errors = []
+        for arg in typing.get_args(tp):
+            if arg is type(None):
+                if value is None:
+                    return None
+                continue
+            try:
+                return _coerce(value, arg, where)
+            except ConfigError as exc:
+                errors.append(str(exc))
+        raise ConfigError(f"{where}: {value!r} does not match {tp}")
+    if origin is list:
+        if isinstance(value, tuple):
+            value = list(value)
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        (item_tp,) = typing.get_args(tp) or (Any,)
+        return [_coerce(v, item_tp, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        return dict(value)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        return from_dict(tp, value, where)
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{where}: expected true/false, got {value!r}")
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):  # YAML 1.1 reads "3e-4" as a string
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        raise ConfigError(f"{where}: expected a number, got {value!r}")
+    if tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise ConfigError(f"{where}: expected an integer, got {value!r}")
+    if tp is str:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+        raise ConfigError(f"{where}: expected a string, got {value!r}")
+    raise ConfigError(f"{where}: unsupported type {tp}")
+
+
+def from_dict(cls: type, data: dict[str, Any], where: str = "") -> Any:
+    """Build dataclass `cls` from a mapping; unknown keys and bad types raise ConfigError."""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in fields(cls) if f.init}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        prefix = f"{where}." if where else ""
+        raise ConfigError(
+            f"unknown config key(s) {', '.join(prefix + k for k in unknown)}; "
+            f"valid keys here: {', '.join(sorted(names))}"
+        )
+    kwargs = {
+        k: _coerce(v, hints[k], f"{where}.{k}" if where else k) for k, v in data.items()
+    }
+    return cls(**kwargs)
+
+
+def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "options":
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Split ``a.b.c=value`` into its key path and YAML-parsed value."""
+    if "=" not in text:
+        raise ConfigError(f"override {text!r} must look like section.key=value")
+    key, raw = text.split("=", 1)
+    parts = [p for p in key.strip().split(".") if p]
+    if not parts:
+        raise ConfigError(f"override {text!r} has an empty key")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"override {text!r}: cannot parse value: {exc}") from exc
+    return parts, value
+
+
+def _override_tree(overrides: list[str]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for text in overrides:
+        parts, value = parse_override(text)
+        node = tree
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"override {text!r} conflicts with an earlier one")
+        node[parts[-1]] = value
+    return tree
+
+
+def preset_dict(name: str) -> dict[str, Any]:
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    text = resources.files("specser.presets").joinpath(f"{name}.yaml").read_text()
+    return yaml.safe_load(text) or {}
+
+
+def load_config(
+    path: Path | str | None = None,
+    overrides: list[str] | None = None,
+    preset: str | None = None,
+) -> ExperimentConfig:
+    """Resolve preset -> YAML file -> overrides into a checked ExperimentConfig.
+
+    Args:
+        path: optional YAML file with any subset of the config's sections.
+        overrides: ``section.key=value`` strings (values are YAML: ``[1,2]``, ``true``).
+        preset: preset name; defaults to the file's ``preset`` key, else ``paper``.
+
+    Returns:
+        The validated config. Model options are checked later by the model registry.
+    """
+    user: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"config file not found: {p}")
+        user = yaml.safe_load(p.read_text()) or {}
+        if not isinstance(user, dict):
+            raise ConfigError(f"{p}: top level must be a mapping")
+    tree = _override_tree(overrides or [])
+    name = preset or tree.get("preset") or user.get("preset") or "paper"
+    merged = _merge(_merge(preset_dict(name), user), tree)
+    merged["preset"] = name
+    return from_dict(ExperimentConfig, merged)

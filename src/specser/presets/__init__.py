@@ -1,0 +1,1 @@
+"""Named recipe presets, as YAML files shipped with the package."""
