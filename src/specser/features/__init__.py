@@ -1,0 +1,1 @@
+"""Feature front-ends: torch log-Mel (native mode), PNG images (paper mode), MFCC (baselines)."""

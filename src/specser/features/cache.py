@@ -1,0 +1,60 @@
+"""Disk cache for features, keyed by the feature settings and the audio file's content.
+
+Layout: ``<root>/<kind>-<settings hash>/<content sha1>.npy``. Changing any
+setting that alters the output gives a new folder; editing or replacing an
+audio file gives a new key. Writes are atomic, so a killed extraction never
+leaves a truncated entry that later reads as valid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from specser.config import FeatureConfig
+from specser.io import atomic_path
+
+CACHE_VERSION = 1
+_LOGMEL_KEYS = ("sample_rate", "n_fft", "win_length", "hop_length", "n_mels", "f_min", "f_max", "top_db")
+
+
+def settings_hash(cfg: FeatureConfig) -> str:
+    payload = {k: getattr(cfg, k) for k in _LOGMEL_KEYS} | {"version": CACHE_VERSION}
+    return hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def content_hash(path: str | Path) -> str:
+    digest = hashlib.sha1()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class FeatureCache:
+    """Get/put log-Mel arrays for audio files."""
+
+    def __init__(self, root: Path, cfg: FeatureConfig):
+        self.dir = Path(root) / f"logmel-{settings_hash(cfg)}"
+
+    def _entry(self, key: str) -> Path:
+        return self.dir / f"{key}.npy"
+
+    def get(self, key: str) -> np.ndarray | None:
+        entry = self._entry(key)
+        if not entry.exists():
+            return None
+        try:
+            return np.load(entry, allow_pickle=False)
+        except (ValueError, OSError, EOFError):
+            entry.unlink(missing_ok=True)  # damaged entry: recompute rather than fail
+            return None
+
+    def put(self, key: str, value: np.ndarray) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with atomic_path(self._entry(key)) as tmp:
+            with open(tmp, "wb") as handle:
+                np.save(handle, np.ascontiguousarray(value, dtype=np.float32), allow_pickle=False)
