@@ -1,0 +1,86 @@
+"""Spec-ResNet: the paper's residual CNN for spectrograms.
+
+Stem (7x7 conv stride 2, BN, ReLU, 3x3 max-pool stride 2), four residual
+stages of basic blocks (two 3x3 conv + BN, ReLU, identity or 1x1 projection
+skip), global average pooling, one fully connected layer. The softmax lives in
+the loss and in inference, not in the module. The default widths give
+1.23 M parameters for 6 classes; the paper reports 1.40 M without its widths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from specser.models.registry import register_model
+
+
+@dataclass
+class SpecResNetConfig:
+    in_channels: int = 1  # 1 for native log-Mel, 3 for the paper's RGB images
+    num_classes: int = 6
+    stem_channels: int = 32
+    widths: list[int] = field(default_factory=lambda: [32, 64, 128, 256])
+    blocks: list[int] = field(default_factory=lambda: [1, 1, 1, 1])
+    dropout: float = 0.0  # before the classifier; the paper uses none
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, c_in: int, c_out: int, stride: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c_out)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c_out)
+        self.relu = nn.ReLU(inplace=True)
+        self.shortcut = nn.Identity()
+        if stride != 1 or c_in != c_out:
+            self.shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + self.shortcut(x))
+
+
+@register_model("spec_resnet", SpecResNetConfig)
+class SpecResNet(nn.Module):
+    def __init__(self, config: SpecResNetConfig):
+        super().__init__()
+        if len(config.widths) != len(config.blocks):
+            raise ValueError("spec_resnet: widths and blocks must have the same length")
+        self.config = config
+        self.stem = nn.Sequential(
+            nn.Conv2d(config.in_channels, config.stem_channels, 7, 2, 3, bias=False),
+            nn.BatchNorm2d(config.stem_channels),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, 2, 1),
+        )
+        stages, c_in = [], config.stem_channels
+        for i, (width, n_blocks) in enumerate(zip(config.widths, config.blocks)):
+            blocks = []
+            for j in range(n_blocks):
+                stride = 2 if (i > 0 and j == 0) else 1
+                blocks.append(BasicBlock(c_in, width, stride))
+                c_in = width
+            stages.append(nn.Sequential(*blocks))
+        self.stages = nn.Sequential(*stages)
+        self.num_features = c_in
+        self.dropout = nn.Dropout(config.dropout)
+        self.fc = nn.Linear(c_in, config.num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        # x: (B, C, n_mels, T) -> (B, widths[-1], n_mels/32, T/32)
+        return self.stages(self.stem(x))
+
+    def forward_head(self, feats: torch.Tensor) -> torch.Tensor:
+        pooled = feats.mean(dim=(-2, -1))  # global average pooling: (B, widths[-1])
+        return self.fc(self.dropout(pooled))  # (B, num_classes) logits
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
