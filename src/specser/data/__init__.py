@@ -1,0 +1,1 @@
+"""From features to tensors: splits, normalisation statistics and datasets."""

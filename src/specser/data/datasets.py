@@ -1,0 +1,69 @@
+"""Tensor datasets for native mode, normalisation statistics and the length policy.
+
+Features live in memory (a six-class RAVDESS run is about 130 MB of float32),
+so an epoch never touches the disk.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+
+def normalization_stats(features: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-Mel-bin mean and std over all frames of the given (training) features."""
+    total = sum(f.shape[1] for f in features)
+    mean = sum(f.sum(axis=1, dtype=np.float64) for f in features) / total
+    sq = sum(np.square(f - mean[:, None], dtype=np.float64).sum(axis=1) for f in features) / total
+    std = np.sqrt(np.maximum(sq, 1e-12))
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
+def fit_length(x: np.ndarray, frames: int, pad_value: float | None = None) -> np.ndarray:
+    """Centre-crop or pad (at the end, with the clip's own floor) to exactly `frames` frames."""
+    n = x.shape[-1]
+    if n > frames:
+        start = (n - frames) // 2
+        return x[..., start : start + frames]
+    if n < frames:
+        fill = x.min() if pad_value is None else pad_value
+        out = np.full((*x.shape[:-1], frames), fill, dtype=x.dtype)
+        out[..., :n] = x
+        return out
+    return x
+
+
+class LogMelDataset(Dataset):
+    """Standardised log-Mel tensors (1, n_mels, T) with integer targets.
+
+    Args:
+        features: one (n_mels, frames) dB array per utterance.
+        targets: class indices.
+        mean, std: per-bin statistics from the training part only.
+        frames: fixed length (``pad_crop``); None keeps each clip's own length (``pad_batch``).
+    """
+
+    def __init__(self, features, targets, mean, std, frames: int | None):
+        self.targets = list(targets)
+        mean_c, std_c = mean[:, None], std[:, None]
+        self.items = []
+        for f in features:
+            if frames is not None:
+                f = fit_length(f, frames)
+            self.items.append(torch.from_numpy(((f - mean_c) / std_c).astype(np.float32)).unsqueeze(0))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        return self.items[i], self.targets[i]
+
+
+def pad_collate(batch: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pad (1, n_mels, T_i) items to the longest T in the batch with zeros (the standardised mean)."""
+    longest = max(x.shape[-1] for x, _ in batch)
+    xs = torch.zeros(len(batch), *batch[0][0].shape[:-1], longest)
+    for i, (x, _) in enumerate(batch):
+        xs[i, ..., : x.shape[-1]] = x
+    return xs, torch.tensor([t for _, t in batch], dtype=torch.long)

@@ -1,0 +1,72 @@
+"""Model inputs for a split, in either feature mode, from the extracted log-Mels.
+
+Native mode standardises with statistics of the training part only; image mode
+renders the paper's PNGs and uses fixed ImageNet statistics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from torch.utils.data import Dataset
+
+from specser.config import FeatureConfig
+from specser.corpus import Utterance
+from specser.data.datasets import LogMelDataset, normalization_stats
+from specser.features.images import SpectrogramImageDataset, render_images
+
+
+@dataclass
+class Inputs:
+    datasets: dict[str, Dataset]  # split name -> dataset (rows in the split's id order)
+    rows: dict[str, list[Utterance]]
+    mean: np.ndarray | None  # native-mode statistics (None in image mode)
+    std: np.ndarray | None
+    in_channels: int
+
+
+def build_inputs(
+    splits: dict[str, list[str]],
+    rows_by_id: dict[str, Utterance],
+    features: dict[str, np.ndarray],
+    keys: dict[str, str],
+    labels: list[str],
+    cfg: FeatureConfig,
+    image_dir: Path | None = None,
+    stats: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Inputs:
+    """Datasets for each named split.
+
+    Args:
+        splits: e.g. {"train": ids, "val": ids, "test": ids}; empty splits are skipped.
+        stats: native-mode (mean, std) to reuse (e.g. from a model file); computed from
+            ``splits["train"]`` when None.
+        image_dir: where image mode writes its PNGs.
+    """
+    index = {label: i for i, label in enumerate(labels)}
+    rows = {name: [rows_by_id[i] for i in ids] for name, ids in splits.items() if ids}
+    unknown = {r.label for rs in rows.values() for r in rs} - set(index)
+    if unknown:
+        raise ValueError(f"labels {sorted(unknown)} are not among the model's labels {labels}")
+    datasets: dict[str, Dataset] = {}
+    if cfg.mode == "native":
+        if stats is None:
+            stats = normalization_stats([features[r.utt_id] for r in rows["train"]])
+        mean, std = stats
+        frames = cfg.clip_frames if cfg.length_mode == "pad_crop" else None
+        for name, rs in rows.items():
+            datasets[name] = LogMelDataset(
+                [features[r.utt_id] for r in rs], [index[r.label] for r in rs], mean, std, frames
+            )
+        return Inputs(datasets, rows, mean, std, in_channels=1)
+    if cfg.mode == "image":
+        if image_dir is None:
+            raise ValueError("image mode needs an image folder")
+        items = [(r.utt_id, r.label, keys[r.utt_id]) for rs in rows.values() for r in rs]
+        paths = render_images(items, features, image_dir, cfg.image_cmap, cfg.top_db)
+        for name, rs in rows.items():
+            datasets[name] = SpectrogramImageDataset([paths[r.utt_id] for r in rs], labels, cfg.image_size)
+        return Inputs(datasets, rows, None, None, in_channels=3)
+    raise ValueError(f"features.mode: unknown mode {cfg.mode!r} (native, image)")

@@ -1,0 +1,1 @@
+"""Evaluation: metrics, batch inference on prepared inputs, plots and the Markdown report."""

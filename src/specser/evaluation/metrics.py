@@ -1,0 +1,67 @@
+"""Classification metrics as SER papers report them: WA, UA, macro P/R/F1, confusions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+from specser.corpus import Utterance
+
+
+def compute_metrics(
+    rows: list[Utterance], targets: np.ndarray, probs: np.ndarray, labels: list[str]
+) -> dict:
+    """All figures for one evaluation, plus the per-file predictions.
+
+    Args:
+        rows: the evaluated utterances, in the order of `targets`.
+        targets: true class indices, shape (N,).
+        probs: class probabilities, shape (N, C).
+        labels: class names by index.
+
+    Returns:
+        A JSON-ready dict with top-level ``accuracy`` (WA), ``uar`` (UA), ``macro_f1``,
+        ``per_class``, ``confusion_matrix``, ``labels`` and ``predictions``.
+    """
+    preds = probs.argmax(axis=1)
+    idx = list(range(len(labels)))
+    p, r, f, s = precision_recall_fscore_support(targets, preds, labels=idx, zero_division=0)
+    mp, mr, mf, _ = precision_recall_fscore_support(targets, preds, labels=idx, average="macro", zero_division=0)
+    cm = confusion_matrix(targets, preds, labels=idx)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cm_norm = np.nan_to_num(cm / cm.sum(axis=1, keepdims=True))
+    by_intensity: dict[str, list[bool]] = defaultdict(list)
+    for row, t, y in zip(rows, targets, preds):
+        if "intensity" in row.metadata:
+            by_intensity[row.metadata["intensity"]].append(bool(t == y))
+    return {
+        "n": int(len(targets)),
+        "labels": list(labels),
+        "accuracy": float(accuracy_score(targets, preds)),
+        "uar": float(balanced_accuracy_score(targets, preds)) if len(targets) else 0.0,
+        "macro_precision": float(mp),
+        "macro_recall": float(mr),
+        "macro_f1": float(mf),
+        "per_class": {
+            label: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+            for i, label in enumerate(labels)
+        },
+        "confusion_matrix": cm.tolist(),
+        "confusion_matrix_normalized": np.round(cm_norm, 4).tolist(),
+        "accuracy_by_intensity": {
+            k: {"accuracy": float(np.mean(v)), "n": len(v)} for k, v in sorted(by_intensity.items())
+        },
+        "predictions": [
+            {
+                "utt_id": row.utt_id,
+                "path": row.path,
+                "speaker": row.speaker,
+                "label": labels[int(t)],
+                "predicted": labels[int(y)],
+                "probabilities": {label: round(float(pr[i]), 6) for i, label in enumerate(labels)},
+            }
+            for row, t, y, pr in zip(rows, targets, preds, probs)
+        ],
+    }

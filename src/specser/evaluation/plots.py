@@ -1,0 +1,138 @@
+"""PNG plots for a run: training curves, LR vs validation loss, confusion matrix, batch grid."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from specser.io import atomic_path  # noqa: E402
+
+
+def _save(fig, path: Path) -> None:
+    with atomic_path(Path(path)) as tmp:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
+    plt.close(fig)
+
+
+def read_epoch_log(metrics_csv: Path) -> dict[str, dict[int, float]]:
+    """Lightning's CSVLogger file -> {column: {epoch: value}}, keeping each epoch's last value.
+
+    Logs of earlier, interrupted sessions (``metrics.partNNN.csv`` beside it) are read first.
+    """
+    metrics_csv = Path(metrics_csv)
+    table: dict[str, dict[int, float]] = {}
+    for path in [*sorted(metrics_csv.parent.glob("metrics.part*.csv")), metrics_csv]:
+        if not path.exists():
+            continue
+        with open(path, newline="") as handle:
+            for rec in csv.DictReader(handle):
+                if not rec.get("epoch"):
+                    continue
+                epoch = int(float(rec["epoch"]))
+                for key, value in rec.items():
+                    if key not in ("epoch", "step") and value not in ("", None):
+                        table.setdefault(key, {})[epoch] = float(value)
+    return table
+
+
+def _series(log, key):
+    points = sorted(log.get(key, {}).items())
+    return [e + 1 for e, _ in points], [v for _, v in points]
+
+
+def plot_training_curves(log: dict, path: Path) -> None:
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+    for key, style in (("train_loss", "-"), ("val_loss", "--")):
+        ax_loss.plot(*_series(log, key), style, marker="o", ms=3, label=key)
+    for key, style in (("train_acc", "-"), ("val_acc", "--")):
+        ax_acc.plot(*_series(log, key), style, marker="o", ms=3, label=key)
+    ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="Loss")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    _save(fig, path)
+
+
+def plot_lr_vs_val_loss(log: dict, path: Path) -> None:
+    """The paper's figure 6: validation loss against the learning rate in force, per epoch."""
+    lr_key = "lr" if "lr" in log else None
+    fig, (ax_time, ax_scatter) = plt.subplots(1, 2, figsize=(11, 4))
+    epochs, val = _series(log, "val_loss")
+    if lr_key:
+        lr_epochs, lrs = _series(log, lr_key)
+        ax_time.step(lr_epochs, lrs, where="post", color="tab:red", label="learning rate")
+        ax_time.set_yscale("log")
+        lr_at = dict(zip(lr_epochs, lrs))
+        pairs = [(lr_at[e], v) for e, v in zip(epochs, val) if e in lr_at]
+        if pairs:
+            xs, ys = zip(*pairs)
+            ax_scatter.scatter(xs, ys, c=range(len(xs)), cmap="viridis")
+            ax_scatter.set_xscale("log")
+    ax_time.set(xlabel="epoch", ylabel="learning rate", title="LR schedule and validation loss")
+    twin = ax_time.twinx()
+    twin.plot(epochs, val, "--", marker="o", ms=3, color="tab:blue")
+    twin.set_ylabel("validation loss (dashed)")
+    ax_scatter.set(xlabel="learning rate (log)", ylabel="validation loss", title="Validation loss vs LR (colour = epoch)")
+    ax_scatter.grid(alpha=0.3)
+    _save(fig, path)
+
+
+def plot_confusion(cm: list[list[int]], labels: list[str], path: Path, title: str = "Confusion matrix") -> None:
+    cm = np.asarray(cm)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        norm = np.nan_to_num(cm / cm.sum(axis=1, keepdims=True))
+    fig, axes = plt.subplots(1, 2, figsize=(4 + 1.4 * len(labels), 0.7 * len(labels) + 2.5))
+    for ax, data, name, fmt in ((axes[0], cm, "counts", "{:d}"), (axes[1], norm, "row-normalised", "{:.2f}")):
+        ax.imshow(data, cmap="Blues", vmin=0)
+        ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+        ax.set_yticks(range(len(labels)), labels)
+        ax.set(xlabel="predicted", ylabel="true", title=f"{title} ({name})")
+        top = data.max() if data.size else 0
+        for i in range(data.shape[0]):
+            for j in range(data.shape[1]):
+                value = int(data[i, j]) if fmt == "{:d}" else data[i, j]
+                ax.text(j, i, fmt.format(value), ha="center", va="center",
+                        color="white" if data[i, j] > 0.6 * top else "black", fontsize=8)
+    _save(fig, path)
+
+
+def make_grid(images: np.ndarray, nrow: int = 8, padding: int = 2) -> np.ndarray:
+    """Tile (B, H, W, C) images into one (H', W', C) array, like torchvision's make_grid."""
+    b, h, w, c = images.shape
+    ncol = min(nrow, b)
+    nrows = int(np.ceil(b / ncol))
+    grid = np.ones((nrows * (h + padding) + padding, ncol * (w + padding) + padding, c), dtype=np.float32)
+    for k in range(b):
+        r, col = divmod(k, ncol)
+        y, x = padding + r * (h + padding), padding + col * (w + padding)
+        grid[y : y + h, x : x + w] = images[k]
+    return grid
+
+
+def plot_batch_grid(images: np.ndarray, targets: list[int], labels: list[str], path: Path, nrow: int = 8) -> None:
+    """One training batch as a grid (the paper's figure 7), each tile titled with its label.
+
+    Args:
+        images: (B, H, W, 3) RGB in [0, 1].
+        targets: class indices.
+    """
+    b, h, w, _ = images.shape
+    ncol = min(nrow, b)
+    nrows = int(np.ceil(b / ncol))
+    tile_h = 2.0 * max(h / w, 0.5) + 0.35  # room for each tile's title
+    fig, axes = plt.subplots(nrows, ncol, figsize=(2.0 * ncol, tile_h * nrows + 0.5), squeeze=False)
+    fig.subplots_adjust(hspace=0.45, wspace=0.08)
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k < b:
+            ax.imshow(images[k], aspect="auto")
+            ax.set_title(f"{labels[targets[k]]} ({targets[k]})", fontsize=7)
+    fig.text(0.5, 0.0, f"labels: {list(map(int, targets))}", ha="center", va="top", fontsize=8)
+    _save(fig, path)

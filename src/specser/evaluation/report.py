@@ -1,0 +1,84 @@
+"""The run's report.md: the paper's tables, our figures, the protocol stated plainly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PAPER = {"accuracy": 0.92, "cv": "91.5 ± 0.8 %", "per_class_f1": "90-93 %"}
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f} %"
+
+
+def render_report(summary: dict, metrics: dict | None, plots: list[str]) -> str:
+    """Markdown for a training run.
+
+    Args:
+        summary: run facts (protocol, counts, epochs, wall time, parameters, speakers overlap...).
+        metrics: test metrics, or None when the run trained on all data.
+        plots: PNG file names in the run folder.
+    """
+    lines = [f"# specser run: {summary['run_name']}", ""]
+    lines += [
+        "| item | value |",
+        "|---|---|",
+        f"| corpus | `{summary['data_path']}` ({summary['corpus']}, label set `{summary['label_set']}`) |",
+        f"| protocol | **{summary['protocol']}** |",
+        f"| preset | `{summary['preset']}` |",
+        f"| files (train / val / test) | {summary['n_train']} / {summary['n_val']} / {summary['n_test']} |",
+        f"| skipped files | {summary['n_skipped']} |",
+        f"| feature mode | {summary['mode']} |",
+        f"| model | `{summary['model_name']}`, {summary['parameters']:,} parameters |",
+        f"| epochs run | {summary['epochs']} (best at epoch {summary['best_epoch']}) |",
+        f"| wall time | {summary['wall_time_s']:.0f} s on {summary['device']} |",
+        "",
+    ]
+    if summary["protocol"] == "random-holdout":
+        lines += [
+            f"> **Speaker overlap.** This is a random split: {summary['shared_speakers']} of "
+            f"{summary['n_speakers']} speakers appear in both train and test, so the figure below is "
+            "speaker-dependent and optimistic. Run `specser train --test-speakers ...` for a "
+            "speaker-independent figure, and put both side by side.",
+            "",
+        ]
+    if metrics is None:
+        lines += ["No test set (trained on all data): no test figures.", ""]
+    else:
+        lines += [
+            "## Test results",
+            "",
+            "| metric | ours | paper |",
+            "|---|---|---|",
+            f"| accuracy (WA) | {_pct(metrics['accuracy'])} | 92 % (random split, protocol not stated) |",
+            f"| UA (balanced accuracy) | {_pct(metrics['uar'])} | not reported |",
+            f"| macro F1 | {_pct(metrics['macro_f1'])} | 92 % (\"macro\") |",
+            f"| macro precision / recall | {_pct(metrics['macro_precision'])} / {_pct(metrics['macro_recall'])} | |",
+            "",
+            "### Per class",
+            "",
+            "| class | precision | recall | F1 | support |",
+            "|---|---|---|---|---|",
+        ]
+        for label, m in metrics["per_class"].items():
+            lines.append(f"| {label} | {_pct(m['precision'])} | {_pct(m['recall'])} | {_pct(m['f1'])} | {m['support']} |")
+        labels = metrics["labels"]
+        lines += ["", "### Confusion matrix (rows: true, columns: predicted)", "",
+                  "| | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
+        for label, row in zip(labels, metrics["confusion_matrix"]):
+            lines.append(f"| **{label}** | " + " | ".join(str(v) for v in row) + " |")
+        if metrics["accuracy_by_intensity"]:
+            lines += ["", "### Accuracy by intensity", "", "| intensity | accuracy | files |", "|---|---|---|"]
+            for k, v in metrics["accuracy_by_intensity"].items():
+                lines.append(f"| {k} | {_pct(v['accuracy'])} | {v['n']} |")
+        lines.append("")
+    if plots:
+        lines += ["## Plots", ""] + [f"![{p}]({p})" for p in plots] + [""]
+    lines += ["Per-file predictions are in `metrics.json`; the resolved config in `config.yaml`.", ""]
+    return "\n".join(lines)
+
+
+def write_report(path: Path, text: str) -> None:
+    from specser.io import atomic_write_text
+
+    atomic_write_text(Path(path), text)

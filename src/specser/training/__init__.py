@@ -1,0 +1,1 @@
+"""Training with PyTorch Lightning. Inference code must never import this package."""

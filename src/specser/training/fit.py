@@ -1,0 +1,69 @@
+"""Build a Lightning Trainer for a run folder and fit, resuming from `last.ckpt` if present."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning as L
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.loggers import CSVLogger
+from torch.utils.data import DataLoader
+
+from specser.config import TrainConfig
+from specser.training.module import EmotionClassifier
+
+
+def _devices(value: str):
+    return int(value) if value.isdigit() else value
+
+
+def build_trainer(cfg: TrainConfig, run_dir: Path, has_val: bool, progress: bool = True) -> L.Trainer:
+    """Trainer with early stopping, best/last checkpoints and a CSV log in `run_dir`."""
+    monitor = "val_loss" if has_val else "train_loss"
+    callbacks = [
+        ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor=monitor, mode="min",
+                        save_top_k=1, save_last=True),
+        EarlyStopping(monitor=monitor, mode="min", patience=cfg.early_stopping_patience),
+    ]
+    if progress:
+        callbacks.append(TQDMProgressBar(refresh_rate=1))
+    return L.Trainer(
+        default_root_dir=run_dir,
+        max_epochs=cfg.max_epochs,
+        accelerator=cfg.accelerator,
+        devices=_devices(cfg.devices),
+        num_nodes=cfg.num_nodes,
+        strategy=cfg.strategy,
+        precision=cfg.precision,
+        deterministic=cfg.deterministic,
+        callbacks=callbacks,
+        logger=CSVLogger(run_dir, name="logs", version=""),
+        enable_progress_bar=progress,
+        enable_model_summary=False,
+        log_every_n_steps=1,
+        num_sanity_val_steps=0,
+    )
+
+
+def fit(
+    module: EmotionClassifier,
+    train_loader: DataLoader,
+    val_loader: DataLoader | None,
+    run_dir: Path,
+    progress: bool = True,
+) -> tuple[L.Trainer, Path]:
+    """Train, resuming from ``checkpoints/last.ckpt`` when an earlier run was interrupted.
+
+    Returns:
+        The trainer and the path of the best checkpoint (by validation loss).
+    """
+    trainer = build_trainer(module.cfg, run_dir, val_loader is not None, progress)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    log = run_dir / "logs" / "metrics.csv"
+    if last.exists() and log.exists():
+        # CSVLogger rewrites metrics.csv on resume: keep the earlier epochs as a numbered part.
+        parts = len(list(log.parent.glob("metrics.part*.csv")))
+        log.rename(log.with_name(f"metrics.part{parts:03d}.csv"))
+    trainer.fit(module, train_loader, val_loader, ckpt_path=str(last) if last.exists() else None)
+    best = trainer.checkpoint_callback.best_model_path
+    return trainer, Path(best) if best else last
