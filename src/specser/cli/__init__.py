@@ -1,0 +1,1 @@
+"""The `specser` command line."""

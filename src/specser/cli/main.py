@@ -1,0 +1,125 @@
+"""`specser`: one command line for data, features, training and evaluation.
+
+Heavy libraries (torch, Lightning, librosa) are imported inside the commands,
+so ``specser --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from typing import Annotated
+
+from specser.cli import data_cmd
+from specser.cli.common import ConfigOpt, DataOpt, PresetOpt, ProgressOpt, SetOpt, build_config, fail, user_errors
+
+app = typer.Typer(
+    help="specser: speech emotion recognition with Spec-ResNet on log-Mel spectrograms.\n\n"
+    "Start with 'specser data' to check your corpus, then 'specser train --out runs/first'.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(data_cmd.app, name="data")
+
+
+@app.command()
+def features(
+    data: DataOpt = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    preset: PresetOpt = None,
+    images: Annotated[Optional[Path], typer.Option(help="Also render the paper's PNGs ([utt]-[label]_new.png) here.")] = None,
+    progress: ProgressOpt = True,
+) -> None:
+    """Extract log-Mel features for a corpus into the cache (a second run computes nothing).
+
+    Example: specser features --data ../shared/data/ravdess --images runs/pngs
+    """
+    import time
+
+    from specser.prepare import prepare_corpus
+
+    cfg = build_config(config, set_, preset, data)
+    started = time.time()
+    try:
+        corpus = prepare_corpus(cfg, progress)
+    except user_errors() as exc:
+        fail(str(exc))
+    elapsed = time.time() - started
+    typer.echo(f"{len(corpus.rows)} files ready in {elapsed:.1f} s: {corpus.computed} computed, {corpus.cached} from cache")
+    if images is not None:
+        from specser.features.images import render_images
+
+        items = [(r.utt_id, r.label, corpus.keys[r.utt_id]) for r in corpus.rows]
+        render_images(items, corpus.features, images, cfg.features.image_cmap, cfg.features.top_db)
+        typer.echo(f"PNG images in {images}")
+    if corpus.skipped:
+        typer.echo(f"skipped {len(corpus.skipped)} files:")
+        for path, reason in corpus.skipped:
+            typer.echo(f"  {path}: {reason}")
+
+
+@app.command()
+def train(
+    out: Annotated[Path, typer.Option("--out", help="Run folder to create (or resume, if a run there was interrupted).")],
+    data: DataOpt = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    preset: PresetOpt = None,
+    test_speakers: Annotated[Optional[str], typer.Option(help="Comma-separated speakers to hold out as the test set, "
+                             "e.g. 01,02,03,04 (speaker-independent). Default: a random stratified 80/20 split.")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace a finished run in --out.")] = False,
+    progress: ProgressOpt = True,
+) -> None:
+    """Train Spec-ResNet (paper preset by default) on a holdout split and evaluate it.
+
+    Writes config.yaml, metrics.json, report.md, PNG plots, checkpoints/ and model.specser into --out.
+    Example: specser train --data ../shared/data/ravdess --out runs/paper --set train.max_epochs=20
+    """
+    from specser.experiment import RunFolderError, TrainingInterrupted, train_run
+
+    extra = [f"data.test_speakers=[{','.join(repr(s.strip()) for s in test_speakers.split(','))}]"] if test_speakers else []
+    cfg = build_config(config, set_, preset, data, extra)
+    try:
+        metrics = train_run(cfg, out, progress=progress, overwrite=overwrite)
+    except (RunFolderError, *user_errors()) as exc:
+        fail(str(exc))
+    except TrainingInterrupted as exc:
+        fail(str(exc), code=130)
+    if metrics:
+        typer.echo(f"test accuracy {metrics['accuracy']:.4f}  UA {metrics['uar']:.4f}  macro-F1 {metrics['macro_f1']:.4f}")
+    typer.echo(f"run folder: {out} (report.md, metrics.json, model.specser)")
+
+
+@app.command()
+def evaluate(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run folder (holds model.specser and split.json).")],
+    data: DataOpt = None,
+    out: Annotated[Optional[Path], typer.Option(help="Where to write (default: RUN_DIR/evaluation).")] = None,
+    all_files: Annotated[bool, typer.Option("--all", help="Evaluate every file in --data, not the run's test split "
+                         "(for a different corpus with the same labels).")] = False,
+    progress: ProgressOpt = True,
+) -> None:
+    """Re-evaluate a trained run's model.specser on its test split (or on a whole corpus with --all)."""
+    from specser.evaluate import evaluate_run
+
+    try:
+        metrics = evaluate_run(run_dir, data, out, all_files, progress)
+    except user_errors() as exc:
+        fail(str(exc))
+    typer.echo(f"accuracy {metrics['accuracy']:.4f}  UA {metrics['uar']:.4f}  macro-F1 {metrics['macro_f1']:.4f}  (n={metrics['n']})")
+
+
+@app.command()
+def models() -> None:
+    """List the registered models with their default parameter counts."""
+    from specser.models import count_parameters, create_model, list_models
+
+    for name in list_models():
+        typer.echo(f"{name:<16} {count_parameters(create_model(name))['total']:>12,} parameters (6 classes, 1 channel)")
+
+
+if __name__ == "__main__":
+    app()
