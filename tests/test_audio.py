@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+import soundfile as sf
+
+from specser.audio import AudioError, load_audio
+
+
+def _tone(sr, seconds=0.5, channels=1):
+    t = np.arange(int(sr * seconds)) / sr
+    x = 0.5 * np.sin(2 * np.pi * 440 * t).astype(np.float32)
+    return np.stack([x, 0.5 * x], axis=1) if channels == 2 else x
+
+
+def test_stereo_48k_is_mixed_and_resampled(tmp_path):
+    path = tmp_path / "stereo.flac"
+    sf.write(path, _tone(48000, channels=2), 48000)
+    wave = load_audio(path, 16000)
+    assert wave.dtype == np.float32 and wave.ndim == 1
+    assert len(wave) == 8000
+    assert np.max(np.abs(wave)) == pytest.approx(0.375, abs=0.01)  # mean of 0.5 and 0.25 peaks
+
+
+def test_bytes_input(tmp_path):
+    path = tmp_path / "a.wav"
+    sf.write(path, _tone(16000), 16000)
+    assert len(load_audio(path.read_bytes(), 16000)) == 8000
+
+
+@pytest.mark.parametrize("case, reason", [
+    ("missing", "file not found"), ("empty", "empty file"), ("corrupt", "corrupt or unsupported"),
+    ("silent", "all-silent"), ("long", "too long"), ("noframes", "no audio samples"),
+])
+def test_errors_name_the_file_and_the_reason(tmp_path, case, reason):
+    path = tmp_path / f"{case}.wav"
+    if case == "empty":
+        path.write_bytes(b"")
+    elif case == "corrupt":
+        path.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunkjunk" * 10)
+    elif case == "silent":
+        sf.write(path, np.zeros(16000, dtype=np.float32), 16000)
+    elif case == "long":
+        sf.write(path, _tone(16000, seconds=3.0), 16000)
+    elif case == "noframes":
+        sf.write(path, np.zeros(0, dtype=np.float32), 16000)
+    with pytest.raises(AudioError) as info:
+        load_audio(path, 16000, max_duration_s=2.0)
+    assert str(path) in str(info.value) and reason in info.value.reason

@@ -1,0 +1,80 @@
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from specser.config import ConfigError, ExperimentConfig, load_config
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "specser"
+
+
+def test_paper_preset_is_the_papers_recipe():
+    cfg = load_config()
+    assert cfg.preset == "paper"
+    t = cfg.train
+    assert (t.optimizer, t.lr, t.batch_size, t.max_epochs) == ("adam", 1e-3, 64, 50)
+    assert (t.early_stopping_patience, t.lr_factor, t.min_lr) == (5, 0.2, 4e-5)
+    assert t.lr_patience < t.early_stopping_patience
+    assert cfg.data.val_size == 0.2 and cfg.data.label_set == "ravdess6"
+    assert cfg.train.specaugment.enabled is False
+
+
+def test_dotted_overrides_are_typed():
+    cfg = load_config(overrides=["train.max_epochs=5", "train.lr=3e-4", "data.test_speakers=['01', '02']",
+                                 "train.specaugment.enabled=true", "model.options={widths: [8, 16, 32, 64]}"])
+    assert cfg.train.max_epochs == 5 and isinstance(cfg.train.max_epochs, int)
+    assert cfg.train.lr == pytest.approx(3e-4)
+    assert cfg.data.test_speakers == ["01", "02"]
+    assert cfg.train.specaugment.enabled is True
+    assert cfg.model.options == {"widths": [8, 16, 32, 64]}
+
+
+@pytest.mark.parametrize("override, message", [
+    ("train.max_epoch=5", "unknown config key"),
+    ("nosuch.key=1", "unknown config key"),
+    ("train.max_epochs=five", "expected an integer"),
+    ("train.max_epochs=2.5", "expected an integer"),
+    ("train.specaugment.enabled=3", "expected true/false"),
+    ("train.lr", "section.key=value"),
+])
+def test_bad_overrides_are_errors(override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(overrides=[override])
+
+
+def test_yaml_file_then_overrides(tmp_path):
+    path = tmp_path / "exp.yaml"
+    path.write_text("train:\n  max_epochs: 7\n  lr: 0.01\nfeatures:\n  n_mels: 64\n")
+    cfg = load_config(path, ["train.lr=0.002"])
+    assert (cfg.train.max_epochs, cfg.train.lr, cfg.features.n_mels) == (7, 0.002, 64)
+
+
+def test_config_round_trips_through_yaml(tmp_path):
+    cfg = load_config(overrides=["train.max_epochs=3"])
+    cfg.save(tmp_path / "config.yaml")
+    assert load_config(tmp_path / "config.yaml") == cfg
+
+
+def test_unknown_preset_and_missing_file():
+    with pytest.raises(ConfigError, match="unknown preset"):
+        load_config(preset="nope")
+    with pytest.raises(ConfigError, match="not found"):
+        load_config("/nonexistent/config.yaml")
+
+
+def _leaf_names(cls):
+    for f in dataclasses.fields(cls):
+        if dataclasses.is_dataclass(f.type) or (isinstance(f.default_factory, type) and dataclasses.is_dataclass(f.default_factory)):
+            yield f.name
+            yield from _leaf_names(f.default_factory)
+        else:
+            yield f.name
+
+
+def test_every_config_key_is_used():
+    """A key nobody reads is a silent no-op for the user: every field must be read outside config.py."""
+    code = "\n".join(p.read_text() for p in SRC.rglob("*.py") if p.name != "config.py")
+    code += "\n".join(re.findall(r"self\.\w+", (SRC / "config.py").read_text()))  # derived properties
+    unused = [name for name in set(_leaf_names(ExperimentConfig)) if not re.search(rf"\.{name}\b", code)]
+    assert not unused, f"config keys never read: {unused}"

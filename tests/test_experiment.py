@@ -1,0 +1,104 @@
+"""Training end to end on synthetic audio: it must really learn, write a complete run folder, and resume."""
+
+import json
+
+import pytest
+import torch
+import yaml
+
+from specser.artifact import load_artifact
+from specser.config import load_config
+from specser.experiment import RunFolderError, TrainingInterrupted, train_run
+from tests.synth import FAST_OVERRIDES
+
+
+def test_short_training_beats_chance_clearly(trained_run):
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    assert len(metrics["labels"]) == 6
+    assert metrics["accuracy"] >= 0.6, metrics["accuracy"]  # chance is 1/6
+    assert metrics["uar"] >= 0.6
+
+
+def test_run_folder_is_self_contained(trained_run):
+    for name in ("config.yaml", "metrics.json", "report.md", "model.specser", "split.json", "manifest.csv",
+                 "training_curves.png", "lr_vs_val_loss.png", "confusion_matrix.png", "spectrogram_batch.png",
+                 "checkpoints/best.ckpt", "checkpoints/last.ckpt"):
+        assert (trained_run / name).is_file(), name
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    for key in ("accuracy", "uar", "macro_f1", "per_class", "confusion_matrix", "labels", "predictions",
+                "accuracy_by_intensity", "confusion_matrix_normalized"):
+        assert key in metrics
+    assert len(metrics["predictions"]) == metrics["n"] == sum(map(sum, metrics["confusion_matrix"]))
+    first = metrics["predictions"][0]
+    assert set(first["probabilities"]) == set(metrics["labels"])
+    assert abs(sum(first["probabilities"].values()) - 1) < 1e-3
+    assert set(metrics["accuracy_by_intensity"]) == {"normal", "strong"}
+    assert yaml.safe_load((trained_run / "config.yaml").read_text())["train"]["max_epochs"] == 8
+    report = (trained_run / "report.md").read_text()
+    assert "random-holdout" in report and "Speaker overlap" in report and "| neutral |" in report
+    payload = load_artifact(trained_run / "model.specser")
+    assert payload["labels"] == metrics["labels"] and payload["normalization"]["mean"].shape == (40,)
+
+
+def test_finished_run_is_not_overwritten(trained_run):
+    cfg = load_config(trained_run / "config.yaml")
+    with pytest.raises(RunFolderError, match="already holds a finished run"):
+        train_run(cfg, trained_run, progress=False)
+
+
+def test_speaker_holdout_and_pad_batch(synth_corpus, tmp_path):
+    cfg = load_config(overrides=FAST_OVERRIDES + [
+        f"data.path={synth_corpus}", "data.test_speakers=['05', '06']", "features.length_mode=pad_batch",
+        "train.max_epochs=2"])
+    train_run(cfg, tmp_path / "run", progress=False)
+    split = json.loads((tmp_path / "run" / "split.json").read_text())
+    assert split["protocol"] == "speaker-holdout"
+    speakers = lambda ids: {i.rsplit("-", 1)[1] for i in ids}  # noqa: E731
+    assert speakers(split["test"]) == {"05", "06"}
+    assert not speakers(split["train"] + split["val"]) & {"05", "06"}
+    assert "Speaker overlap" not in (tmp_path / "run" / "report.md").read_text()
+
+
+def test_image_mode_trains_on_pngs(synth_corpus, tmp_path):
+    cfg = load_config(overrides=FAST_OVERRIDES + [
+        f"data.path={synth_corpus}", "features.mode=image", "features.image_size=64", "train.max_epochs=1"])
+    metrics = train_run(cfg, tmp_path / "run", progress=False)
+    assert metrics["n"] > 0
+    payload = load_artifact(tmp_path / "run" / "model.specser")
+    assert payload["normalization"] is None and payload["model_config"]["in_channels"] == 3
+
+
+def test_interrupted_training_resumes(synth_corpus, tmp_path, monkeypatch):
+    import lightning as L
+
+    import specser.training.fit as fit_module
+
+    class CtrlCInSecondEpoch(L.Callback):
+        def on_train_epoch_start(self, trainer, pl_module):
+            if trainer.current_epoch == 1:
+                raise KeyboardInterrupt
+
+    original = fit_module.build_trainer
+
+    def interrupting(*args, **kwargs):
+        trainer = original(*args, **kwargs)
+        trainer.callbacks.append(CtrlCInSecondEpoch())
+        return trainer
+
+    cfg = load_config(overrides=FAST_OVERRIDES + [f"data.path={synth_corpus}", "train.max_epochs=3"])
+    run = tmp_path / "run"
+    monkeypatch.setattr(fit_module, "build_trainer", interrupting)
+    # Lightning shuts down gracefully and exits; older versions return and we raise TrainingInterrupted.
+    with pytest.raises((SystemExit, TrainingInterrupted)):
+        train_run(cfg, run, progress=False)
+    assert (run / "checkpoints" / "last.ckpt").exists() and not (run / "metrics.json").exists()
+    assert torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["epoch"] == 0
+
+    monkeypatch.setattr(fit_module, "build_trainer", original)
+    other = load_config(overrides=FAST_OVERRIDES + [f"data.path={synth_corpus}", "train.max_epochs=4"])
+    with pytest.raises(RunFolderError, match="different config"):
+        train_run(other, run, progress=False)
+    train_run(cfg, run, progress=False)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["run"]["epochs"] == 3
+    assert sorted(int(k) for k in metrics["history"]["train_loss"]) == [0, 1, 2]
