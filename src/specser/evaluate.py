@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import torch
 from torch.utils.data import DataLoader
 
 from specser.artifact import build_model, load_artifact
 from specser.config import load_config
-from specser.data.datasets import pad_collate
+from specser.data.datasets import collate_for
 from specser.data.inputs import build_inputs
 from specser.evaluation import plots
-from specser.evaluation.inference import loader_probabilities
+from specser.evaluation.inference import loader_probabilities, pick_device
 from specser.evaluation.metrics import compute_metrics
-from specser.evaluation.report import _pct
+from specser.evaluation.report import pct
 from specser.io import atomic_write_json, atomic_write_text
 from specser.paths import default_cache_dir
 from specser.prepare import prepare_corpus
@@ -56,10 +55,8 @@ def evaluate_run(run_dir: Path, data: Path | None = None, out: Path | None = Non
     image_dir = default_cache_dir(cfg.data.cache_dir) / "images"
     inputs = build_inputs({"test": ids}, corpus.rows_by_id, corpus.features, corpus.keys, payload["labels"],
                           cfg.features, image_dir, stats=stats)
-    collate = pad_collate if (cfg.features.mode == "native" and cfg.features.length_mode == "pad_batch") else None
-    loader = DataLoader(inputs.datasets["test"], batch_size=cfg.train.eval_batch_size, collate_fn=collate)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    probs, targets = loader_probabilities(build_model(payload), loader, device)
+    loader = DataLoader(inputs.datasets["test"], batch_size=cfg.train.eval_batch_size, collate_fn=collate_for(cfg.features))
+    probs, targets = loader_probabilities(build_model(payload), loader, pick_device(cfg.train.accelerator))
     metrics = compute_metrics(inputs.rows["test"], targets, probs, payload["labels"])
 
     out = Path(out) if out else run_dir / "evaluation"
@@ -69,6 +66,6 @@ def evaluate_run(run_dir: Path, data: Path | None = None, out: Path | None = Non
         f"# Evaluation of {run_dir}", "",
         f"Data: `{corpus.data_path}`, {'all files' if all_files else 'the run test split'} ({metrics['n']} files).", "",
         "| accuracy (WA) | UA | macro F1 |", "|---|---|---|",
-        f"| {_pct(metrics['accuracy'])} | {_pct(metrics['uar'])} | {_pct(metrics['macro_f1'])} |", "",
+        f"| {pct(metrics['accuracy'])} | {pct(metrics['uar'])} | {pct(metrics['macro_f1'])} |", "",
         "![confusion matrix](confusion_matrix.png)", ""]))
     return metrics

@@ -17,11 +17,11 @@ from torch.utils.data import DataLoader
 from specser.artifact import save_artifact
 from specser.config import ExperimentConfig
 from specser.corpus import write_manifest_csv
-from specser.data.datasets import pad_collate
+from specser.data.datasets import collate_for
 from specser.data.inputs import build_inputs
 from specser.data.splits import holdout_split
 from specser.evaluation import plots
-from specser.evaluation.inference import loader_probabilities
+from specser.evaluation.inference import loader_probabilities, pick_device
 from specser.evaluation.metrics import compute_metrics
 from specser.evaluation.report import render_report, write_report
 from specser.io import atomic_write_json
@@ -59,10 +59,9 @@ def _check_run_folder(run_dir: Path, cfg: ExperimentConfig, overwrite: bool) -> 
 
 
 def _loader(dataset, batch_size: int, shuffle: bool, cfg: ExperimentConfig, seed: int) -> DataLoader:
-    collate = pad_collate if (cfg.features.mode == "native" and cfg.features.length_mode == "pad_batch") else None
     generator = torch.Generator().manual_seed(seed)
     return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, num_workers=cfg.train.num_workers,
-                      collate_fn=collate, generator=generator, persistent_workers=cfg.train.num_workers > 0)
+                      collate_fn=collate_for(cfg.features), generator=generator, persistent_workers=cfg.train.num_workers > 0)
 
 
 def _grid_images(x: torch.Tensor, mode: str) -> np.ndarray:
@@ -132,7 +131,7 @@ def train_run(cfg: ExperimentConfig, run_dir: Path, progress: bool = True, overw
     best_epoch = _load_best_weights(model, best_ckpt)
     log = plots.read_epoch_log(run_dir / "logs" / "metrics.csv")
 
-    device = "cuda" if torch.cuda.is_available() and cfg.train.accelerator in ("auto", "gpu", "cuda") else "cpu"
+    device = pick_device(cfg.train.accelerator)
     metrics: dict = {}
     if "test" in ds:
         probs, targets = loader_probabilities(model, _loader(ds["test"], cfg.train.eval_batch_size, False, cfg, 0), device)

@@ -67,3 +67,8 @@ def pad_collate(batch: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, to
     for i, (x, _) in enumerate(batch):
         xs[i, ..., : x.shape[-1]] = x
     return xs, torch.tensor([t for _, t in batch], dtype=torch.long)
+
+
+def collate_for(cfg) -> "callable | None":
+    """The collate function the length policy needs: padding per batch for ``pad_batch``, else default."""
+    return pad_collate if (cfg.mode == "native" and cfg.length_mode == "pad_batch") else None

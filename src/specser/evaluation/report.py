@@ -7,7 +7,7 @@ from pathlib import Path
 PAPER = {"accuracy": 0.92, "cv": "91.5 ± 0.8 %", "per_class_f1": "90-93 %"}
 
 
-def _pct(x: float) -> str:
+def pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
@@ -50,10 +50,10 @@ def render_report(summary: dict, metrics: dict | None, plots: list[str]) -> str:
             "",
             "| metric | ours | paper |",
             "|---|---|---|",
-            f"| accuracy (WA) | {_pct(metrics['accuracy'])} | 92 % (random split, protocol not stated) |",
-            f"| UA (balanced accuracy) | {_pct(metrics['uar'])} | not reported |",
-            f"| macro F1 | {_pct(metrics['macro_f1'])} | 92 % (\"macro\") |",
-            f"| macro precision / recall | {_pct(metrics['macro_precision'])} / {_pct(metrics['macro_recall'])} | |",
+            f"| accuracy (WA) | {pct(metrics['accuracy'])} | 92 % (random split, protocol not stated) |",
+            f"| UA (balanced accuracy) | {pct(metrics['uar'])} | not reported |",
+            f"| macro F1 | {pct(metrics['macro_f1'])} | 92 % (\"macro\") |",
+            f"| macro precision / recall | {pct(metrics['macro_precision'])} / {pct(metrics['macro_recall'])} | |",
             "",
             "### Per class",
             "",
@@ -61,7 +61,7 @@ def render_report(summary: dict, metrics: dict | None, plots: list[str]) -> str:
             "|---|---|---|---|---|",
         ]
         for label, m in metrics["per_class"].items():
-            lines.append(f"| {label} | {_pct(m['precision'])} | {_pct(m['recall'])} | {_pct(m['f1'])} | {m['support']} |")
+            lines.append(f"| {label} | {pct(m['precision'])} | {pct(m['recall'])} | {pct(m['f1'])} | {m['support']} |")
         labels = metrics["labels"]
         lines += ["", "### Confusion matrix (rows: true, columns: predicted)", "",
                   "| | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
@@ -70,7 +70,7 @@ def render_report(summary: dict, metrics: dict | None, plots: list[str]) -> str:
         if metrics["accuracy_by_intensity"]:
             lines += ["", "### Accuracy by intensity", "", "| intensity | accuracy | files |", "|---|---|---|"]
             for k, v in metrics["accuracy_by_intensity"].items():
-                lines.append(f"| {k} | {_pct(v['accuracy'])} | {v['n']} |")
+                lines.append(f"| {k} | {pct(v['accuracy'])} | {v['n']} |")
         lines.append("")
     if plots:
         lines += ["## Plots", ""] + [f"![{p}]({p})" for p in plots] + [""]
