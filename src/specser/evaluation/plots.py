@@ -63,7 +63,7 @@ def plot_training_curves(log: dict, path: Path) -> None:
 def plot_lr_vs_val_loss(log: dict, path: Path) -> None:
     """The paper's figure 6: validation loss against the learning rate in force, per epoch."""
     lr_key = "lr" if "lr" in log else None
-    fig, (ax_time, ax_scatter) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (ax_time, ax_scatter) = plt.subplots(1, 2, figsize=(12, 4), layout="constrained")
     epochs, val = _series(log, "val_loss")
     if lr_key:
         lr_epochs, lrs = _series(log, lr_key)
