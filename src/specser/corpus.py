@@ -54,8 +54,7 @@ LABEL_SETS: dict[str, dict[str, str | None]] = {
     },
 }
 LABEL_SET_ALIASES = {"calm→neutral": "calm_neutral", "calm-neutral": "calm_neutral", "calm->neutral": "calm_neutral"}
-# Canonical class order: the paper's (neutral 0, happy 1, sad 2, angry 3, fearful 4, surprised 5).
-RAVDESS_ORDER = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
+# Class order: the paper's (neutral 0, happy 1, sad 2, angry 3, fearful 4, surprised 5), then the rest.
 _PAPER_ORDER = ("neutral", "happy", "sad", "angry", "fearful", "surprised", "calm", "disgust")
 
 

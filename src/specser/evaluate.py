@@ -36,8 +36,8 @@ def evaluate_run(run_dir: Path, data: Path | None = None, out: Path | None = Non
     overrides = [f"data.path={data}"] if data is not None else []
     cfg = load_config(run_dir / "config.yaml", overrides)
     cfg.features = payload["feature_config"]
-    if all_files:
-        cfg.data.labels = list(payload["labels"]) if cfg.data.corpus != "ravdess" else cfg.data.labels
+    if all_files:  # folder/CSV corpora keep only the model's labels; RAVDESS uses its label set
+        cfg.data.labels = list(payload["labels"])
     corpus = prepare_corpus(cfg, progress)
     if all_files:
         ids = [r.utt_id for r in corpus.rows if r.label in payload["labels"]]
