@@ -29,12 +29,11 @@ class PreparedCorpus:
         return {r.utt_id: r for r in self.rows}
 
 
-def prepare_corpus(cfg: ExperimentConfig, progress: bool = True, use_cache: bool = True) -> PreparedCorpus:
+def prepare_corpus(cfg: ExperimentConfig, progress: bool = True) -> PreparedCorpus:
     """Parse the configured corpus and extract (or load cached) log-Mels for every usable file."""
     data_path = resolve_data_path(cfg.data.path)
     manifest = load_manifest(data_path, cfg.data.corpus, cfg.data.label_set, cfg.data.labels)
-    cache_dir = default_cache_dir(cfg.data.cache_dir) if use_cache else None
-    result = extract_logmels(manifest.rows, cfg.features, cache_dir, cfg.data.max_duration_s, progress=progress)
+    result = extract_logmels(manifest.rows, cfg.features, default_cache_dir(cfg.data.cache_dir), cfg.data.max_duration_s, progress=progress)
     rows = [r for r in manifest.rows if r.utt_id in result.features]
     if not rows:
         raise ValueError(f"{data_path}: every file was skipped; first reason: {result.skipped[:1]}")

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-PAPER = {"accuracy": 0.92, "cv": "91.5 ± 0.8 %", "per_class_f1": "90-93 %"}
-
-
 def pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 

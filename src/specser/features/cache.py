@@ -26,12 +26,9 @@ def settings_hash(cfg: FeatureConfig) -> str:
     return hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def content_hash(path: str | Path) -> str:
-    digest = hashlib.sha1()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def content_hash(data: bytes) -> str:
+    """Cache key of an audio file's bytes."""
+    return hashlib.sha1(data).hexdigest()
 
 
 class FeatureCache:

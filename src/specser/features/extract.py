@@ -54,15 +54,16 @@ def extract_logmels(
 
     def one(row: Utterance):
         try:
-            key = content_hash(row.path)
+            data = Path(row.path).read_bytes()  # read once: hashed for the cache key, decoded on a miss
         except OSError as exc:
             return row, None, None, f"unreadable ({exc.strerror or exc})", False
+        key = content_hash(data)
         if cache:
             hit = cache.get(key)
             if hit is not None:
                 return row, key, hit, None, True
         try:
-            wave = load_audio(row.path, cfg.sample_rate, max_duration_s)
+            wave = load_audio(data, cfg.sample_rate, max_duration_s, name=row.path)
         except AudioError as exc:
             return row, key, None, exc.reason, False
         with torch.inference_mode():
