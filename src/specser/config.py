@@ -117,6 +117,27 @@ class TrainConfig:
 
 
 @dataclass
+class CVConfig:
+    """Cross-validation: which protocol (see `specser.data.folds.PROTOCOLS`) and how many folds."""
+
+    protocol: str = "random-5fold"
+    n_folds: int = 5  # random-5fold and actor-5fold; emobox has 6 fixed folds, loso one per speaker
+
+
+@dataclass
+class BaselineConfig:
+    """Classic baselines: utterance statistics of MFCCs (or eGeMAPS) into a scikit-learn Pipeline."""
+
+    model: str = "svm"  # svm | mlp
+    features: str = "mfcc"  # mfcc | egemaps (needs the `opensmile` package)
+    n_mfcc: int = 40
+    deltas: bool = True
+    inner_folds: int = 3  # inner CV on the training part picks the hyper-parameters
+    search: bool = True  # false: use the first value of every grid entry, no inner CV
+    n_jobs: int = -1
+
+
+@dataclass
 class ExperimentConfig:
     preset: str = "paper"
     seed: int = 42
@@ -124,6 +145,8 @@ class ExperimentConfig:
     features: FeatureConfig = field(default_factory=FeatureConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    cv: CVConfig = field(default_factory=CVConfig)
+    baseline: BaselineConfig = field(default_factory=BaselineConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

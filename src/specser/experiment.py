@@ -16,6 +16,7 @@ from torch.utils.data import DataLoader
 
 from specser.artifact import save_artifact
 from specser.config import ExperimentConfig
+from specser.data.splits import Split
 from specser.corpus import write_manifest_csv
 from specser.data.datasets import collate_for
 from specser.data.inputs import build_inputs
@@ -28,7 +29,7 @@ from specser.io import atomic_write_json
 from specser.models import count_parameters, create_model
 from specser.models.registry import config_dict
 from specser.paths import default_cache_dir
-from specser.prepare import prepare_corpus
+from specser.prepare import PreparedCorpus, prepare_corpus
 
 
 class RunFolderError(RuntimeError):
@@ -84,8 +85,14 @@ def _load_best_weights(model: torch.nn.Module, ckpt: Path) -> int:
     return int(state.get("epoch", -1)) + 1
 
 
-def train_run(cfg: ExperimentConfig, run_dir: Path, progress: bool = True, overwrite: bool = False) -> dict:
+def train_run(cfg: ExperimentConfig, run_dir: Path, progress: bool = True, overwrite: bool = False,
+              split: Split | None = None, corpus: PreparedCorpus | None = None) -> dict:
     """Train and evaluate one model; write everything into `run_dir`.
+
+    Args:
+        split: the train / val / test ids to use (a cross-validation fold); by default the
+            holdout split that `cfg.data` describes.
+        corpus: an already prepared corpus (cross-validation prepares it once for all folds).
 
     Returns:
         The test metrics (empty dict when `data.test_size=0` trains on all data).
@@ -100,12 +107,13 @@ def train_run(cfg: ExperimentConfig, run_dir: Path, progress: bool = True, overw
     _check_run_folder(run_dir, cfg, overwrite)
     started = time.time()
     L.seed_everything(cfg.seed, workers=True, verbose=False)
-    corpus = prepare_corpus(cfg, progress)
+    corpus = corpus or prepare_corpus(cfg, progress)
     cfg.save(run_dir / "config.yaml")
     write_manifest_csv(corpus.manifest, run_dir / "manifest.csv")
     atomic_write_json(run_dir / "skipped.json", [{"path": p, "reason": r} for p, r in corpus.skipped])
 
-    split = holdout_split(corpus.rows, cfg.data.test_size, cfg.data.val_size, cfg.seed, cfg.data.test_speakers)
+    if split is None:
+        split = holdout_split(corpus.rows, cfg.data.test_size, cfg.data.val_size, cfg.seed, cfg.data.test_speakers)
     atomic_write_json(run_dir / "split.json", split.to_dict())
     labels = corpus.manifest.labels
     image_dir = default_cache_dir(cfg.data.cache_dir) / "images" if cfg.features.mode == "image" else None

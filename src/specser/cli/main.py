@@ -93,6 +93,53 @@ def train(
     typer.echo(f"run folder: {out} (report.md, metrics.json, model.specser)")
 
 
+ProtocolOpt = Annotated[Optional[str], typer.Option(
+    "--protocol", help="random-5fold (files, the paper's), actor-5fold (speaker-independent), emobox "
+    "(EmoBox fixed actor folds, use with --set data.label_set=ravdess8) or loso (leave one speaker out). "
+    "Default: cv.protocol of the config (random-5fold).")]
+
+
+@app.command()
+def cv(
+    out: Annotated[Path, typer.Option("--out", help="Run folder to create, or to resume if a run there was interrupted.")],
+    data: DataOpt = None,
+    protocol: ProtocolOpt = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    preset: PresetOpt = None,
+    overwrite: Annotated[bool, typer.Option(help="Delete the folds in --out and start again.")] = False,
+    progress: ProgressOpt = True,
+) -> None:
+    """Cross-validate Spec-ResNet: one complete run per fold, then mean ± std over folds.
+
+    Writes folds.json, fold_NN/ (one run folder each), cv_summary.json, report.md and plots into --out.
+    Killed? Run the same command again: finished folds are skipped, an unfinished one resumes.
+    Example: specser cv --data ../shared/data/ravdess --protocol actor-5fold --out runs/cv-actor
+    """
+    from specser.cv import CVFolderError, fold_curves, run_cv, spec_resnet_runner
+    from specser.experiment import RunFolderError, TrainingInterrupted
+
+    cfg = build_config(config, set_, preset, data, [f"cv.protocol={protocol}"] if protocol else [])
+    try:
+        summary = run_cv(cfg, out, lambda c, corpus: spec_resnet_runner(c, corpus, progress),
+                         f"Spec-ResNet ({cfg.features.mode})", progress, overwrite, finish=fold_curves)
+    except (CVFolderError, RunFolderError, *user_errors()) as exc:
+        fail(str(exc))
+    except TrainingInterrupted as exc:
+        fail(str(exc).replace("run the same command again", "run the same `specser cv` command again"), code=130)
+    _echo_cv(summary, out)
+
+
+def _echo_cv(summary: dict, out: Path) -> None:
+    if not summary:
+        return
+    from specser.evaluation.cv_report import pm
+
+    typer.echo(f"{summary['run']['protocol']}, {summary['run']['n_folds']} folds: accuracy {pm(summary['accuracy'])}  "
+               f"UA {pm(summary['uar'])}  macro-F1 {pm(summary['macro_f1'])}")
+    typer.echo(f"run folder: {out} (report.md, cv_summary.json, fold_NN/)")
+
+
 @app.command()
 def evaluate(
     run_dir: Annotated[Path, typer.Argument(help="A finished run folder (holds model.specser and split.json).")],

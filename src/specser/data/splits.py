@@ -71,5 +71,10 @@ def holdout_split(
         test, rest, protocol = [], list(zip(ids, labels)), "all-data"
     if not rest:
         raise SplitError("no training data left after the test split")
-    train, val = _stratified([i for i, _ in rest], [l for _, l in rest], val_size, seed + 1)
+    train, val = split_validation([i for i, _ in rest], [l for _, l in rest], val_size, seed + 1)
     return Split(train=train, val=val, test=test, protocol=protocol)
+
+
+def split_validation(ids: list[str], labels: list[str], val_size: float, seed: int) -> tuple[list[str], list[str]]:
+    """A stratified validation part of a training part: (train, val), both sorted."""
+    return _stratified(ids, labels, val_size, seed)

@@ -136,3 +136,21 @@ def plot_batch_grid(images: np.ndarray, targets: list[int], labels: list[str], p
             ax.set_title(f"{labels[targets[k]]} ({targets[k]})", fontsize=7)
     fig.text(0.5, 0.0, f"labels: {list(map(int, targets))}", ha="center", va="top", fontsize=8)
     _save(fig, path)
+
+
+def plot_fold_curves(logs: dict[int, dict], path: Path) -> None:
+    """Validation loss and accuracy per epoch, one line per fold (training loss dotted)."""
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for n, (fold, log) in enumerate(sorted(logs.items())):
+        color = colors[n % len(colors)]
+        ax_loss.plot(*_series(log, "val_loss"), "-", color=color, label=f"fold {fold} val")
+        ax_loss.plot(*_series(log, "train_loss"), ":", color=color)
+        ax_acc.plot(*_series(log, "val_acc"), "-", color=color, label=f"fold {fold} val")
+        ax_acc.plot(*_series(log, "train_acc"), ":", color=color)
+    ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="Loss per fold (dotted: train)")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="Accuracy per fold (dotted: train)")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    _save(fig, path)

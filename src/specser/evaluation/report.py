@@ -31,9 +31,9 @@ def render_report(summary: dict, metrics: dict | None, plots: list[str]) -> str:
         f"| wall time | {summary['wall_time_s']:.0f} s on {summary['device']} |",
         "",
     ]
-    if summary["protocol"] == "random-holdout":
+    if summary["shared_speakers"] and summary["n_test"]:
         lines += [
-            f"> **Speaker overlap.** This is a random split: {summary['shared_speakers']} of "
+            f"> **Speaker overlap.** This split is not speaker-independent: {summary['shared_speakers']} of "
             f"{summary['n_speakers']} speakers appear in both train and test, so the figure below is "
             "speaker-dependent and optimistic. Run `specser train --test-speakers ...` for a "
             "speaker-independent figure, and put both side by side.",

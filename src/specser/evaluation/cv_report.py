@@ -1,0 +1,80 @@
+"""report.md for a cross-validation: the paper's Table 2 layout, with mean ± std over folds."""
+
+from __future__ import annotations
+
+from specser.evaluation.cv_summary import top_confusions
+from specser.evaluation.report import pct
+
+# The paper's Table 2 (per class, %): F1, precision, recall; average accuracy 92 %.
+PAPER_TABLE2 = {
+    "neutral": (92, 90, 93), "happy": (92, 94, 94), "sad": (92, 94, 89),
+    "angry": (91, 94, 89), "fearful": (93, 97, 96), "surprised": (90, 85, 96),
+}
+PROTOCOL_NOTES = {
+    "random-5fold": "stratified 5-fold over files: every speaker is in train and test, so this figure is "
+                    "**speaker-dependent** (optimistic). Put `actor-5fold` beside it.",
+    "actor-5fold": "stratified 5-fold grouped by speaker: no speaker is in both train and test (**speaker-independent**).",
+    "emobox": "the EmoBox fixed RAVDESS folds (6 folds x 4 test actors): **speaker-independent**, comparable with "
+              "the EmoBox leaderboard (8 classes).",
+    "loso": "leave one speaker out: **speaker-independent**, the strictest protocol.",
+}
+
+
+def pm(stat: dict) -> str:
+    return f"{100 * stat['mean']:.1f} ± {100 * stat['std']:.1f} %"
+
+
+def render_cv_report(summary: dict, plot_files: list[str]) -> str:
+    run = summary["run"]
+    labels = summary["labels"]
+    lines = [
+        f"# specser cross-validation: {run['run_name']}", "",
+        "| item | value |", "|---|---|",
+        f"| model | {run['model']} |",
+        f"| protocol | **{run['protocol']}**, {run['n_folds']} folds: {PROTOCOL_NOTES.get(run['protocol'], '')} |",
+        f"| corpus | `{run['data_path']}` ({run['corpus']}, label set `{run['label_set']}`), {run['n_files']} files, "
+        f"{run['n_skipped']} skipped |",
+        f"| preset / seed | `{run['preset']}` / {run['seed']} |",
+        f"| wall time | {run['fold_wall_time_s']:.0f} s summed over folds |",
+        "",
+        "## Summary (mean ± std over folds, sample std)", "",
+        "| metric | ours | paper (random split, 6 classes) |", "|---|---|---|",
+        f"| accuracy (WA) | {pm(summary['accuracy'])} | 91.5 ± 0.8 % (5-fold CV); 92 % holdout |",
+        f"| UA (balanced accuracy) | {pm(summary['uar'])} | not reported |",
+        f"| macro F1 | {pm(summary['macro_f1'])} | 92 % |",
+        "",
+        "## Per class (the paper's Table 2 layout)", "",
+        "| class | F1 | precision | recall | support | paper F1 / P / R |", "|---|---|---|---|---|---|",
+    ]
+    for label in labels:
+        paper = PAPER_TABLE2.get(label)
+        paper_text = " / ".join(f"{v} %" for v in paper) if paper else "not reported"
+        lines.append(f"| {label} | {pm(summary['f1_per_class'][label])} | {pm(summary['precision_per_class'][label])} | "
+                     f"{pm(summary['recall_per_class'][label])} | {summary['pooled']['per_class'][label]['support']} | {paper_text} |")
+    lines.append(f"| **average accuracy** | {pm(summary['accuracy'])} | | | {sum(summary['n_test_per_fold'])} | 92 % |")
+    lines += ["", "## Per fold", "", "| fold | test speakers | test files | WA | UA | macro F1 | epochs (best) | wall time |",
+              "|---|---|---|---|---|---|---|---|"]
+    for i, fold in enumerate(run["folds"]):
+        speakers = ", ".join(fold["test_speakers"]) if len(fold["test_speakers"]) <= 6 else f"{len(fold['test_speakers'])} speakers"
+        epochs = f"{fold['epochs']} ({fold['best_epoch']})" if fold.get("epochs") is not None else "n/a"
+        wall = f"{fold['wall_time_s']:.0f} s" if fold.get("wall_time_s") is not None else "n/a"
+        lines.append(f"| {fold['fold']} | {speakers} | {fold['n_test']} | {pct(summary['accuracy']['per_fold'][i])} | "
+                     f"{pct(summary['uar']['per_fold'][i])} | {pct(summary['macro_f1']['per_fold'][i])} | {epochs} | {wall} |")
+    lines += ["", "## Confusion matrix, summed over folds (rows: true, columns: predicted)", "",
+              "| | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
+    for label, row in zip(labels, summary["confusion_matrix"]):
+        lines.append(f"| **{label}** | " + " | ".join(str(v) for v in row) + " |")
+    confusions = top_confusions(summary["confusion_matrix"], labels)
+    if confusions:
+        lines += ["", "Most frequent confusions (the paper names sad→neutral, surprised→angry, neutral→surprised): "
+                  + "; ".join(f"{t}→{p} {n} ({100 * share:.0f} % of {t})" for t, p, n, share in confusions) + "."]
+    if summary.get("accuracy_by_intensity"):
+        lines += ["", "## Accuracy by intensity (pooled over folds)", "", "| intensity | accuracy | files |", "|---|---|---|"]
+        for key, v in summary["accuracy_by_intensity"].items():
+            lines.append(f"| {key} | {pct(v['accuracy'])} | {v['n']} |")
+    lines.append("")
+    if plot_files:
+        lines += ["## Plots", ""] + [f"![{p}]({p})" for p in plot_files] + [""]
+    lines += ["Each fold's own run folder (`fold_NN/`) holds its report, per-file predictions and model. "
+              "The fold assignment is in `folds.json`; all figures in `cv_summary.json`.", ""]
+    return "\n".join(lines)
