@@ -128,7 +128,8 @@ def run_cv(
         "data_path": str(corpus.data_path), "corpus": corpus.manifest.corpus, "label_set": cfg.data.label_set,
         "n_files": len(corpus.rows), "n_skipped": len(corpus.skipped), "seed": cfg.seed,
         "folds": [{"fold": f.index, "test_speakers": f.test_speakers, "n_test": len(f.test),
-                   "wall_time_s": r.get("wall_time_s"), "epochs": r.get("epochs"), "best_epoch": r.get("best_epoch")}
+                   "wall_time_s": r.get("wall_time_s"), "epochs": r.get("epochs"), "best_epoch": r.get("best_epoch"),
+                   "params": r.get("params")}
                   for f, r in zip(folds, fold_runs)],
         "fold_wall_time_s": sum(r.get("wall_time_s") or 0.0 for r in fold_runs),
         "session_wall_time_s": time.time() - started, "resumed_folds": resumed,

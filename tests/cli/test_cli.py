@@ -17,7 +17,8 @@ def _sets(*extra):
     return [arg for s in (*FAST_OVERRIDES, *extra) for arg in ("--set", s)]
 
 
-@pytest.mark.parametrize("command", [[], ["data"], ["data", "fetch"], ["features"], ["train"], ["evaluate"], ["models"]])
+@pytest.mark.parametrize("command", [[], ["data"], ["data", "fetch"], ["features"], ["train"], ["evaluate"], ["models"],
+                                     ["cv"], ["baseline"], ["compare"]])
 def test_every_command_has_help(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output
@@ -88,3 +89,23 @@ def test_features_command_reports_cache_and_skips(synth_corpus, tmp_path):
     assert len(list((tmp_path / "png").glob("*_new.png"))) == 44
     second = runner.invoke(app, args)
     assert "0 computed, 44 from cache" in second.output
+
+
+def test_baseline_then_compare(synth_corpus, tmp_path):
+    out = tmp_path / "svm"
+    result = runner.invoke(app, ["baseline", "--data", str(synth_corpus), "--protocol", "loso", "--model", "svm",
+                                 "--out", str(out), "--no-progress", *_sets("baseline.search=false")])
+    assert result.exit_code == 0, result.output
+    assert "loso, 6 folds: accuracy" in result.output
+    result = runner.invoke(app, ["compare", str(out), "--out", str(tmp_path / "cmp.md")])
+    assert result.exit_code == 0 and "| loso | ravdess6 | MFCC + SVM |" in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["cv", "--protocol", "random-3fold"], "unknown protocol 'random-3fold'"),
+    (["cv", "--protocol", "emobox"], "emobox: fold with test actors"),
+    (["baseline", "--model", "forest"], "choose --model svm|mlp"),
+])
+def test_cv_errors_are_one_clear_line(synth_corpus, tmp_path, args, message):
+    result = runner.invoke(app, [*args, "--data", str(synth_corpus), "--out", str(tmp_path / "r"), "--no-progress", *_sets()])
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output

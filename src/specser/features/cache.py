@@ -32,10 +32,13 @@ def content_hash(data: bytes) -> str:
 
 
 class FeatureCache:
-    """Get/put log-Mel arrays for audio files."""
+    """Get/put feature arrays for audio files."""
 
-    def __init__(self, root: Path, cfg: FeatureConfig):
-        self.dir = Path(root) / f"logmel-{settings_hash(cfg)}"
+    def __init__(self, root: Path, cfg: FeatureConfig | None = None, folder: str | None = None):
+        """Log-Mel entries for `cfg`, or (with `folder`) another feature kind, e.g. "egemaps-v02-16000"."""
+        if (cfg is None) == (folder is None):
+            raise ValueError("give either the log-Mel settings or a folder name")
+        self.dir = Path(root) / (folder or f"logmel-{settings_hash(cfg)}")
 
     def _entry(self, key: str) -> Path:
         return self.dir / f"{key}.npy"

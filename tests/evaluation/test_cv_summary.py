@@ -1,0 +1,29 @@
+import numpy as np
+import pytest
+
+from specser.evaluation.cv_summary import summarize_folds, top_confusions
+
+
+def _fold(acc, cm):
+    labels = ["a", "b"]
+    return {"labels": labels, "n": int(np.sum(cm)), "accuracy": acc, "uar": acc, "macro_f1": acc, "macro_precision": acc,
+            "macro_recall": acc, "confusion_matrix": cm,
+            "per_class": {l: {"precision": acc, "recall": acc, "f1": acc, "support": 1} for l in labels},
+            "accuracy_by_intensity": {"strong": {"accuracy": acc, "n": 10}}}
+
+
+def test_mean_sample_std_per_fold_and_summed_confusions():
+    folds = [_fold(0.8, [[4, 1], [1, 4]]), _fold(0.6, [[3, 2], [2, 3]]), _fold(0.7, [[4, 1], [2, 3]])]
+    s = summarize_folds(folds, {"protocol": "x"})
+    assert s["accuracy"]["mean"] == pytest.approx(0.7) and s["accuracy"]["std"] == pytest.approx(0.1)
+    assert s["accuracy"]["per_fold"] == [0.8, 0.6, 0.7] and s["f1_per_class"]["b"]["mean"] == pytest.approx(0.7)
+    assert s["confusion_matrix"] == [[11, 4], [5, 10]] and s["n_test_per_fold"] == [10, 10, 10]
+    assert s["pooled"]["accuracy"] == pytest.approx(21 / 30) and s["pooled"]["per_class"]["a"]["support"] == 15
+    assert s["accuracy_by_intensity"]["strong"] == {"accuracy": pytest.approx(0.7), "n": 30}
+    assert summarize_folds(folds[:1], {})["accuracy"]["std"] == 0.0
+    with pytest.raises(ValueError):
+        summarize_folds([], {})
+
+
+def test_top_confusions_are_off_diagonal_and_ranked():
+    assert top_confusions([[9, 1, 0], [5, 5, 0], [0, 3, 7]], ["x", "y", "z"], k=2) == [("y", "x", 5, 0.5), ("z", "y", 3, 0.3)]

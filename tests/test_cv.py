@@ -1,0 +1,122 @@
+"""The cross-validation engine: summary schema, shared folds, resume after a kill, refusals."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from specser.baselines.run import baseline_runner
+from specser.config import load_config
+from specser.cv import CVFolderError, run_cv
+from tests.synth import FAST_OVERRIDES
+
+
+def _cfg(corpus, *extra):
+    return load_config(overrides=FAST_OVERRIDES + [f"data.path={corpus}", "baseline.n_jobs=1", *extra])
+
+
+def _svm(cfg, corpus):
+    return baseline_runner(cfg, corpus, progress=False)
+
+
+def test_summary_schema_and_fold_files(synth_corpus, tmp_path):
+    cfg = _cfg(synth_corpus, "cv.protocol=actor-5fold")
+    summary = run_cv(cfg, tmp_path / "run", _svm, "MFCC + SVM", progress=False)
+    saved = json.loads((tmp_path / "run" / "cv_summary.json").read_text())
+    assert saved == json.loads(json.dumps(summary))
+    for metric in ("accuracy", "uar", "macro_f1"):
+        assert set(saved[metric]) == {"mean", "std", "per_fold"} and len(saved[metric]["per_fold"]) == 5
+    assert set(saved["f1_per_class"]) == set(saved["labels"]) and "mean" in saved["f1_per_class"]["sad"]
+    assert sum(map(sum, saved["confusion_matrix"])) == saved["run"]["n_files"] == 264
+    assert saved["accuracy"]["mean"] > 0.8  # the synthetic classes are learnable by MFCC + SVM
+    folds = json.loads((tmp_path / "run" / "folds.json").read_text())
+    assert folds["protocol"] == "actor-5fold" and len(folds["folds"]) == 5
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "speaker-independent" in report and "Per class" in report and "cv_confusion_matrix.png" in report
+    assert (tmp_path / "run" / "cv_confusion_matrix.png").stat().st_size > 1000
+
+
+def test_killed_cv_resumes_only_unfinished_folds(synth_corpus, tmp_path):
+    cfg = _cfg(synth_corpus, "cv.protocol=actor-5fold")
+    calls = []
+
+    def flaky(c, corpus):
+        inner = _svm(c, corpus)
+
+        def run(split, folder):
+            calls.append(folder.name)
+            if folder.name == "fold_03" and len(calls) == 3:
+                # Die mid-write: a partial metrics file must never count as a finished fold.
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / ".metrics.json.x.tmp").write_text('{"accuracy": 0.')
+                raise KeyboardInterrupt
+            return inner(split, folder)
+
+        return run
+
+    with pytest.raises(KeyboardInterrupt):
+        run_cv(cfg, tmp_path / "run", flaky, "MFCC + SVM", progress=False)
+    assert not (tmp_path / "run" / "cv_summary.json").exists()
+    finished = {p.parent.name: p.stat().st_mtime_ns for p in (tmp_path / "run").glob("fold_*/metrics.json")}
+    assert set(finished) == {"fold_01", "fold_02"}
+
+    calls.clear()
+    summary = run_cv(cfg, tmp_path / "run", flaky, "MFCC + SVM", progress=False)
+    assert calls == ["fold_03", "fold_04", "fold_05"]
+    assert summary["run"]["resumed_folds"] == [1, 2]
+    assert {n: (tmp_path / "run" / n / "metrics.json").stat().st_mtime_ns for n in finished} == finished
+    assert len(summary["accuracy"]["per_fold"]) == 5
+
+
+def test_refuses_to_mix_configs_or_redo_a_finished_run(synth_corpus, tmp_path):
+    cfg = _cfg(synth_corpus, "cv.protocol=actor-5fold")
+    run_cv(cfg, tmp_path / "run", _svm, "MFCC + SVM", progress=False)
+    with pytest.raises(CVFolderError, match="already holds a finished"):
+        run_cv(cfg, tmp_path / "run", _svm, "MFCC + SVM", progress=False)
+    (tmp_path / "run" / "cv_summary.json").unlink()
+    with pytest.raises(CVFolderError, match="different config"):
+        run_cv(_cfg(synth_corpus, "cv.protocol=random-5fold"), tmp_path / "run", _svm, "MFCC + SVM", progress=False)
+    summary = run_cv(_cfg(synth_corpus, "cv.protocol=random-5fold"), tmp_path / "run", _svm, "MFCC + SVM",
+                     progress=False, overwrite=True)
+    assert summary["run"]["protocol"] == "random-5fold" and summary["run"]["resumed_folds"] == []
+
+
+def test_specser_cv_killed_by_a_signal_resumes_and_baselines_share_its_folds(synth_corpus, tmp_path):
+    """The real thing: SIGKILL `specser cv` after its first fold, start it again, get every fold.
+    Then `specser baseline` on the same protocol and seed must test on exactly the same files."""
+    out = tmp_path / "cv"
+    sets = [a for s in FAST_OVERRIDES + ["train.max_epochs=2"] for a in ("--set", s)]
+    cmd = [sys.executable, "-m", "specser.cli.main", "cv", "--data", str(synth_corpus), "--protocol", "actor-5fold",
+           "--out", str(out), "--no-progress", *sets]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    first = out / "fold_01" / "metrics.json"
+    deadline = time.time() + 120
+    while not first.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert first.exists(), "the first fold never finished"
+    assert not (out / "cv_summary.json").exists(), "killed too late to test resuming"
+    stamp = first.stat().st_mtime_ns
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "fold 1/5: already finished" in done.stdout
+    assert first.stat().st_mtime_ns == stamp
+    summary = json.loads((out / "cv_summary.json").read_text())
+    assert len(summary["accuracy"]["per_fold"]) == 5 and 1 in summary["run"]["resumed_folds"]
+
+    baseline = subprocess.run([sys.executable, "-m", "specser.cli.main", "baseline", "--model", "svm", "--data",
+                               str(synth_corpus), "--protocol", "actor-5fold", "--out", str(tmp_path / "svm"),
+                               "--no-progress", *sets], env=env, capture_output=True, text=True, timeout=300)
+    assert baseline.returncode == 0, baseline.stderr[-2000:]
+    nn, svm = (json.loads((d / "folds.json").read_text()) for d in (out, tmp_path / "svm"))
+    assert nn == svm
+    tested = [p["utt_id"] for k in range(1, 6)
+              for p in json.loads((out / f"fold_{k:02d}" / "metrics.json").read_text())["predictions"]]
+    assert sorted(tested) == sorted(i for f in nn["folds"] for i in f["test"])
