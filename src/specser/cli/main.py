@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 from typing import Annotated
 
-from specser.cli import data_cmd
+from specser.cli import data_cmd, predict_cmd
 from specser.cli.common import ConfigOpt, DataOpt, PresetOpt, ProgressOpt, SetOpt, build_config, fail, user_errors
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data_cmd.app, name="data")
+app.command(name="predict")(predict_cmd.predict)
 
 
 @app.command()

@@ -37,17 +37,21 @@ def parse_image_name(name: str) -> tuple[str, str]:
     return prefix, label
 
 
-def render_png(logmel_db: np.ndarray, path: Path, cmap: str = "magma", top_db: float = 80.0) -> None:
-    """Colour-map a (n_mels, frames) dB array into an RGB PNG, low frequencies at the bottom."""
+def spectrogram_rgb(logmel_db: np.ndarray, cmap: str = "magma", top_db: float = 80.0) -> np.ndarray:
+    """Colour-map a (n_mels, frames) dB array into (n_mels, frames, 3) uint8, low frequencies at the bottom."""
     import matplotlib
-
-    from specser.io import atomic_path
 
     peak = float(logmel_db.max())
     scaled = np.clip((logmel_db - (peak - top_db)) / top_db, 0.0, 1.0)[::-1]
-    rgb = (matplotlib.colormaps[cmap](scaled)[..., :3] * 255).astype(np.uint8)
+    return (matplotlib.colormaps[cmap](scaled)[..., :3] * 255).astype(np.uint8)
+
+
+def render_png(logmel_db: np.ndarray, path: Path, cmap: str = "magma", top_db: float = 80.0) -> None:
+    """Write `spectrogram_rgb` as a PNG (lossless: reading it back gives the same pixels)."""
+    from specser.io import atomic_path
+
     with atomic_path(Path(path)) as tmp:
-        Image.fromarray(rgb).save(tmp, format="PNG")
+        Image.fromarray(spectrogram_rgb(logmel_db, cmap, top_db)).save(tmp, format="PNG")
 
 
 def find_images(root: Path) -> list[Path]:

@@ -1,0 +1,34 @@
+"""Sliding windows over a long recording, and the timeline they produce."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Segment:
+    start_s: float
+    end_s: float
+    label: str
+    probabilities: dict[str, float]
+
+    def to_dict(self) -> dict:
+        return {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3), "label": self.label,
+                "probabilities": self.probabilities}
+
+
+def sliding_windows(wave: np.ndarray, sample_rate: int, window_s: float, hop_s: float) -> list[tuple[float, float, np.ndarray]]:
+    """(start_s, end_s, samples) windows covering the whole recording.
+
+    Windows start every `hop_s`; the last one is moved back to end at the recording's end,
+    so no tail is dropped and no window is mostly padding.
+    """
+    n, win, hop = wave.size, int(round(window_s * sample_rate)), int(round(hop_s * sample_rate))
+    if n <= win:
+        return [(0.0, n / sample_rate, wave)]
+    starts = list(range(0, n - win + 1, hop))
+    if starts[-1] + win < n:
+        starts.append(n - win)
+    return [(s / sample_rate, (s + win) / sample_rate, wave[s : s + win]) for s in starts]

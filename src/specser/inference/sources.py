@@ -1,0 +1,34 @@
+"""Command-line inputs -> audio files: files, folders (recursive) and glob patterns."""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au")
+
+
+def expand_inputs(items: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Audio files named by `items`, in a stable order without duplicates, and the items that
+    matched nothing, with a reason. A file given by name is taken whatever its suffix (the
+    decoder will say if it is not audio); folders and globs keep audio suffixes only."""
+    files: dict[Path, None] = {}
+    missing: list[tuple[str, str]] = []
+    for item in items:
+        path = Path(item)
+        if path.is_file():
+            files[path] = None
+        elif path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+            if not found:
+                missing.append((item, "folder holds no audio files (" + ", ".join(AUDIO_SUFFIXES) + ")"))
+            files.update(dict.fromkeys(found))
+        elif glob.has_magic(item):
+            found = sorted(Path(p) for p in glob.glob(item, recursive=True)
+                           if Path(p).is_file() and Path(p).suffix.lower() in AUDIO_SUFFIXES)
+            if not found:
+                missing.append((item, "pattern matched no audio files"))
+            files.update(dict.fromkeys(found))
+        else:
+            missing.append((item, "not found"))
+    return list(files), missing

@@ -1,0 +1,98 @@
+"""The Predictor: same probabilities as evaluation, any audio form, long recordings, clear errors."""
+
+import io
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from specser.audio import AudioError
+from specser.inference.predictor import Predictor
+from specser.inference.segments import sliding_windows
+from tests.synth import emotional_tone
+
+
+@pytest.fixture(scope="module")
+def predictor(trained_run):
+    return Predictor.from_file(trained_run / "model.specser", device="cpu")
+
+
+def test_probabilities_match_the_evaluation_of_the_run(trained_run, predictor):
+    """Predicting a test file from its path must give what the training run's evaluation gave."""
+    predictions = json.loads((trained_run / "metrics.json").read_text())["predictions"][:24]
+    for p in predictions:
+        got = predictor.predict(p["path"])
+        assert got.label == p["predicted"]
+        assert max(abs(got.probabilities[k] - v) for k, v in p["probabilities"].items()) < 1e-4
+
+
+def test_path_bytes_and_array_inputs_agree(trained_run, predictor):
+    path = json.loads((trained_run / "metrics.json").read_text())["predictions"][0]["path"]
+    by_path = predictor.predict(path).probabilities
+    by_bytes = predictor.predict(open(path, "rb").read(), name="upload.wav").probabilities
+    wave, sr = sf.read(path, dtype="float32")
+    by_array = predictor.predict(wave, sample_rate=sr).probabilities
+    import soxr
+
+    up = soxr.resample(wave, 16000, 48000)
+    by_stereo = predictor.predict(np.stack([up, up], axis=1), sample_rate=48000).probabilities  # 48 kHz stereo
+    assert by_path == by_bytes == by_array
+    assert max(abs(by_stereo[k] - v) for k, v in by_path.items()) < 0.02
+    with pytest.raises(ValueError, match="sample rate"):
+        predictor.predict(wave)
+
+
+def test_long_recording_gets_a_timeline_that_follows_the_speech(predictor):
+    rng = np.random.default_rng(5)
+    codes = {"01": "neutral", "05": "angry", "08": "surprised"}
+    parts = [np.concatenate([emotional_tone(code, 2, rng, seconds=1.0) for _ in range(3)]) for code in codes]
+    wave = np.concatenate(parts)  # 9 s: three emotions, 3 s each; the synthetic model's window is 1 s
+    pred = predictor.predict(wave, sample_rate=16000)
+    assert pred.duration_s == pytest.approx(9.0) and len(pred.timeline) == 17
+    assert pred.timeline[0].start_s == 0 and pred.timeline[-1].end_s == pytest.approx(9.0)
+    for k, label in enumerate(codes.values()):  # windows wholly inside each part
+        inside = [s.label for s in pred.timeline if s.start_s >= 3 * k and s.end_s <= 3 * (k + 1)]
+        assert inside.count(label) >= len(inside) - 1, (label, inside)
+    assert abs(sum(pred.probabilities.values()) - 1) < 1e-4
+    assert "timeline" in pred.to_dict() and "timeline" not in predictor.predict(parts[0][:16000], sample_rate=16000).to_dict()
+
+
+def test_windows_cover_the_whole_recording():
+    wave = np.arange(10_500, dtype=np.float32)
+    windows = sliding_windows(wave, 1000, 4.0, 2.0)
+    assert [(s, e) for s, e, _ in windows] == [(0.0, 4.0), (2.0, 6.0), (4.0, 8.0), (6.0, 10.0), (6.5, 10.5)]
+    assert sliding_windows(wave[:3000], 1000, 4.0, 2.0)[0][1] == 3.0
+
+
+@pytest.mark.parametrize("data, reason", [
+    (b"", "empty"),
+    (b"RIFF\x00\x00\x00\x00WAVEgarbage" * 10, "corrupt"),
+])
+def test_bad_bytes_are_named_errors(predictor, data, reason):
+    with pytest.raises(AudioError, match=reason) as info:
+        predictor.predict(data, name="upload.wav")
+    assert "upload.wav" in str(info.value)
+
+
+def test_silent_too_long_and_nan_arrays_are_refused(trained_run):
+    guarded = Predictor.from_file(trained_run / "model.specser", device="cpu", max_duration_s=5.0)
+    with pytest.raises(AudioError, match="silent"):
+        guarded.predict(np.zeros(16000, dtype=np.float32), sample_rate=16000)
+    with pytest.raises(AudioError, match="too long"):
+        guarded.predict(np.ones(16000 * 6, dtype=np.float32), sample_rate=16000)
+    with pytest.raises(AudioError, match="NaN"):
+        guarded.predict(np.full(16000, np.nan, dtype=np.float32), sample_rate=16000)
+    buffer = io.BytesIO()
+    sf.write(buffer, np.zeros(16000, dtype=np.float32), 16000, format="WAV")
+    with pytest.raises(AudioError, match="silent"):
+        guarded.predict(buffer.getvalue(), name="quiet.wav")
+
+
+def test_inference_imports_no_training_machinery():
+    code = ("import sys; from specser.inference.predictor import Predictor; import specser.cli.predict_cmd; "
+            "heavy = [m for m in ('lightning', 'sklearn', 'librosa', 'matplotlib') if m in sys.modules]; "
+            "assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True)
