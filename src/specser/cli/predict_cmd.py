@@ -29,7 +29,9 @@ def predict(
                                                     "(default: the model's clip length).")] = None,
     hop: Annotated[Optional[float], typer.Option(help="Hop between windows, in seconds (default: half the window).")] = None,
     plot: Annotated[Optional[Path], typer.Option(help="Write a timeline PNG per long recording into this folder.")] = None,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda (torch backend).")] = "auto",
+    backend: Annotated[str, typer.Option(help="torch, onnx (onnxruntime, no torch; needs a .onnx file from "
+                                         "`specser export`) or auto (by the model file's suffix).")] = "auto",
     keep_going: Annotated[bool, typer.Option(help="Exit 0 even when some files could not be read.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
@@ -47,14 +49,14 @@ def predict(
         fail(f"--format must be one of {', '.join(FORMATS)}")
     from tqdm.auto import tqdm
 
-    from specser.artifact import ArtifactError
     from specser.audio import AudioError
-    from specser.inference.predictor import Predictor
+    from specser.inference.base import open_predictor
     from specser.inference.sources import expand_inputs
 
+    options = {"window_s": window, "hop_s": hop} | ({"device": device} if backend != "onnx" and model.suffix != ".onnx" else {})
     try:
-        predictor = Predictor.from_file(model, device=device, window_s=window, hop_s=hop)
-    except (ArtifactError, ValueError) as exc:
+        predictor = open_predictor(model, backend, **options)
+    except (ValueError, ImportError, FileNotFoundError) as exc:  # ArtifactError is a ValueError
         fail(str(exc))
     files, errors = expand_inputs(inputs)
 
@@ -70,9 +72,8 @@ def predict(
 
     def flush():
         if short:
-            probs = predictor.probabilities([w for _, w in short])
-            for (path, wave), p in zip(short, probs):
-                results[path] = predictor._prediction(p, wave.size / predictor.sample_rate)
+            for (path, _), pred in zip(short, predictor.predict_batch([w for _, w in short])):
+                results[path] = pred
             bar.update(len(short))
             short.clear()
 

@@ -10,6 +10,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from specser.features.length import fit_length  # noqa: F401  (re-exported: part of this module's API)
+
 
 def normalization_stats(features: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Per-Mel-bin mean and std over all frames of the given (training) features."""
@@ -18,20 +20,6 @@ def normalization_stats(features: list[np.ndarray]) -> tuple[np.ndarray, np.ndar
     sq = sum(np.square(f - mean[:, None], dtype=np.float64).sum(axis=1) for f in features) / total
     std = np.sqrt(np.maximum(sq, 1e-12))
     return mean.astype(np.float32), std.astype(np.float32)
-
-
-def fit_length(x: np.ndarray, frames: int, pad_value: float | None = None) -> np.ndarray:
-    """Centre-crop or pad (at the end, with the clip's own floor) to exactly `frames` frames."""
-    n = x.shape[-1]
-    if n > frames:
-        start = (n - frames) // 2
-        return x[..., start : start + frames]
-    if n < frames:
-        fill = x.min() if pad_value is None else pad_value
-        out = np.full((*x.shape[:-1], frames), fill, dtype=x.dtype)
-        out[..., :n] = x
-        return out
-    return x
 
 
 class LogMelDataset(Dataset):

@@ -1,22 +1,8 @@
-"""Sliding windows over a long recording, and the timeline they produce."""
+"""Sliding windows over a long recording."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-
-
-@dataclass
-class Segment:
-    start_s: float
-    end_s: float
-    label: str
-    probabilities: dict[str, float]
-
-    def to_dict(self) -> dict:
-        return {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3), "label": self.label,
-                "probabilities": self.probabilities}
 
 
 def sliding_windows(wave: np.ndarray, sample_rate: int, window_s: float, hop_s: float) -> list[tuple[float, float, np.ndarray]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from specser.inference.predictor import Prediction
+from specser.inference.results import Prediction
 
 
 def plot_timeline(prediction: Prediction, labels: list[str], path: Path, title: str = "") -> None:

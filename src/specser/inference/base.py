@@ -1,0 +1,124 @@
+"""What every backend shares: audio in, windows for long recordings, labelled results out.
+
+A backend (torch in `predictor.py`, onnxruntime in `onnx_backend.py`) only implements
+`probabilities(waves)`. This module needs numpy, soundfile and soxr, nothing more.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from specser.audio import AudioError, load_audio
+from specser.config import FeatureConfig
+from specser.inference.results import Prediction, Segment
+from specser.inference.segments import sliding_windows
+
+
+class BasePredictor:
+    """Probabilities over `labels` for any audio: a path, raw file bytes, or an array and its rate.
+
+    Args:
+        labels: class names in output order.
+        features: the model's feature settings (sample rate, clip length...).
+        max_duration_s: longer audio is refused (protects a service); None accepts any length.
+        window_s, hop_s: sliding windows for long recordings; default window = the model's
+            training clip length, hop = half of it. A recording longer than one window plus
+            one hop is windowed; shorter ones are one input, cropped or padded like training.
+    """
+
+    backend = "none"
+
+    def __init__(self, labels: list[str], features: FeatureConfig, max_duration_s: float | None = None,
+                 window_s: float | None = None, hop_s: float | None = None):
+        self.labels = list(labels)
+        self.features = features
+        self.sample_rate = features.sample_rate
+        self.max_duration_s = max_duration_s
+        self.window_s = window_s or features.clip_seconds
+        self.hop_s = hop_s or self.window_s / 2
+        if self.hop_s <= 0 or self.window_s <= 0:
+            raise ValueError("window and hop must be positive")
+
+    def probabilities(self, waves: list[np.ndarray]) -> np.ndarray:
+        """(N, C) class probabilities for model-rate waveforms, one input each."""
+        raise NotImplementedError
+
+    def load(self, source: str | Path | bytes | np.ndarray, sample_rate: int | None = None, name: str | None = None) -> np.ndarray:
+        """Mono float32 at the model's rate; raises `AudioError` naming the source and the reason."""
+        if isinstance(source, np.ndarray):
+            return self._from_array(source, sample_rate, name or "<array>")
+        return load_audio(source, self.sample_rate, self.max_duration_s, name=name)
+
+    def _from_array(self, wave: np.ndarray, sample_rate: int | None, name: str) -> np.ndarray:
+        if sample_rate is None:
+            raise ValueError(f"{name}: an array needs its sample rate")
+        wave = np.asarray(wave, dtype=np.float32)
+        if wave.ndim == 2:  # (frames, channels) as soundfile returns it
+            wave = wave.mean(axis=1)
+        if wave.ndim != 1 or wave.size == 0:
+            raise AudioError(name, f"expected a non-empty 1-D or (frames, channels) array, got shape {wave.shape}")
+        if not np.isfinite(wave).all():
+            raise AudioError(name, "contains NaN or infinite samples")
+        if not np.any(wave):
+            raise AudioError(name, "all-silent (every sample is zero)")
+        if self.max_duration_s and wave.size / sample_rate > self.max_duration_s:
+            raise AudioError(name, f"too long: {wave.size / sample_rate:.1f} s > {self.max_duration_s:.1f} s")
+        if sample_rate != self.sample_rate:
+            import soxr
+
+            wave = soxr.resample(wave, sample_rate, self.sample_rate, quality="HQ").astype(np.float32)
+        return wave
+
+    def is_long(self, wave: np.ndarray) -> bool:
+        return wave.size / self.sample_rate > self.window_s + self.hop_s
+
+    def predict(self, source, sample_rate: int | None = None, name: str | None = None) -> Prediction:
+        return self.predict_wave(self.load(source, sample_rate, name))
+
+    def predict_wave(self, wave: np.ndarray) -> Prediction:
+        duration = wave.size / self.sample_rate
+        if not self.is_long(wave):
+            return self.prediction(self.probabilities([wave])[0], duration)
+        windows = sliding_windows(wave, self.sample_rate, self.window_s, self.hop_s)
+        probs = self.probabilities([w for _, _, w in windows])
+        timeline = [Segment(start, end, self.labels[int(p.argmax())], self._named(p))
+                    for (start, end, _), p in zip(windows, probs)]
+        weights = np.array([end - start for start, end, _ in windows])
+        overall = (probs * weights[:, None]).sum(axis=0) / weights.sum()
+        return self.prediction(overall, duration, timeline)
+
+    def predict_batch(self, waves: list[np.ndarray]) -> list[Prediction]:
+        """Short clips in one forward pass; long ones each through their windows."""
+        out: list[Prediction | None] = [None] * len(waves)
+        short = [i for i, w in enumerate(waves) if not self.is_long(w)]
+        if short:
+            for i, p in zip(short, self.probabilities([waves[i] for i in short])):
+                out[i] = self.prediction(p, waves[i].size / self.sample_rate)
+        for i, w in enumerate(waves):
+            if out[i] is None:
+                out[i] = self.predict_wave(w)
+        return out
+
+    def _named(self, probs: np.ndarray) -> dict[str, float]:
+        return {label: round(float(p), 6) for label, p in zip(self.labels, probs)}
+
+    def prediction(self, probs: np.ndarray, duration: float, timeline: list[Segment] | None = None) -> Prediction:
+        return Prediction(self.labels[int(np.argmax(probs))], self._named(probs), duration, timeline or [])
+
+
+def open_predictor(path: Path | str, backend: str = "auto", **kwargs) -> BasePredictor:
+    """A predictor for a model file: `.onnx` runs on onnxruntime (no torch), anything else on torch."""
+    path = Path(path)
+    if backend == "auto":
+        backend = "onnx" if path.suffix == ".onnx" else "torch"
+    if backend == "onnx":
+        from specser.inference.onnx_backend import OnnxPredictor
+
+        return OnnxPredictor.from_file(path, **kwargs)
+    if backend == "torch":
+        from specser.inference.predictor import Predictor
+
+        return Predictor.from_file(path, **kwargs)
+    raise ValueError(f"unknown backend {backend!r}; choose torch, onnx or auto")

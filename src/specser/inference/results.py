@@ -1,0 +1,31 @@
+"""What a prediction returns: an overall label and, for long recordings, a timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Segment:
+    start_s: float
+    end_s: float
+    label: str
+    probabilities: dict[str, float]
+
+    def to_dict(self) -> dict:
+        return {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3), "label": self.label,
+                "probabilities": self.probabilities}
+
+
+@dataclass
+class Prediction:
+    label: str
+    probabilities: dict[str, float]
+    duration_s: float
+    timeline: list[Segment] = field(default_factory=list)  # empty for clips that fit one window
+
+    def to_dict(self) -> dict:
+        out = {"label": self.label, "probabilities": self.probabilities, "duration_s": round(self.duration_s, 3)}
+        if self.timeline:
+            out["timeline"] = [s.to_dict() for s in self.timeline]
+        return out
