@@ -215,6 +215,36 @@ def evaluate(
 
 
 @app.command()
+def export(
+    model: Annotated[Path, typer.Argument(help="A model.specser file.")],
+    out: Annotated[Path, typer.Option("--out", help="File to write, e.g. model.onnx.")],
+    format_: Annotated[str, typer.Option("--format", help="Export format; onnx is the one there is.")] = "onnx",
+    opset: Annotated[int, typer.Option(help="ONNX opset version.")] = 18,
+    check: Annotated[bool, typer.Option("--check/--no-check", help="Compare onnxruntime with torch on random "
+                                        "inputs of several batch sizes and lengths after exporting.")] = True,
+) -> None:
+    """Export a trained model to ONNX (dynamic batch and time axes, labels and front-end inside).
+
+    The file runs without torch: specser predict model.onnx clip.wav --backend onnx
+    Example: specser export runs/paper/model.specser --format onnx --out paper.onnx
+    """
+    if format_ != "onnx":
+        fail(f"unknown export format {format_!r}; choose onnx")
+    from specser.export_onnx import export_onnx, parity_check
+
+    try:
+        export_onnx(model, out, opset)
+    except (ImportError, *user_errors()) as exc:
+        fail(str(exc))
+    typer.echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    if check:
+        diff = parity_check(model, out)
+        typer.echo(f"parity with torch: max |probability difference| {diff:.2e} over batch sizes 1-5 and lengths 0.5x-3x")
+        if diff >= 1e-4:
+            fail(f"the ONNX model disagrees with torch by {diff:.2e} (limit 1e-4)")
+
+
+@app.command()
 def models() -> None:
     """List the registered models with their default parameter counts."""
     from specser.models import count_parameters, create_model, list_models

@@ -1,0 +1,108 @@
+"""`specser export --format onnx`: the network as one self-describing ONNX file.
+
+The graph maps standardised log-Mel features ``(batch, 1, n_mels, frames)`` to class
+probabilities, with dynamic batch and time axes. The front-end settings, the Mel
+filterbank, the normalisation statistics and the labels travel in the file's
+``metadata_props``, so `OnnxPredictor` rebuilds the whole pipeline with numpy and
+onnxruntime alone. The log-Mel itself stays outside the graph: ONNX's STFT support
+differs between runtimes, while a numpy STFT is portable and checked against torch.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from specser.artifact import build_model, load_artifact
+from specser.io import atomic_path
+
+ONNX_FORMAT = "specser-onnx"
+
+
+class _WithSoftmax(nn.Module):
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.model(features), dim=1)
+
+
+def encode_array(a: np.ndarray) -> str:
+    a = np.ascontiguousarray(a, dtype=np.float32)
+    return json.dumps({"shape": list(a.shape), "float32_base64": base64.b64encode(a.tobytes()).decode()})
+
+
+def decode_array(text: str) -> np.ndarray:
+    record = json.loads(text)
+    return np.frombuffer(base64.b64decode(record["float32_base64"]), dtype=np.float32).reshape(record["shape"])
+
+
+def export_onnx(model_path: Path, out: Path, opset: int = 18) -> dict:
+    """Export `model.specser` to `out`; returns the metadata written."""
+    import onnx
+
+    payload = load_artifact(model_path)
+    fc = payload["feature_config"]
+    if fc.mode != "native":
+        raise ValueError(f"{model_path}: ONNX export supports native-mode models; this one uses image mode "
+                         "(its PNG front-end has no portable equivalent)")
+    import logging
+    import warnings
+
+    # The exporter logs every torchvision op it cannot register (we use none) and an upstream deprecation.
+    logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)")
+    wrapped = _WithSoftmax(build_model(payload)).eval()
+    example = torch.randn(2, 1, fc.n_mels, fc.clip_frames)
+    batch = torch.export.Dim("batch", min=1, max=4096)
+    frames = torch.export.Dim("frames", min=8, max=1_000_000)
+    program = torch.onnx.export(wrapped, (example,), dynamo=True, dynamic_shapes=({0: batch, 3: frames},),
+                                input_names=["features"], output_names=["probabilities"], opset_version=opset,
+                                verbose=False)
+    proto = program.model_proto
+    norm = payload["normalization"]
+    metadata = {
+        "specser.format": ONNX_FORMAT,
+        "specser.labels": json.dumps(payload["labels"]),
+        "specser.feature_config": json.dumps(asdict(fc)),
+        "specser.model": json.dumps({"name": payload["model_name"], "config": payload["model_config"],
+                                     "parameters": int(sum(v.numel() for k, v in payload["state_dict"].items()
+                                                           if "running_" not in k and "num_batches" not in k))}),
+        "specser.normalization_mean": encode_array(norm["mean"].numpy()),
+        "specser.normalization_std": encode_array(norm["std"].numpy()),
+        "specser.filterbank": encode_array(payload["filterbank"].numpy()),
+    }
+    for key, value in metadata.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(proto)
+    with atomic_path(Path(out)) as tmp:
+        onnx.save_model(proto, str(tmp), save_as_external_data=False)
+    return metadata
+
+
+def parity_check(model_path: Path, onnx_path: Path, seed: int = 0) -> float:
+    """Max |probability difference| between torch and onnxruntime on random standardised inputs
+    with several batch sizes and time lengths (the dynamic axes)."""
+    import onnxruntime as ort
+
+    payload = load_artifact(model_path)
+    model = _WithSoftmax(build_model(payload)).eval()
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    fc = payload["feature_config"]
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    for batch, frames in ((1, fc.clip_frames), (5, fc.clip_frames), (3, fc.clip_frames // 2), (2, 3 * fc.clip_frames)):
+        x = rng.standard_normal((batch, 1, fc.n_mels, frames)).astype(np.float32)
+        with torch.inference_mode():
+            expected = model(torch.from_numpy(x)).numpy()
+        got = session.run(["probabilities"], {"features": x})[0]
+        worst = max(worst, float(np.abs(expected - got).max()))
+    return worst

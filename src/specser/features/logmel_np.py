@@ -1,0 +1,33 @@
+"""The log-Mel front-end in numpy, for the onnxruntime backend (which must not need torch).
+
+Same computation as `specser.features.logmel.LogMel` (centred frames with zero padding,
+periodic Hann window, power spectrum, the stored Slaney filterbank, dB with ``amin=1e-10``,
+``top_db`` clipping per utterance); the tests check the two agree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+AMIN = 1e-10
+
+
+def hann_window(win_length: int, n_fft: int) -> np.ndarray:
+    """Periodic Hann of `win_length`, zero-padded on both sides to `n_fft` (torch.stft's convention)."""
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(win_length) / win_length)
+    left = (n_fft - win_length) // 2
+    return np.pad(window, (left, n_fft - win_length - left)).astype(np.float32)
+
+
+def logmel_numpy(wave: np.ndarray, filterbank: np.ndarray, n_fft: int, hop_length: int, win_length: int,
+                 top_db: float | None) -> np.ndarray:
+    """(n_mels, frames) log-Mel in dB of a mono float32 waveform."""
+    padded = np.pad(np.asarray(wave, dtype=np.float32), n_fft // 2)
+    n_frames = 1 + (padded.size - n_fft) // hop_length
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop_length][:n_frames]
+    spectrum = np.fft.rfft(frames * hann_window(win_length, n_fft), axis=1)
+    power = (spectrum.real ** 2 + spectrum.imag ** 2).astype(np.float32)  # (frames, n_freq)
+    db = 10.0 * np.log10(np.maximum(filterbank @ power.T, AMIN))
+    if top_db is not None and top_db > 0:
+        db = np.maximum(db, db.max() - top_db)
+    return db.astype(np.float32)

@@ -1,0 +1,95 @@
+"""ONNX export: parity with torch on synthetic and real audio, dynamic axes, and a torch-free backend."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from specser.cli.main import app
+from specser.config import FeatureConfig
+from specser.features.logmel import LogMel
+from specser.features.logmel_np import logmel_numpy
+from specser.inference.predictor import Predictor
+from tests.synth import emotional_tone
+
+pytest.importorskip("onnxruntime", reason="ONNX export needs the export extra: pip install 'specser[export]'")
+from specser.export_onnx import export_onnx, parity_check  # noqa: E402
+from specser.inference.onnx_backend import OnnxPredictor  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def exported(trained_run, tmp_path_factory):
+    out = tmp_path_factory.mktemp("onnx") / "model.onnx"
+    export_onnx(trained_run / "model.specser", out)
+    return out
+
+
+def test_numpy_logmel_matches_torch():
+    cfg = FeatureConfig()
+    wave = emotional_tone("06", 3, np.random.default_rng(2), seconds=2.3)
+    front = LogMel(cfg)
+    expected = front(torch.from_numpy(wave)).numpy()
+    got = logmel_numpy(wave, front.filterbank.numpy(), cfg.n_fft, cfg.hop_length, cfg.win_length, cfg.top_db)
+    assert got.shape == expected.shape and np.abs(got - expected).max() < 2e-3
+
+
+def test_graph_parity_over_dynamic_batch_and_time(trained_run, exported):
+    assert parity_check(trained_run / "model.specser", exported) < 1e-4
+
+
+def _audio_parity(trained_run, exported, paths):
+    ours, theirs = Predictor.from_file(trained_run / "model.specser", device="cpu"), OnnxPredictor(exported)
+    waves = [ours.load(p) for p in paths]
+    diff = np.abs(ours.probabilities(waves) - theirs.probabilities(waves)).max()
+    assert diff < 1e-4, diff
+    assert theirs.labels == ours.labels and theirs.n_parameters == ours.n_parameters
+
+
+def test_end_to_end_parity_on_synthetic_audio(trained_run, exported):
+    paths = [p["path"] for p in json.loads((trained_run / "metrics.json").read_text())["predictions"][:16]]
+    _audio_parity(trained_run, exported, paths)
+
+
+def test_end_to_end_parity_on_real_ravdess(trained_run, exported, ravdess_dir):
+    _audio_parity(trained_run, exported, sorted(ravdess_dir.glob("Actor_0[1-3]/*.flac"))[::25])
+
+
+def test_onnx_backend_runs_without_torch(exported, synth_corpus):
+    wav = sorted(synth_corpus.glob("Actor_02/*.wav"))[0]
+    code = (f"import sys; from specser.inference.base import open_predictor; p = open_predictor({str(exported)!r}); "
+            f"r = p.predict({str(wav)!r}); assert 'torch' not in sys.modules, 'torch was imported'; print(r.label)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == OnnxPredictor(exported).predict(wav).label
+
+
+def test_cli_export_and_predict_with_the_onnx_backend(trained_run, synth_corpus, tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "m.onnx"
+    result = runner.invoke(app, ["export", str(trained_run / "model.specser"), "--format", "onnx", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "parity with torch" in result.output and out.stat().st_size > 10_000
+    folder = str(synth_corpus / "Actor_03")
+    onnx_rows = json.loads(runner.invoke(app, ["predict", str(out), folder, "--format", "json", "--no-progress"]).stdout)
+    torch_rows = json.loads(runner.invoke(app, ["predict", str(trained_run / "model.specser"), folder, "--format", "json",
+                                                "--no-progress"]).stdout)
+    assert [r["label"] for r in onnx_rows] == [r["label"] for r in torch_rows] and len(onnx_rows) == 44
+
+
+def test_foreign_onnx_and_bad_formats_are_refused(exported, tmp_path, trained_run):
+    import onnx
+
+    proto = onnx.load(str(exported))
+    del proto.metadata_props[:]
+    onnx.save(proto, str(tmp_path / "plain.onnx"))
+    with pytest.raises(ValueError, match="not one exported by"):
+        OnnxPredictor(tmp_path / "plain.onnx")
+    (tmp_path / "junk.onnx").write_bytes(b"not onnx")
+    with pytest.raises(ValueError, match="not a readable ONNX"):
+        OnnxPredictor(tmp_path / "junk.onnx")
+    result = CliRunner().invoke(app, ["export", str(trained_run / "model.specser"), "--format", "tflite", "--out", "x"])
+    assert result.exit_code == 2 and "unknown export format" in result.output
