@@ -245,6 +245,39 @@ def export(
 
 
 @app.command()
+def serve(
+    model: Annotated[Path, typer.Argument(help="A model.specser (torch) or exported .onnx file.")],
+    host: Annotated[str, typer.Option(help="Interface to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Server processes (each loads the model).")] = 1,
+    threads: Annotated[int, typer.Option(help="Concurrent decode + inference jobs per process.")] = 2,
+    max_upload_mb: Annotated[float, typer.Option(help="Larger uploads get HTTP 413.")] = 20.0,
+    max_duration: Annotated[float, typer.Option(help="Longer audio gets HTTP 422, in seconds.")] = 600.0,
+    backend: Annotated[str, typer.Option(help="torch, onnx or auto (by file suffix).")] = "auto",
+) -> None:
+    """Serve a model over HTTP: a page to try it at /, POST /v1/predict, GET /v1/health, /v1/model, /docs.
+
+    Example: specser serve runs/paper/model.specser --port 8000, then open http://127.0.0.1:8000/
+    """
+    import os
+
+    try:
+        import uvicorn
+    except ImportError:
+        fail("the service needs FastAPI and uvicorn: pip install 'specser[serve]'")
+    from specser.service.settings import ENV_KEY, ServiceSettings
+
+    if not model.is_file():
+        fail(f"model file not found: {model}")
+    settings = ServiceSettings(model=model.resolve(), backend=backend, max_upload_mb=max_upload_mb,
+                               max_duration_s=max_duration, inference_threads=threads)
+    os.environ[ENV_KEY] = settings.to_env()
+    typer.echo(f"serving {model} on http://{host}:{port}/  (API docs: /docs)")
+    uvicorn.run("specser.service.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level="info")
+
+
+@app.command()
 def models() -> None:
     """List the registered models with their default parameter counts."""
     from specser.models import count_parameters, create_model, list_models

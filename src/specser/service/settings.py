@@ -1,0 +1,38 @@
+"""Service settings: one dataclass, filled from `specser serve` options (or SPECSER_SERVE_* variables
+for worker processes, which uvicorn starts from an import string)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ENV_KEY = "SPECSER_SERVE_SETTINGS"
+
+
+@dataclass
+class ServiceSettings:
+    model: Path
+    backend: str = "auto"  # torch | onnx | auto (by suffix)
+    max_upload_mb: float = 20.0  # larger bodies get 413 before they are read
+    max_duration_s: float = 600.0  # longer audio gets 422
+    inference_threads: int = 2  # concurrent decode + inference jobs per process
+    window_s: float | None = None  # sliding windows for long audio (default: the model's clip length)
+    hop_s: float | None = None
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    def to_env(self) -> str:
+        return json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()})
+
+    @classmethod
+    def from_env(cls) -> "ServiceSettings":
+        raw = os.environ.get(ENV_KEY)
+        if not raw:
+            raise RuntimeError(f"{ENV_KEY} is not set; start the service with `specser serve MODEL`")
+        values = json.loads(raw)
+        values["model"] = Path(values["model"])
+        return cls(**values)

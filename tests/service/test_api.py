@@ -1,0 +1,94 @@
+"""The HTTP API on a real small model (trained on synthetic audio): valid and invalid uploads."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+pytest.importorskip("fastapi", reason="the service needs the serve extra: pip install 'specser[serve]'")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from specser.service.app import create_app  # noqa: E402
+from specser.service.settings import ServiceSettings  # noqa: E402
+from tests.synth import emotional_tone  # noqa: E402
+
+
+def _wav(wave, sr=16000, fmt="WAV"):
+    buffer = io.BytesIO()
+    sf.write(buffer, wave, sr, format=fmt)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def client(trained_run):
+    settings = ServiceSettings(model=trained_run / "model.specser", max_upload_mb=1.0, max_duration_s=30.0)
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def angry():
+    return emotional_tone("05", 2, np.random.default_rng(0), seconds=1.0)
+
+
+def test_health_model_docs_and_page(client):
+    assert client.get("/v1/health").json() == {"status": "ok"}
+    info = client.get("/v1/model").json()
+    assert info["labels"] == ["neutral", "happy", "sad", "angry", "fearful", "surprised"]
+    assert info["parameters"] > 10_000 and info["feature_config"]["sample_rate"] == 16000
+    assert client.get("/openapi.json").json()["paths"]["/v1/predict"]["post"]
+    assert client.get("/docs").status_code == 200
+    page = client.get("/").text
+    assert 'id="drop"' in page and "MediaRecorder" in page and "http://" not in page.replace("http://www.w3.org", "")
+
+
+def test_multipart_and_raw_uploads_agree(client, angry):
+    data = _wav(angry)
+    a = client.post("/v1/predict", files={"file": ("../../etc/passwd", data, "audio/wav")})
+    b = client.post("/v1/predict", content=data, headers={"content-type": "application/octet-stream"})
+    assert a.status_code == b.status_code == 200
+    body = a.json()
+    assert body == b.json() and body["label"] == "angry" and set(body) == {"labels", "probabilities", "label", "duration_s"}
+    assert abs(sum(body["probabilities"]) - 1) < 1e-4 and body["duration_s"] == pytest.approx(1.0)
+
+
+def test_stereo_48k_flac_and_long_audio(client, angry):
+    import soxr
+
+    up = soxr.resample(angry, 16000, 48000)
+    stereo = client.post("/v1/predict", files={"file": ("x.flac", _wav(np.stack([up, up], 1), 48000, "FLAC"))})
+    assert stereo.status_code == 200 and stereo.json()["label"] == "angry"
+    rng = np.random.default_rng(1)
+    long = np.concatenate([emotional_tone(c, 2, rng, seconds=1.0) for c in ("01", "01", "08", "08")])
+    body = client.post("/v1/predict", files={"file": ("long.wav", _wav(long))}).json()
+    assert body["duration_s"] == pytest.approx(4.0) and len(body["timeline"]) == 7
+    assert body["timeline"][0]["label"] == "neutral" and body["timeline"][-1]["label"] == "surprised"
+
+
+@pytest.mark.parametrize("make, status, error", [
+    (lambda a: b"", 400, "empty"),
+    (lambda a: b"RIFF\x10\x00\x00\x00WAVEfmt garbage that is not audio", 422, "bad_audio"),
+    (lambda a: b"%PDF-1.7 not audio at all", 415, "unsupported_media_type"),
+    (lambda a: _wav(np.zeros(16000, dtype=np.float32)), 422, "bad_audio"),
+    (lambda a: _wav(np.tile(a, 31)), 422, "bad_audio"),  # 31 s > max_duration_s
+    (lambda a: _wav(np.tile(a, 40)), 413, "too_large"),  # 1.3 MB > 1 MB
+])
+def test_bad_uploads_get_json_errors_that_say_why(client, angry, make, status, error):
+    for kwargs in ({"files": {"file": ("f", make(angry))}}, {"content": make(angry)}):
+        response = client.post("/v1/predict", **kwargs)
+        assert response.status_code == status, response.text
+        assert response.json()["error"] == error and response.json()["detail"]
+
+
+def test_missing_field_and_unknown_route(client):
+    response = client.post("/v1/predict", files={"other": ("f", b"RIFF")})
+    assert response.status_code == 400 and "'file'" in response.json()["detail"]
+    assert client.get("/v1/nope").json()["error"] == "http_error"
+
+
+def test_no_app_or_model_is_built_at_import():
+    import specser.service.app as module
+
+    assert not any(type(v).__name__ == "FastAPI" for v in vars(module).values())
