@@ -19,6 +19,12 @@ SetOpt = Annotated[
     typer.Option("--set", help="Override one config key, dotted: --set train.max_epochs=5 (repeatable)."),
 ]
 PresetOpt = Annotated[Optional[str], typer.Option("--preset", help="Recipe preset (default: paper).")]
+ProtocolOpt = Annotated[Optional[str], typer.Option(
+    "--protocol", help="random-5fold (files, the paper's), actor-5fold (speaker-independent), emobox "
+    "(EmoBox fixed actor folds, use with --set data.label_set=ravdess8) or loso (leave one speaker out). "
+    "Default: cv.protocol of the config (random-5fold).")]
+CVOutOpt = Annotated[Path, typer.Option("--out", help="Run folder to create, or to resume if a run there was interrupted.")]
+RestartOpt = Annotated[bool, typer.Option("--overwrite", help="Delete the folds in --out and start again.")]
 ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")]
 
 

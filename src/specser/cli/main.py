@@ -13,7 +13,8 @@ import typer
 from typing import Annotated
 
 from specser.cli import data_cmd, predict_cmd
-from specser.cli.common import ConfigOpt, DataOpt, PresetOpt, ProgressOpt, SetOpt, build_config, fail, user_errors
+from specser.cli.common import (ConfigOpt, CVOutOpt, DataOpt, PresetOpt, ProgressOpt, ProtocolOpt, RestartOpt, SetOpt,
+                                build_config, fail, user_errors)
 
 app = typer.Typer(
     help="specser: speech emotion recognition with Spec-ResNet on log-Mel spectrograms.\n\n"
@@ -94,23 +95,9 @@ def train(
     typer.echo(f"run folder: {out} (report.md, metrics.json, model.specser)")
 
 
-ProtocolOpt = Annotated[Optional[str], typer.Option(
-    "--protocol", help="random-5fold (files, the paper's), actor-5fold (speaker-independent), emobox "
-    "(EmoBox fixed actor folds, use with --set data.label_set=ravdess8) or loso (leave one speaker out). "
-    "Default: cv.protocol of the config (random-5fold).")]
-
-
 @app.command()
-def cv(
-    out: Annotated[Path, typer.Option("--out", help="Run folder to create, or to resume if a run there was interrupted.")],
-    data: DataOpt = None,
-    protocol: ProtocolOpt = None,
-    config: ConfigOpt = None,
-    set_: SetOpt = None,
-    preset: PresetOpt = None,
-    overwrite: Annotated[bool, typer.Option(help="Delete the folds in --out and start again.")] = False,
-    progress: ProgressOpt = True,
-) -> None:
+def cv(out: CVOutOpt, data: DataOpt = None, protocol: ProtocolOpt = None, config: ConfigOpt = None,
+       set_: SetOpt = None, preset: PresetOpt = None, overwrite: RestartOpt = False, progress: ProgressOpt = True) -> None:
     """Cross-validate Spec-ResNet: one complete run per fold, then mean ± std over folds.
 
     Writes folds.json, fold_NN/ (one run folder each), cv_summary.json, report.md and plots into --out.
@@ -133,17 +120,12 @@ def cv(
 
 @app.command()
 def baseline(
-    out: Annotated[Path, typer.Option("--out", help="Run folder to create (or resume).")],
+    out: CVOutOpt,
     model: Annotated[str, typer.Option("--model", help="svm (RBF SVM) or mlp (multi-layer perceptron).")] = "svm",
     features: Annotated[str, typer.Option("--features", help="mfcc (mean/std of 40 MFCCs + deltas) or egemaps "
                         "(88 eGeMAPS v02 functionals; needs pip install 'specser[baselines]').")] = "mfcc",
-    data: DataOpt = None,
-    protocol: ProtocolOpt = None,
-    config: ConfigOpt = None,
-    set_: SetOpt = None,
-    preset: PresetOpt = None,
-    overwrite: Annotated[bool, typer.Option(help="Delete the folds in --out and start again.")] = False,
-    progress: ProgressOpt = True,
+    data: DataOpt = None, protocol: ProtocolOpt = None, config: ConfigOpt = None, set_: SetOpt = None,
+    preset: PresetOpt = None, overwrite: RestartOpt = False, progress: ProgressOpt = True,
 ) -> None:
     """Cross-validate a classic baseline (scaler + SVM or MLP) on exactly the folds `specser cv` uses.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from specser.evaluation.cv_summary import top_confusions
-from specser.evaluation.report import pct
+from specser.evaluation.report import confusion_table, intensity_table, pct, plots_section
 
 # The paper's Table 2 (per class, %): F1, precision, recall; average accuracy 92 %.
 PAPER_TABLE2 = {
@@ -79,21 +79,15 @@ def render_cv_report(summary: dict, plot_files: list[str]) -> str:
     if params:
         lines += ["", "Hyper-parameters chosen by inner cross-validation on each fold's training part: "
                   + "; ".join(f"fold {k}: " + ", ".join(f"{n.split('__')[-1]}={v}" for n, v in p.items()) for k, p in params) + "."]
-    lines += ["", "## Confusion matrix, summed over folds (rows: true, columns: predicted)", "",
-              "| | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
-    for label, row in zip(labels, summary["confusion_matrix"]):
-        lines.append(f"| **{label}** | " + " | ".join(str(v) for v in row) + " |")
+    lines += ["", "## Confusion matrix, summed over folds (rows: true, columns: predicted)", ""]
+    lines += confusion_table(summary["confusion_matrix"], labels)
     confusions = top_confusions(summary["confusion_matrix"], labels)
     if confusions:
         lines += ["", "Most frequent confusions (the paper names sad→neutral, surprised→angry, neutral→surprised): "
                   + "; ".join(f"{t}→{p} {n} ({100 * share:.0f} % of {t})" for t, p, n, share in confusions) + "."]
-    if summary.get("accuracy_by_intensity"):
-        lines += ["", "## Accuracy by intensity (pooled over folds)", "", "| intensity | accuracy | files |", "|---|---|---|"]
-        for key, v in summary["accuracy_by_intensity"].items():
-            lines.append(f"| {key} | {pct(v['accuracy'])} | {v['n']} |")
+    lines += intensity_table(summary.get("accuracy_by_intensity"), "## Accuracy by intensity (pooled over folds)")
     lines.append("")
-    if plot_files:
-        lines += ["## Plots", ""] + [f"![{p}]({p})" for p in plot_files] + [""]
+    lines += plots_section(plot_files)
     lines += ["Each fold's own run folder (`fold_NN/`) holds its report, per-file predictions and model. "
               "The fold assignment is in `folds.json`; all figures in `cv_summary.json`.", ""]
     return "\n".join(lines)

@@ -8,6 +8,22 @@ def pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
+def confusion_table(cm: list[list[int]], labels: list[str]) -> list[str]:
+    lines = ["| | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
+    return lines + [f"| **{label}** | " + " | ".join(str(v) for v in row) + " |" for label, row in zip(labels, cm)]
+
+
+def intensity_table(by_intensity: dict, heading: str) -> list[str]:
+    if not by_intensity:
+        return []
+    lines = ["", heading, "", "| intensity | accuracy | files |", "|---|---|---|"]
+    return lines + [f"| {k} | {pct(v['accuracy'])} | {v['n']} |" for k, v in by_intensity.items()]
+
+
+def plots_section(files: list[str]) -> list[str]:
+    return ["## Plots", ""] + [f"![{p}]({p})" for p in files] + [""] if files else []
+
+
 def render_report(summary: dict, metrics: dict | None, plots: list[str]) -> str:
     """Markdown for a training run.
 
@@ -59,18 +75,11 @@ def render_report(summary: dict, metrics: dict | None, plots: list[str]) -> str:
         ]
         for label, m in metrics["per_class"].items():
             lines.append(f"| {label} | {pct(m['precision'])} | {pct(m['recall'])} | {pct(m['f1'])} | {m['support']} |")
-        labels = metrics["labels"]
-        lines += ["", "### Confusion matrix (rows: true, columns: predicted)", "",
-                  "| | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
-        for label, row in zip(labels, metrics["confusion_matrix"]):
-            lines.append(f"| **{label}** | " + " | ".join(str(v) for v in row) + " |")
-        if metrics["accuracy_by_intensity"]:
-            lines += ["", "### Accuracy by intensity", "", "| intensity | accuracy | files |", "|---|---|---|"]
-            for k, v in metrics["accuracy_by_intensity"].items():
-                lines.append(f"| {k} | {pct(v['accuracy'])} | {v['n']} |")
+        lines += ["", "### Confusion matrix (rows: true, columns: predicted)", ""]
+        lines += confusion_table(metrics["confusion_matrix"], metrics["labels"])
+        lines += intensity_table(metrics["accuracy_by_intensity"], "### Accuracy by intensity")
         lines.append("")
-    if plots:
-        lines += ["## Plots", ""] + [f"![{p}]({p})" for p in plots] + [""]
+    lines += plots_section(plots)
     lines += ["Per-file predictions are in `metrics.json`; the resolved config in `config.yaml`.", ""]
     return "\n".join(lines)
 
