@@ -6,6 +6,7 @@ so ``specser --help`` answers at once.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -92,7 +93,8 @@ def train(
         fail(str(exc), code=130)
     if metrics:
         typer.echo(f"test accuracy {metrics['accuracy']:.4f}  UA {metrics['uar']:.4f}  macro-F1 {metrics['macro_f1']:.4f}")
-    typer.echo(f"run folder: {out} (report.md, metrics.json, model.specser)")
+    if os.environ.get("LOCAL_RANK", "0") == "0" and os.environ.get("NODE_RANK", "0") == "0":  # DDP: rank 0 reports
+        typer.echo(f"run folder: {out} (report.md, metrics.json, model.specser)")
 
 
 @app.command()
