@@ -114,13 +114,15 @@ def run_cv(
             print(f"fold {fold.index}/{len(folds)}: train {len(split.train)} / val {len(split.val)} / test "
                   f"{len(split.test)} files; test speakers {', '.join(fold.test_speakers)}")
             done = runner(split, folder)
-            if not done:  # a non-zero DDP rank: rank 0 writes the results
-                return {}
+            if not done:  # a non-zero DDP rank: it trains every fold with rank 0, which writes the results
+                continue
             done = finished_metrics(folder) or done  # the same record a resumed run reads
             print(f"fold {fold.index}/{len(folds)}: accuracy {done['accuracy']:.4f}  UA {done['uar']:.4f}  "
                   f"macro-F1 {done['macro_f1']:.4f}")
         fold_metrics.append(done)
 
+    if len(fold_metrics) < len(folds):  # a non-zero DDP rank
+        return {}
     fold_runs = [m.get("run", {}) for m in fold_metrics]
     run = {
         "run_name": run_dir.name, "model": model_label, "protocol": protocol, "preset": cfg.preset,

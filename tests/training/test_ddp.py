@@ -21,3 +21,16 @@ def test_two_process_ddp_training_on_cpu(synth_corpus, tmp_path):
     assert metrics["accuracy"] >= 0.6  # the single-process learning test's bar (chance: 17 %)
     assert metrics["history"]["val_loss"]
     assert load_artifact(out / "model.specser")["labels"] == metrics["labels"]
+
+
+def test_two_process_ddp_cross_validation(synth_corpus, tmp_path):
+    """Both processes go through every fold together; rank 0 alone writes the summary."""
+    out = tmp_path / "cv"
+    sets = FAST_OVERRIDES + ["train.max_epochs=2", "cv.n_folds=2", "train.devices=2", "train.strategy=ddp",
+                             "train.accelerator=cpu"]
+    cmd = [sys.executable, "-m", "specser.cli.main", "cv", "--data", str(synth_corpus), "--protocol", "actor-5fold",
+           "--out", str(out), "--no-progress", *[a for s in sets for a in ("--set", s)]]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads((out / "cv_summary.json").read_text())
+    assert len(summary["accuracy"]["per_fold"]) == 2 and summary["run"]["n_files"] == 264
