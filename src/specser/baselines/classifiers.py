@@ -15,12 +15,12 @@ BASELINE_MODELS = ("svm", "mlp")
 
 GRIDS: dict[str, dict[str, list]] = {
     "svm": {
-        "clf__C": [10.0, 1.0, 100.0],
-        "clf__gamma": ["scale", 0.001, 0.01],
+        "clf__C": [10.0, 1.0, 100.0, 1000.0],
+        "clf__gamma": ["scale", 1e-4, 3e-4, 1e-3, 3e-3],
     },
     "mlp": {
         "clf__hidden_layer_sizes": [(512, 256), (256,)],
-        "clf__alpha": [1e-2, 1e-4, 1.0],
+        "clf__alpha": [1.0, 0.1, 3.0, 10.0],
     },
 }
 
