@@ -97,8 +97,11 @@ def main() -> int:
         value = rec[metric]["mean"] if rec else None
         targets.append({"target": what, "measured": value,
                         "met": None if value is None else bool(value >= threshold)})
-    result = {"quick": args.quick, "machine": describe(), "command": shlex.join(["python", *sys.argv]),
+    command = ["python", *[a for a in sys.argv if a != "--report-only"]]
+    result = {"quick": args.quick, "machine": describe(), "command": shlex.join(command),
               "jobs": records, "targets": targets}
+    if args.report_only:  # runs came from earlier invocations: their session times are not known here
+        result["tabulated_by"] = shlex.join(["python", *sys.argv])
     args.results.mkdir(parents=True, exist_ok=True)
     from specser.evaluation.compare import compare_runs
 
