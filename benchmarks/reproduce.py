@@ -97,8 +97,8 @@ def main() -> int:
         value = rec[metric]["mean"] if rec else None
         targets.append({"target": what, "measured": value,
                         "met": None if value is None else bool(value >= threshold)})
-    command = ["python", *[a for a in sys.argv if a != "--report-only"]]
-    result = {"quick": args.quick, "machine": describe(), "command": shlex.join(command),
+    full_run = ["python", *[a for a in sys.argv if a != "--report-only"]]
+    result = {"quick": args.quick, "machine": describe(), "command": shlex.join(full_run),
               "jobs": records, "targets": targets}
     if args.report_only:  # runs came from earlier invocations: their session times are not known here
         result["tabulated_by"] = shlex.join(["python", *sys.argv])
