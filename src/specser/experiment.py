@@ -118,7 +118,7 @@ def train_run(cfg: ExperimentConfig, run_dir: Path, progress: bool = True, overw
     labels = corpus.manifest.labels
     image_dir = default_cache_dir(cfg.data.cache_dir) / "images" if cfg.features.mode == "image" else None
     inputs = build_inputs({"train": split.train, "val": split.val, "test": split.test}, corpus.rows_by_id,
-                          corpus.features, corpus.keys, labels, cfg.features, image_dir)
+                          corpus.features, corpus.keys, labels, cfg.features, image_dir, progress=progress)
 
     options = {**cfg.model.options, "in_channels": inputs.in_channels, "num_classes": len(labels)}
     model = create_model(cfg.model.name, **options)

@@ -56,7 +56,7 @@ def features(
         from specser.features.images import render_images
 
         items = [(r.utt_id, r.label, corpus.keys[r.utt_id]) for r in corpus.rows]
-        render_images(items, corpus.features, images, cfg.features.image_cmap, cfg.features.top_db)
+        render_images(items, corpus.features, images, cfg.features.image_cmap, cfg.features.top_db, progress)
         typer.echo(f"PNG images in {images}")
     if corpus.skipped:
         typer.echo(f"skipped {len(corpus.skipped)} files:")

@@ -36,6 +36,7 @@ def build_inputs(
     cfg: FeatureConfig,
     image_dir: Path | None = None,
     stats: tuple[np.ndarray, np.ndarray] | None = None,
+    progress: bool = True,
 ) -> Inputs:
     """Datasets for each named split.
 
@@ -65,7 +66,7 @@ def build_inputs(
         if image_dir is None:
             raise ValueError("image mode needs an image folder")
         items = [(r.utt_id, r.label, keys[r.utt_id]) for rs in rows.values() for r in rs]
-        paths = render_images(items, features, image_dir, cfg.image_cmap, cfg.top_db)
+        paths = render_images(items, features, image_dir, cfg.image_cmap, cfg.top_db, progress)
         for name, rs in rows.items():
             datasets[name] = SpectrogramImageDataset([paths[r.utt_id] for r in rs], labels, cfg.image_size)
         return Inputs(datasets, rows, None, None, in_channels=3)

@@ -97,7 +97,8 @@ class SpectrogramImageDataset(Dataset):
 
 
 def render_images(
-    items: list[tuple[str, str, str]], features: dict[str, np.ndarray], out_dir: Path, cmap: str, top_db: float
+    items: list[tuple[str, str, str]], features: dict[str, np.ndarray], out_dir: Path, cmap: str, top_db: float,
+    progress: bool = True,
 ) -> dict[str, Path]:
     """Render PNGs for (utt_id, label, content key) items that are not rendered yet.
 
@@ -116,6 +117,6 @@ def render_images(
         paths[utt_id] = path
         if not path.exists():
             todo.append((utt_id, path))
-    for utt_id, path in tqdm(todo, desc="PNG images", unit="file", disable=not todo):
+    for utt_id, path in tqdm(todo, desc="PNG images", unit="file", disable=not (todo and progress)):
         render_png(features[utt_id], path, cmap=cmap, top_db=top_db)
     return paths
