@@ -68,6 +68,15 @@ def load_audio(
         if path.stat().st_size == 0:
             raise AudioError(name, "empty file (0 bytes)")
     data, sr = _decode(source, name)
+    return prepare_wave(data, sr, sample_rate, max_duration_s, name)
+
+
+def prepare_wave(data: np.ndarray, sr: int, sample_rate: int, max_duration_s: float | None, name: str) -> np.ndarray:
+    """Decoded samples (frames, channels) -> checked mono float32 at `sample_rate`.
+
+    Raises:
+        AudioError: no samples, too long, NaN/inf, or silent.
+    """
     if data.shape[0] == 0:
         raise AudioError(name, "no audio samples")
     duration = data.shape[0] / sr

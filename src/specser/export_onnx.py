@@ -10,7 +10,6 @@ differs between runtimes, while a numpy STFT is portable and checked against tor
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -21,9 +20,7 @@ from torch import nn
 
 from specser.artifact import build_model, load_artifact
 from specser.io import atomic_path
-
-ONNX_FORMAT = "specser-onnx"
-
+from specser.onnx_metadata import ONNX_FORMAT, encode_array
 
 class _WithSoftmax(nn.Module):
     def __init__(self, model: nn.Module):
@@ -32,16 +29,6 @@ class _WithSoftmax(nn.Module):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.model(features), dim=1)
-
-
-def encode_array(a: np.ndarray) -> str:
-    a = np.ascontiguousarray(a, dtype=np.float32)
-    return json.dumps({"shape": list(a.shape), "float32_base64": base64.b64encode(a.tobytes()).decode()})
-
-
-def decode_array(text: str) -> np.ndarray:
-    record = json.loads(text)
-    return np.frombuffer(base64.b64decode(record["float32_base64"]), dtype=np.float32).reshape(record["shape"])
 
 
 def export_onnx(model_path: Path, out: Path, opset: int = 18) -> dict:

@@ -67,28 +67,24 @@ def predict(
             return path, None, exc.reason
 
     results: dict[Path, object] = {}
-    short: list[tuple[Path, object]] = []
+    pending: list[tuple[Path, object]] = []
     bar = tqdm(total=len(files), desc="predict", unit="file", disable=not progress, file=sys.stderr)
 
-    def flush():
-        if short:
-            for (path, _), pred in zip(short, predictor.predict_batch([w for _, w in short])):
-                results[path] = pred
-            bar.update(len(short))
-            short.clear()
+    def flush():  # short clips share one forward pass; long ones go through their windows
+        for (path, _), pred in zip(pending, predictor.predict_batch([w for _, w in pending])):
+            results[path] = pred
+        bar.update(len(pending))
+        pending.clear()
 
     with ThreadPoolExecutor(max_workers=4) as pool:  # decode ahead while the model runs
         for path, wave, reason in pool.map(load, files):
             if reason is not None:
                 errors.append((str(path), reason))
                 bar.update(1)
-            elif predictor.is_long(wave):
-                results[path] = predictor.predict_wave(wave)
-                bar.update(1)
-            else:
-                short.append((path, wave))
-                if len(short) >= batch_size:
-                    flush()
+                continue
+            pending.append((path, wave))
+            if len(pending) >= batch_size:
+                flush()
         flush()
     bar.close()
 

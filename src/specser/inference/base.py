@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from specser.audio import AudioError, load_audio
+from specser.audio import AudioError, load_audio, prepare_wave
 from specser.config import FeatureConfig
 from specser.inference.results import Prediction, Segment
 from specser.inference.segments import sliding_windows
@@ -55,21 +55,10 @@ class BasePredictor:
         if sample_rate is None:
             raise ValueError(f"{name}: an array needs its sample rate")
         wave = np.asarray(wave, dtype=np.float32)
-        if wave.ndim == 2:  # (frames, channels) as soundfile returns it
-            wave = wave.mean(axis=1)
-        if wave.ndim != 1 or wave.size == 0:
-            raise AudioError(name, f"expected a non-empty 1-D or (frames, channels) array, got shape {wave.shape}")
-        if not np.isfinite(wave).all():
-            raise AudioError(name, "contains NaN or infinite samples")
-        if not np.any(wave):
-            raise AudioError(name, "all-silent (every sample is zero)")
-        if self.max_duration_s and wave.size / sample_rate > self.max_duration_s:
-            raise AudioError(name, f"too long: {wave.size / sample_rate:.1f} s > {self.max_duration_s:.1f} s")
-        if sample_rate != self.sample_rate:
-            import soxr
-
-            wave = soxr.resample(wave, sample_rate, self.sample_rate, quality="HQ").astype(np.float32)
-        return wave
+        if wave.ndim not in (1, 2):
+            raise AudioError(name, f"expected a 1-D or (frames, channels) array, got shape {wave.shape}")
+        frames = wave[:, None] if wave.ndim == 1 else wave  # (frames, channels) as soundfile returns it
+        return prepare_wave(frames, sample_rate, self.sample_rate, self.max_duration_s, name)
 
     def is_long(self, wave: np.ndarray) -> bool:
         return wave.size / self.sample_rate > self.window_s + self.hop_s

@@ -11,13 +11,7 @@ from specser.config import FeatureConfig, from_dict
 from specser.features.length import fit_length
 from specser.features.logmel_np import logmel_numpy
 from specser.inference.base import BasePredictor
-
-
-def _decode(text: str) -> np.ndarray:  # mirrors specser.export_onnx.decode_array, which imports torch
-    import base64
-
-    record = json.loads(text)
-    return np.frombuffer(base64.b64decode(record["float32_base64"]), dtype=np.float32).reshape(record["shape"])
+from specser.onnx_metadata import ONNX_FORMAT, decode_array
 
 
 class OnnxPredictor(BasePredictor):
@@ -39,14 +33,14 @@ class OnnxPredictor(BasePredictor):
         except Exception as exc:  # onnxruntime raises its own exception types
             raise ValueError(f"{path}: not a readable ONNX model ({exc})") from exc
         meta = self.session.get_modelmeta().custom_metadata_map
-        if meta.get("specser.format") != "specser-onnx":
+        if meta.get("specser.format") != ONNX_FORMAT:
             raise ValueError(f"{path}: an ONNX file, but not one exported by `specser export`")
         features = from_dict(FeatureConfig, json.loads(meta["specser.feature_config"]), "feature_config")
         super().__init__(json.loads(meta["specser.labels"]), features, **kwargs)
         self.model_info = json.loads(meta["specser.model"])
-        self.filterbank = _decode(meta["specser.filterbank"])
-        self.mean = _decode(meta["specser.normalization_mean"])[:, None]
-        self.std = _decode(meta["specser.normalization_std"])[:, None]
+        self.filterbank = decode_array(meta["specser.filterbank"])
+        self.mean = decode_array(meta["specser.normalization_mean"])[:, None]
+        self.std = decode_array(meta["specser.normalization_std"])[:, None]
 
     @classmethod
     def from_file(cls, path: Path | str, **kwargs) -> "OnnxPredictor":
