@@ -91,3 +91,31 @@ def test_bad_files_are_skipped_with_reasons(synth_corpus, tmp_path):
     reasons = dict(result.skipped)
     assert "empty" in reasons[str(empty)] and "unreadable" in reasons[str(tmp_path / "gone.wav")]
     shutil.rmtree(tmp_path / "c")
+
+
+def test_banded_mel_equals_the_dense_projection():
+    lm = LogMel(FeatureConfig())
+    power = torch.rand(2, lm.filterbank.shape[1], 40)
+    torch.testing.assert_close(lm.mel(power), lm.filterbank @ power, rtol=1e-5, atol=1e-6)
+
+
+def test_forward_list_equals_one_by_one():
+    """Padding a batch to its longest wave changes no frame of the shorter ones, nor their top_db clip."""
+    lm = LogMel(FeatureConfig())
+    rng = np.random.default_rng(3)
+    waves = [torch.from_numpy(emotional_tone(c, 1, rng, seconds=s)) for c, s in (("01", 0.7), ("05", 1.9), ("08", 1.2))]
+    waves[2][4000:] *= 1e-3  # a loud start and quiet end: its own peak must set its clip
+    for wave, out in zip(waves, lm.forward_list(waves)):
+        torch.testing.assert_close(out, lm(wave), rtol=1e-5, atol=1e-4)
+
+
+def test_batched_extraction_equals_threaded(synth_corpus):
+    cfg = FeatureConfig(n_mels=40)
+    rows = load_manifest(synth_corpus).rows[:10]
+    threads = torch.get_num_threads()
+    one = extract_logmels(rows, cfg, None, progress=False)
+    assert torch.get_num_threads() == threads  # lowered to 1 while the threads work, then restored
+    batched = extract_logmels(rows, cfg, None, progress=False, batched=True, batch_size=4)
+    assert one.keys == batched.keys and batched.computed == 10
+    for k, v in one.features.items():
+        np.testing.assert_allclose(batched.features[k], v, atol=1e-3)

