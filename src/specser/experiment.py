@@ -18,7 +18,7 @@ from specser.artifact import save_artifact
 from specser.config import ExperimentConfig
 from specser.data.splits import Split
 from specser.corpus import write_manifest_csv
-from specser.data.datasets import collate_for
+from specser.data.datasets import LogMelDataset, collate_for
 from specser.data.inputs import build_inputs
 from specser.data.splits import holdout_split
 from specser.evaluation import plots
@@ -79,6 +79,14 @@ def _grid_images(x: torch.Tensor, mode: str) -> np.ndarray:
     return matplotlib.colormaps["magma"](((x - lo) / (hi - lo + 1e-8)).numpy())[..., :3]
 
 
+def _data_on_device(cfg: ExperimentConfig, device: str) -> bool:
+    """Hold the features on the GPU: by default only for a single-GPU run (DDP ranks each own one)."""
+    if cfg.train.data_on_device is not None:
+        return cfg.train.data_on_device and device != "cpu"
+    single = cfg.train.num_nodes == 1 and (cfg.train.devices == "1" or (cfg.train.devices == "auto" and torch.cuda.device_count() == 1))
+    return device == "cuda" and single
+
+
 def _load_best_weights(model: torch.nn.Module, ckpt: Path) -> int:
     state = torch.load(ckpt, map_location="cpu", weights_only=True)
     model.load_state_dict({k[len("model."):]: v for k, v in state["state_dict"].items() if k.startswith("model.")})
@@ -107,6 +115,8 @@ def train_run(cfg: ExperimentConfig, run_dir: Path, progress: bool = True, overw
     _check_run_folder(run_dir, cfg, overwrite)
     started = time.time()
     L.seed_everything(cfg.seed, workers=True, verbose=False)
+    if cfg.train.threads:
+        torch.set_num_threads(cfg.train.threads)
     corpus = corpus or prepare_corpus(cfg, progress)
     cfg.save(run_dir / "config.yaml")
     write_manifest_csv(corpus.manifest, run_dir / "manifest.csv")
@@ -126,9 +136,14 @@ def train_run(cfg: ExperimentConfig, run_dir: Path, progress: bool = True, overw
     print(f"model {cfg.model.name}: {n_params['total']:,} parameters ({n_params['trainable']:,} trainable)")
 
     ds = inputs.datasets
+    device = pick_device(cfg.train.accelerator)
+    if _data_on_device(cfg, device):
+        for dataset in ds.values():
+            if isinstance(dataset, LogMelDataset):
+                dataset.to(device)
     train_loader = _loader(ds["train"], cfg.train.batch_size, True, cfg, cfg.seed)
     val_loader = _loader(ds["val"], cfg.train.eval_batch_size, False, cfg, cfg.seed) if "val" in ds else None
-    grid_x, grid_y = next(iter(_loader(ds["train"], 32, True, cfg, cfg.seed)))
+    grid_x, grid_y = (t.cpu() for t in next(iter(_loader(ds["train"], 32, True, cfg, cfg.seed))))
 
     module = EmotionClassifier(model, cfg.train)
     trainer, best_ckpt = fit(module, train_loader, val_loader, run_dir, progress)
@@ -139,12 +154,12 @@ def train_run(cfg: ExperimentConfig, run_dir: Path, progress: bool = True, overw
     best_epoch = _load_best_weights(model, best_ckpt)
     log = plots.read_epoch_log(run_dir / "logs" / "metrics.csv")
 
-    device = pick_device(cfg.train.accelerator)
     metrics: dict = {}
     if "test" in ds:
-        probs, targets = loader_probabilities(model, _loader(ds["test"], cfg.train.eval_batch_size, False, cfg, 0), device)
+        probs, targets = loader_probabilities(model, _loader(ds["test"], cfg.train.eval_batch_size, False, cfg, 0), device,
+                                              cfg.train.channels_last)
         metrics = compute_metrics(inputs.rows["test"], targets, probs, labels)
-    model.cpu()
+    model.to("cpu", memory_format=torch.contiguous_format)
 
     from specser.features.logmel import mel_filterbank
 

@@ -95,8 +95,19 @@ def test_bad_files_are_skipped_with_reasons(synth_corpus, tmp_path):
 
 def test_banded_mel_equals_the_dense_projection():
     lm = LogMel(FeatureConfig())
-    power = torch.rand(2, lm.filterbank.shape[1], 40)
-    torch.testing.assert_close(lm.mel(power), lm.filterbank @ power, rtol=1e-5, atol=1e-6)
+    power = torch.rand(2, 40, lm.filterbank.shape[1])  # (batch, frames, n_freq)
+    torch.testing.assert_close(lm.mel(power), power @ lm.filterbank.T, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("n_fft,win", [(1024, 1024), (512, 400)])
+def test_framing_equals_torch_stft(n_fft, win):
+    cfg = FeatureConfig(n_fft=n_fft, win_length=win, hop_length=160)
+    lm = LogMel(cfg)
+    wave = torch.randn(2, 9999)
+    spec = torch.stft(wave, n_fft, 160, win, torch.hann_window(win), center=True, pad_mode="constant", return_complex=True)
+    power = (spec.real.square() + spec.imag.square()).transpose(1, 2)
+    expected = 10 * torch.log10(torch.clamp(lm.mel(power), min=1e-10)).transpose(1, 2)
+    torch.testing.assert_close(lm._db(wave), expected, rtol=1e-4, atol=1e-3)
 
 
 def test_forward_list_equals_one_by_one():
@@ -119,3 +130,13 @@ def test_batched_extraction_equals_threaded(synth_corpus):
     assert one.keys == batched.keys and batched.computed == 10
     for k, v in one.features.items():
         np.testing.assert_allclose(batched.features[k], v, atol=1e-3)
+
+
+def test_cpu_chunking_changes_nothing(monkeypatch):
+    import specser.features.logmel as logmel
+
+    lm = LogMel(FeatureConfig())
+    wave = torch.randn(5, 8000)
+    whole = lm(wave)
+    monkeypatch.setattr(logmel, "CPU_CHUNK_ELEMENTS", 2 * 32 * 1024)  # two 32-frame waves per chunk
+    torch.testing.assert_close(lm(wave), whole)

@@ -25,6 +25,11 @@ def normalization_stats(features: list[np.ndarray]) -> tuple[np.ndarray, np.ndar
 class LogMelDataset(Dataset):
     """Standardised log-Mel tensors (1, n_mels, T) with integer targets.
 
+    With a fixed length the whole split is one (N, 1, n_mels, T) tensor and a batch is
+    one indexing operation (`__getitems__`, which DataLoader calls with a batch's
+    indices), not a Python loop over items and a stack. `to("cuda")` moves the tensor
+    to the GPU once, so training never copies a batch from host memory.
+
     Args:
         features: one (n_mels, frames) dB array per utterance.
         targets: class indices.
@@ -33,19 +38,40 @@ class LogMelDataset(Dataset):
     """
 
     def __init__(self, features, targets, mean, std, frames: int | None):
-        self.targets = list(targets)
+        self.targets = torch.as_tensor(list(targets), dtype=torch.long)
         mean_c, std_c = mean[:, None], std[:, None]
         self.items = []
         for f in features:
             if frames is not None:
                 f = fit_length(f, frames)
             self.items.append(torch.from_numpy(((f - mean_c) / std_c).astype(np.float32)).unsqueeze(0))
+        self.data = torch.stack(self.items) if frames is not None and self.items else None
+        if self.data is not None:
+            self.items = list(self.data)  # views into the one tensor, not a second copy
 
     def __len__(self) -> int:
         return len(self.items)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
-        return self.items[i], self.targets[i]
+        return self.items[i], int(self.targets[i])
+
+    def __getitems__(self, indices: list[int]):
+        if self.data is None:
+            return [self[i] for i in indices]
+        index = torch.as_tensor(indices, device=self.data.device)
+        return self.data[index], self.targets[index]
+
+    def to(self, device) -> "LogMelDataset":
+        """Move a fixed-length dataset to `device` (a no-op for variable lengths)."""
+        if self.data is not None:
+            self.data, self.targets = self.data.to(device), self.targets.to(device)
+            self.items = list(self.data)
+        return self
+
+
+def stacked_collate(batch):
+    """`LogMelDataset.__getitems__` already returns (x, y) batches."""
+    return batch
 
 
 def pad_collate(batch: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -58,5 +84,8 @@ def pad_collate(batch: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, to
 
 
 def collate_for(cfg) -> "callable | None":
-    """The collate function the length policy needs: padding per batch for ``pad_batch``, else default."""
-    return pad_collate if (cfg.mode == "native" and cfg.length_mode == "pad_batch") else None
+    """The collate function the inputs need: padding per batch for ``pad_batch``, none for stacked
+    fixed-length log-Mels, the default for images."""
+    if cfg.mode != "native":
+        return None
+    return pad_collate if cfg.length_mode == "pad_batch" else stacked_collate

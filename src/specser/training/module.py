@@ -21,12 +21,17 @@ class EmotionClassifier(L.LightningModule):
 
     def __init__(self, model: nn.Module, train_cfg: TrainConfig):
         super().__init__()
-        self.model = model
+        self.channels_last = train_cfg.channels_last
+        self.model = model.to(memory_format=torch.channels_last) if self.channels_last else model
         self.cfg = train_cfg
         self.augment = SpecAugment(train_cfg.specaugment)
+        # Kept out of the module tree, so checkpoints hold one copy of the weights under "model.".
+        object.__setattr__(self, "_run_model", torch.compile(self.model) if train_cfg.compile else self.model)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(x)
+        if self.channels_last and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return self._run_model(x)
 
     def _step(self, batch, stage: str) -> torch.Tensor:
         x, y = batch
