@@ -120,3 +120,24 @@ def test_specser_cv_killed_by_a_signal_resumes_and_baselines_share_its_folds(syn
     tested = [p["utt_id"] for k in range(1, 6)
               for p in json.loads((out / f"fold_{k:02d}" / "metrics.json").read_text())["predictions"]]
     assert sorted(tested) == sorted(i for f in nn["folds"] for i in f["test"])
+
+
+def test_parallel_folds_train_side_by_side_and_resume(synth_corpus, tmp_path, capsys):
+    """cv.parallel_folds=2: folds train in two spawned processes; a rerun with another setting
+    of this speed-only key resumes rather than refusing."""
+    from specser.cv import spec_resnet_runner, train_fold_in_process
+
+    out = tmp_path / "cv"
+    cfg = _cfg(synth_corpus, "cv.protocol=actor-5fold", "cv.n_folds=3", "train.max_epochs=3", "cv.parallel_folds=2")
+    summary = run_cv(cfg, out, lambda c, corpus: spec_resnet_runner(c, corpus, False), "Spec-ResNet",
+                     progress=False, pool_fold=train_fold_in_process)
+    assert "training 3 folds, 2 at a time" in capsys.readouterr().out
+    assert len(summary["accuracy"]["per_fold"]) == 3 and summary["run"]["n_files"] == 264
+    for k in (1, 2, 3):
+        assert (out / f"fold_{k:02d}" / "model.specser").exists()
+    (out / "cv_summary.json").unlink()
+    (out / "fold_02" / "metrics.json").unlink()
+    sequential = _cfg(synth_corpus, "cv.protocol=actor-5fold", "cv.n_folds=3", "train.max_epochs=3")
+    again = run_cv(sequential, out, lambda c, corpus: spec_resnet_runner(c, corpus, False), "Spec-ResNet",
+                   progress=False, pool_fold=train_fold_in_process, overwrite=False)
+    assert again["run"]["resumed_folds"] == [1, 3]

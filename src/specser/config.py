@@ -127,6 +127,7 @@ class CVConfig:
 
     protocol: str = "random-5fold"
     n_folds: int = 5  # random-5fold and actor-5fold; emobox has 6 fixed folds, loso one per speaker
+    parallel_folds: int = 1  # folds trained at once, each in its own process (a GPU with room to spare)
 
 
 @dataclass
@@ -156,6 +157,11 @@ class ExperimentConfig:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def outcome_dict(self) -> dict[str, Any]:
+        """`to_dict` without the settings that change only how fast a run goes, not its result:
+        what a resumed run must match."""
+        return without_runtime_keys(self.to_dict())
+
     def save(self, path: Path) -> None:
         from specser.io import atomic_write_text
 
@@ -163,6 +169,16 @@ class ExperimentConfig:
 
 
 PRESETS = ("paper",)
+RUNTIME_KEYS = (("cv", "parallel_folds"), ("train", "threads"), ("train", "num_workers"))
+
+
+def without_runtime_keys(config: dict[str, Any]) -> dict[str, Any]:
+    """A saved config's dict minus `RUNTIME_KEYS`, for comparing a resumed run with the original."""
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in config.items()}
+    for section, key in RUNTIME_KEYS:
+        if isinstance(out.get(section), dict):
+            out[section].pop(key, None)
+    return out
 
 
 def _coerce(value: Any, tp: Any, where: str) -> Any:

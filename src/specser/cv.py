@@ -21,7 +21,7 @@ from typing import Callable
 
 import yaml
 
-from specser.config import ExperimentConfig
+from specser.config import ExperimentConfig, from_dict, without_runtime_keys
 from specser.corpus import write_manifest_csv
 from specser.data.folds import GROUPED_PROTOCOLS, Fold, fold_split, make_folds
 from specser.data.splits import Split
@@ -50,7 +50,7 @@ def _check_folder(run_dir: Path, cfg: ExperimentConfig, overwrite: bool) -> None
     if (run_dir / "cv_summary.json").exists():
         raise CVFolderError(f"{run_dir} already holds a finished cross-validation; choose another --out or pass --overwrite")
     saved = run_dir / "config.yaml"
-    if saved.exists() and yaml.safe_load(saved.read_text()) != cfg.to_dict():
+    if saved.exists() and without_runtime_keys(yaml.safe_load(saved.read_text())) != cfg.outcome_dict():
         raise CVFolderError(f"{run_dir} holds an unfinished cross-validation with a different config; resume it with "
                             "the same arguments, choose another --out, or pass --overwrite")
 
@@ -78,6 +78,7 @@ def run_cv(
     progress: bool = True,
     overwrite: bool = False,
     finish: Callable[[Path, list[dict], dict], list[str]] | None = None,
+    pool_fold: Callable[[dict, Split, str, int], dict] | None = None,
 ) -> dict:
     """Run (or resume) every fold of `cfg.cv.protocol` and aggregate them.
 
@@ -85,6 +86,9 @@ def run_cv(
         runner_factory: builds the per-fold trainer once the corpus is prepared.
         model_label: how reports and `specser compare` name this model.
         finish: optional hook writing extra plots; returns their file names.
+        pool_fold: a module-level (picklable) function ``(config dict, split, fold folder, threads)
+            -> metrics`` that trains one fold in a worker process; used when
+            ``cv.parallel_folds > 1``.
 
     Returns:
         The cv_summary dict (also written to ``run_dir/cv_summary.json``).
@@ -101,28 +105,40 @@ def run_cv(
     write_manifest_csv(corpus.manifest, run_dir / "manifest.csv")
     atomic_write_json(run_dir / "skipped.json", [{"path": p, "reason": r} for p, r in corpus.skipped])
 
-    runner = runner_factory(cfg, corpus)
-    fold_metrics, resumed = [], []
+    results: dict[int, dict] = {}
+    resumed, pending = [], []
     for fold in folds:
-        folder = fold_dir(run_dir, fold.index)
-        done = finished_metrics(folder)
+        done = finished_metrics(fold_dir(run_dir, fold.index))
         if done is not None:
             print(f"fold {fold.index}/{len(folds)}: already finished (accuracy {done['accuracy']:.4f}), skipped")
             resumed.append(fold.index)
+            results[fold.index] = done
         else:
-            split = fold_split(fold, corpus.rows_by_id, protocol, cfg.data.val_size, cfg.seed, len(folds))
+            pending.append((fold, fold_split(fold, corpus.rows_by_id, protocol, cfg.data.val_size, cfg.seed, len(folds))))
+
+    def report(fold: Fold, done: dict) -> None:
+        print(f"fold {fold.index}/{len(folds)}: accuracy {done['accuracy']:.4f}  UA {done['uar']:.4f}  "
+              f"macro-F1 {done['macro_f1']:.4f}")
+
+    if pool_fold is not None and cfg.cv.parallel_folds > 1 and len(pending) > 1:
+        for fold, done in _run_parallel(cfg, pending, run_dir, pool_fold, len(folds)):
+            results[fold.index] = done
+            report(fold, done)
+    elif pending:
+        runner = runner_factory(cfg, corpus)
+        for fold, split in pending:
+            folder = fold_dir(run_dir, fold.index)
             print(f"fold {fold.index}/{len(folds)}: train {len(split.train)} / val {len(split.val)} / test "
                   f"{len(split.test)} files; test speakers {', '.join(fold.test_speakers)}")
             done = runner(split, folder)
             if not done:  # a non-zero DDP rank: it trains every fold with rank 0, which writes the results
                 continue
-            done = finished_metrics(folder) or done  # the same record a resumed run reads
-            print(f"fold {fold.index}/{len(folds)}: accuracy {done['accuracy']:.4f}  UA {done['uar']:.4f}  "
-                  f"macro-F1 {done['macro_f1']:.4f}")
-        fold_metrics.append(done)
+            results[fold.index] = finished_metrics(folder) or done  # the same record a resumed run reads
+            report(fold, results[fold.index])
 
-    if len(fold_metrics) < len(folds):  # a non-zero DDP rank
+    if len(results) < len(folds):  # a non-zero DDP rank
         return {}
+    fold_metrics = [results[f.index] for f in folds]
     fold_runs = [m.get("run", {}) for m in fold_metrics]
     run = {
         "run_name": run_dir.name, "model": model_label, "protocol": protocol, "preset": cfg.preset,
@@ -150,6 +166,45 @@ def run_cv(
     write_report(run_dir / "report.md", render_cv_report(summary, plot_files))
     atomic_write_json(run_dir / "cv_summary.json", summary)
     return summary
+
+
+def _run_parallel(cfg: ExperimentConfig, pending: list[tuple[Fold, Split]], run_dir: Path,
+                  pool_fold: Callable, n_folds: int):
+    """Train pending folds `cfg.cv.parallel_folds` at a time in spawned processes; yields (fold, metrics)
+    as they finish. Each process gets an equal share of the CPU threads."""
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    if "ddp" in cfg.train.strategy:
+        raise ValueError("cv.parallel_folds > 1 cannot be combined with a DDP strategy: choose one")
+    workers = min(cfg.cv.parallel_folds, len(pending))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    threads = cfg.train.threads or max(1, cores // workers)
+    print(f"training {len(pending)} folds, {workers} at a time ({threads} CPU threads each)")
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(pool_fold, cfg.to_dict(), split, str(fold_dir(run_dir, fold.index)), threads): fold
+                   for fold, split in pending}
+        for future in as_completed(futures):
+            fold = futures[future]
+            yield fold, finished_metrics(fold_dir(run_dir, fold.index)) or future.result()
+
+
+_WORKER_CORPUS: dict[str, PreparedCorpus] = {}
+
+
+def train_fold_in_process(config: dict, split: Split, folder: str, threads: int) -> dict:
+    """`pool_fold` for Spec-ResNet: one fold in a worker process (the corpus comes from the cache)."""
+    import torch
+
+    from specser.experiment import train_run
+
+    torch.set_num_threads(threads)
+    cfg = from_dict(ExperimentConfig, config)
+    key = json.dumps([config["data"], config["features"]], sort_keys=True)
+    if key not in _WORKER_CORPUS:
+        _WORKER_CORPUS[key] = prepare_corpus(cfg, progress=False)
+    return train_run(cfg, Path(folder), progress=False, split=split, corpus=_WORKER_CORPUS[key])
 
 
 def spec_resnet_runner(cfg: ExperimentConfig, corpus: PreparedCorpus, progress: bool = True) -> FoldRunner:

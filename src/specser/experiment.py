@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from specser.artifact import save_artifact
-from specser.config import ExperimentConfig
+from specser.config import ExperimentConfig, without_runtime_keys
 from specser.data.splits import Split
 from specser.corpus import write_manifest_csv
 from specser.data.datasets import LogMelDataset, collate_for
@@ -47,7 +47,7 @@ def _check_run_folder(run_dir: Path, cfg: ExperimentConfig, overwrite: bool) -> 
     if saved.exists() and not overwrite and (run_dir / "checkpoints" / "last.ckpt").exists():
         import yaml
 
-        if yaml.safe_load(saved.read_text()) != cfg.to_dict():
+        if without_runtime_keys(yaml.safe_load(saved.read_text())) != cfg.outcome_dict():
             raise RunFolderError(
                 f"{run_dir} holds an interrupted run with a different config; resume it with the same "
                 "arguments, choose another --out, or pass --overwrite"

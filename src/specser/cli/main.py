@@ -104,15 +104,17 @@ def cv(out: CVOutOpt, data: DataOpt = None, protocol: ProtocolOpt = None, config
 
     Writes folds.json, fold_NN/ (one run folder each), cv_summary.json, report.md and plots into --out.
     Killed? Run the same command again: finished folds are skipped, an unfinished one resumes.
+    On a GPU with room to spare, `--set cv.parallel_folds=5` trains the folds side by side.
     Example: specser cv --data ../shared/data/ravdess --protocol actor-5fold --out runs/cv-actor
     """
-    from specser.cv import CVFolderError, fold_curves, run_cv, spec_resnet_runner
+    from specser.cv import CVFolderError, fold_curves, run_cv, spec_resnet_runner, train_fold_in_process
     from specser.experiment import RunFolderError, TrainingInterrupted
 
     cfg = build_config(config, set_, preset, data, [f"cv.protocol={protocol}"] if protocol else [])
     try:
         summary = run_cv(cfg, out, lambda c, corpus: spec_resnet_runner(c, corpus, progress),
-                         f"Spec-ResNet ({cfg.features.mode})", progress, overwrite, finish=fold_curves)
+                         f"Spec-ResNet ({cfg.features.mode})", progress, overwrite, finish=fold_curves,
+                         pool_fold=train_fold_in_process)
     except (CVFolderError, RunFolderError, *user_errors()) as exc:
         fail(str(exc))
     except TrainingInterrupted as exc:
