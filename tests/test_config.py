@@ -78,3 +78,10 @@ def test_every_config_key_is_used():
     code += "\n".join(re.findall(r"self\.\w+", (SRC / "config.py").read_text()))  # derived properties
     unused = [name for name in set(_leaf_names(ExperimentConfig)) if not re.search(rf"\.{name}\b", code)]
     assert not unused, f"config keys never read: {unused}"
+
+
+def test_best_preset_differs_from_paper_only_in_recipe():
+    paper, best = load_config(preset="paper"), load_config(preset="best")
+    assert best.preset == "best" and best.data == paper.data and best.features == paper.features
+    assert best.train.augment != paper.train.augment or best.model != paper.model
+    assert load_config(preset="best", overrides=["train.max_epochs=3"]).train.max_epochs == 3

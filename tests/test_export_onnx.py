@@ -93,3 +93,24 @@ def test_foreign_onnx_and_bad_formats_are_refused(exported, tmp_path, trained_ru
         OnnxPredictor(tmp_path / "junk.onnx")
     result = CliRunner().invoke(app, ["export", str(trained_run / "model.specser"), "--format", "tflite", "--out", "x"])
     assert result.exit_code == 2 and "unknown export format" in result.output
+
+
+@pytest.mark.parametrize("name", ["spec_resnet_attn", "spec_crnn"])
+def test_new_heads_export_with_parity(name, tmp_path):
+    """The attention head goes through torch.export; the CRNN's GRU through the TorchScript exporter."""
+    import torch
+
+    from specser.artifact import save_artifact
+    from specser.config import FeatureConfig
+    from specser.export_onnx import export_onnx, parity_check
+    from specser.features.logmel import mel_filterbank
+    from specser.models import create_model
+    from specser.models.registry import config_dict
+
+    fc = FeatureConfig(n_mels=40, n_fft=512, win_length=512, hop_length=160, clip_seconds=1.0)
+    options = {"stem_channels": 8, "widths": [8, 16, 32, 32], "num_classes": 6}
+    model = create_model(name, **options).eval()
+    save_artifact(tmp_path / "m.specser", model, name, config_dict(name, **options), list("abcdef"), fc,
+                  torch.zeros(40), torch.ones(40), torch.from_numpy(mel_filterbank(fc)))
+    export_onnx(tmp_path / "m.specser", tmp_path / "m.onnx")
+    assert parity_check(tmp_path / "m.specser", tmp_path / "m.onnx") < 1e-4

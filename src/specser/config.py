@@ -93,6 +93,29 @@ class SpecAugmentConfig:
 
 
 @dataclass
+class AugmentConfig:
+    """Training-only augmentation besides SpecAugment (`train.specaugment`); all off in the paper preset.
+
+    Feature domain: mixup, a random clip window, a random circular time shift.
+    Audio domain: speed, pitch, gain and noise act on the waveform, so when any is on the
+    training clips are kept as waveforms and their log-Mels computed batch by batch
+    (validation and test inputs are never augmented).
+    """
+
+    mixup_alpha: float = 0.0  # mixup with lambda ~ Beta(alpha, alpha); 0 = off
+    random_crop: bool = False  # a random clip_seconds window (or pad position) instead of the centred one
+    time_shift_s: float = 0.0  # circular shift by up to this many seconds either way
+    speed: float = 0.0  # resample by a factor in [1 - speed, 1 + speed] (tempo and pitch together)
+    pitch_semitones: float = 0.0  # warp the frequency axis by up to this many semitones either way
+    gain_db: float = 0.0  # scale by up to this many dB either way
+    noise_snr_db: list[float] = field(default_factory=list)  # [low, high]: white noise at an SNR drawn from it
+
+    @property
+    def audio_domain(self) -> bool:
+        return self.speed > 0 or self.pitch_semitones > 0 or self.gain_db > 0 or bool(self.noise_snr_db)
+
+
+@dataclass
 class TrainConfig:
     """Optimisation recipe; defaults are the paper's (Table 1 and section 2)."""
 
@@ -107,6 +130,12 @@ class TrainConfig:
     lr_patience: int = 2
     min_lr: float = 4e-5
     specaugment: SpecAugmentConfig = field(default_factory=SpecAugmentConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    label_smoothing: float = 0.0
+    class_weights: bool = False  # weight the loss by inverse class frequency of the training part
+    scheduler: str = "plateau"  # plateau (ReduceLROnPlateau, the paper's) | cosine | onecycle
+    warmup_epochs: int = 0  # linear warm-up before cosine
+    tta_crops: int = 1  # test-time augmentation: average the predictions of this many clip windows
     num_workers: int = 0
     accelerator: str = "auto"
     devices: str = "auto"
@@ -168,7 +197,7 @@ class ExperimentConfig:
         atomic_write_text(Path(path), yaml.safe_dump(self.to_dict(), sort_keys=False))
 
 
-PRESETS = ("paper",)
+PRESETS = ("paper", "best")
 RUNTIME_KEYS = (("cv", "parallel_folds"), ("train", "threads"), ("train", "num_workers"))
 
 

@@ -15,14 +15,14 @@ import torch
 from torch.utils.data import DataLoader
 
 from specser.artifact import save_artifact
-from specser.config import ExperimentConfig, without_runtime_keys
+from specser.config import ConfigError, ExperimentConfig, without_runtime_keys
 from specser.data.splits import Split
 from specser.corpus import write_manifest_csv
-from specser.data.datasets import LogMelDataset, collate_for
-from specser.data.inputs import build_inputs
+from specser.data.datasets import LogMelDataset, RandomCropDataset, WaveDataset, collate_for
+from specser.data.inputs import build_inputs, load_waves
 from specser.data.splits import holdout_split
 from specser.evaluation import plots
-from specser.evaluation.inference import loader_probabilities, pick_device
+from specser.evaluation.inference import crop_tta_probabilities, loader_probabilities, pick_device
 from specser.evaluation.metrics import compute_metrics
 from specser.evaluation.report import render_report, write_report
 from specser.io import atomic_write_json
@@ -87,6 +87,28 @@ def _data_on_device(cfg: ExperimentConfig, device: str) -> bool:
     return device == "cuda" and single
 
 
+def _augmented_training_set(cfg: ExperimentConfig, inputs, corpus: PreparedCorpus):
+    """Swap in the training set that the augmentation needs; returns the `WaveFeatures` for audio-domain
+    augmentation, else None. Validation and test sets are never touched."""
+    aug = cfg.train.augment
+    if not (aug.audio_domain or aug.random_crop):
+        return None
+    if cfg.features.mode != "native" or cfg.features.length_mode != "pad_crop":
+        raise ConfigError("train.augment: random crops and audio-domain augmentation need features.mode=native "
+                          "and features.length_mode=pad_crop")
+    rows, targets = inputs.rows["train"], inputs.datasets["train"].targets
+    if not aug.audio_domain:
+        inputs.datasets["train"] = RandomCropDataset([corpus.features[r.utt_id] for r in rows], targets,
+                                                     inputs.mean, inputs.std, cfg.features.clip_frames)
+        return None
+    from specser.features.logmel import mel_filterbank
+    from specser.training.augment import WaveFeatures
+
+    inputs.datasets["train"] = WaveDataset(load_waves(rows, cfg.features.sample_rate, cfg.data.max_duration_s), targets)
+    return WaveFeatures(cfg.features, aug, aug.random_crop, torch.from_numpy(mel_filterbank(cfg.features)),
+                        torch.from_numpy(inputs.mean), torch.from_numpy(inputs.std))
+
+
 def _load_best_weights(model: torch.nn.Module, ckpt: Path) -> int:
     state = torch.load(ckpt, map_location="cpu", weights_only=True)
     model.load_state_dict({k[len("model."):]: v for k, v in state["state_dict"].items() if k.startswith("model.")})
@@ -107,6 +129,7 @@ def train_run(cfg: ExperimentConfig, run_dir: Path, progress: bool = True, overw
     """
     import lightning as L
 
+    from specser.training.augment import time_shift_frames
     from specser.training.fit import fit
     from specser.training.module import EmotionClassifier
 
@@ -141,11 +164,19 @@ def train_run(cfg: ExperimentConfig, run_dir: Path, progress: bool = True, overw
         for dataset in ds.values():
             if isinstance(dataset, LogMelDataset):
                 dataset.to(device)
+    wave_features = _augmented_training_set(cfg, inputs, corpus)
     train_loader = _loader(ds["train"], cfg.train.batch_size, True, cfg, cfg.seed)
     val_loader = _loader(ds["val"], cfg.train.eval_batch_size, False, cfg, cfg.seed) if "val" in ds else None
-    grid_x, grid_y = (t.cpu() for t in next(iter(_loader(ds["train"], 32, True, cfg, cfg.seed))))
+    grid = next(iter(_loader(ds["train"], 32, True, cfg, cfg.seed)))
+    with torch.no_grad():  # the batch-grid plot shows what the network sees, augmentation included
+        grid_x, grid_y = (wave_features(grid[0], grid[1]) if wave_features else grid[0]).cpu(), grid[-1].cpu()
 
-    module = EmotionClassifier(model, cfg.train)
+    class_weights = None
+    if cfg.train.class_weights:
+        counts = torch.bincount(ds["train"].targets.cpu(), minlength=len(labels)).float()
+        class_weights = counts.sum() / (len(labels) * counts.clamp(min=1))
+    module = EmotionClassifier(model, cfg.train, wave_features, class_weights,
+                               time_shift_frames(cfg.features, cfg.train.augment.time_shift_s))
     trainer, best_ckpt = fit(module, train_loader, val_loader, run_dir, progress)
     if trainer.interrupted:
         raise TrainingInterrupted(f"training was interrupted; run the same command again to resume from {run_dir}/checkpoints/last.ckpt")
@@ -155,9 +186,14 @@ def train_run(cfg: ExperimentConfig, run_dir: Path, progress: bool = True, overw
     log = plots.read_epoch_log(run_dir / "logs" / "metrics.csv")
 
     metrics: dict = {}
-    if "test" in ds:
+    if "test" in ds and cfg.train.tta_crops > 1 and inputs.mean is not None:
+        probs = crop_tta_probabilities(model, [corpus.features[r.utt_id] for r in inputs.rows["test"]], inputs.mean,
+                                       inputs.std, cfg.features.clip_frames, cfg.train.tta_crops, device)
+        targets = ds["test"].targets.cpu().numpy()
+    elif "test" in ds:
         probs, targets = loader_probabilities(model, _loader(ds["test"], cfg.train.eval_batch_size, False, cfg, 0), device,
                                               cfg.train.channels_last)
+    if "test" in ds:
         metrics = compute_metrics(inputs.rows["test"], targets, probs, labels)
     model.to("cpu", memory_format=torch.contiguous_format)
 
@@ -169,7 +205,7 @@ def train_run(cfg: ExperimentConfig, run_dir: Path, progress: bool = True, overw
         None if inputs.mean is None else torch.from_numpy(inputs.mean),
         None if inputs.std is None else torch.from_numpy(inputs.std),
         torch.from_numpy(mel_filterbank(cfg.features)),
-        extra={"protocol": split.protocol, "test_accuracy": metrics.get("accuracy")},
+        extra={"protocol": split.protocol, "test_accuracy": metrics.get("accuracy"), "tta_crops": cfg.train.tta_crops},
     )
 
     plot_files = ["training_curves.png", "lr_vs_val_loss.png", "spectrogram_batch.png"]

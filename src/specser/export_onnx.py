@@ -31,6 +31,28 @@ class _WithSoftmax(nn.Module):
         return torch.softmax(self.model(features), dim=1)
 
 
+def _graph(wrapped: torch.nn.Module, example: torch.Tensor, opset: int):
+    """The ONNX graph with dynamic batch and time axes: torch.export (dynamo) first; models it cannot
+    decompose (recurrent layers: the CRNN head's GRU) go through the TorchScript exporter."""
+    import io
+
+    import onnx
+
+    names = {"input_names": ["features"], "output_names": ["probabilities"], "opset_version": opset}
+    batch = torch.export.Dim("batch", min=1, max=4096)
+    frames = torch.export.Dim("frames", min=8, max=1_000_000)
+    try:
+        return torch.onnx.export(wrapped, (example,), dynamo=True, dynamic_shapes=({0: batch, 3: frames},),
+                                 verbose=False, **names).model_proto
+    except Exception:  # noqa: BLE001 - torch.onnx raises several error types; the fallback is checked below
+        if not any(isinstance(m, torch.nn.RNNBase) for m in wrapped.modules()):
+            raise
+    buffer = io.BytesIO()
+    torch.onnx.export(wrapped, (example,), buffer, dynamo=False,
+                      dynamic_axes={"features": {0: "batch", 3: "frames"}, "probabilities": {0: "batch"}}, **names)
+    return onnx.load_from_string(buffer.getvalue())
+
+
 def export_onnx(model_path: Path, out: Path, opset: int = 18) -> dict:
     """Export `model.specser` to `out`; returns the metadata written."""
     import onnx
@@ -48,12 +70,7 @@ def export_onnx(model_path: Path, out: Path, opset: int = 18) -> dict:
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)")
     wrapped = _WithSoftmax(build_model(payload)).eval()
     example = torch.randn(2, 1, fc.n_mels, fc.clip_frames)
-    batch = torch.export.Dim("batch", min=1, max=4096)
-    frames = torch.export.Dim("frames", min=8, max=1_000_000)
-    program = torch.onnx.export(wrapped, (example,), dynamo=True, dynamic_shapes=({0: batch, 3: frames},),
-                                input_names=["features"], output_names=["probabilities"], opset_version=opset,
-                                verbose=False)
-    proto = program.model_proto
+    proto = _graph(wrapped, example, opset)
     norm = payload["normalization"]
     metadata = {
         "specser.format": ONNX_FORMAT,

@@ -96,3 +96,23 @@ def test_inference_imports_no_training_machinery():
             "heavy = [m for m in ('lightning', 'sklearn', 'librosa', 'matplotlib') if m in sys.modules]; "
             "assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_cv_folder_predicts_as_the_mean_of_its_fold_models(trained_run, tmp_path):
+    import shutil
+
+    import numpy as np
+
+    from specser.inference.base import open_predictor
+    from specser.inference.ensemble import EnsemblePredictor
+
+    cv = tmp_path / "cv"
+    for k in (1, 2):
+        (cv / f"fold_0{k}").mkdir(parents=True)
+        shutil.copy(trained_run / "model.specser", cv / f"fold_0{k}" / "model.specser")
+    ensemble = open_predictor(cv, device="cpu")
+    single = open_predictor(trained_run / "model.specser", device="cpu")
+    assert isinstance(ensemble, EnsemblePredictor) and len(ensemble.members) == 2
+    wave = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
+    np.testing.assert_allclose(ensemble.probabilities([wave]), single.probabilities([wave]), atol=1e-6)
+    assert ensemble.labels == single.labels and ensemble.n_parameters == 2 * single.n_parameters

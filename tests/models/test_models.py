@@ -34,3 +34,39 @@ def test_registry_rejects_unknown_models_and_options():
         create_model("spec_resnet", width=3)
     with pytest.raises(ValueError, match="same length"):
         create_model("spec_resnet", widths=[8, 16], blocks=[1, 1, 1])
+
+
+@pytest.mark.parametrize("name", ["spec_resnet_attn", "spec_crnn"])
+def test_heads_share_spec_resnets_stem_and_stages(name):
+    """Same stem and stage weights as spec_resnet (their state loads into it); only the head differs."""
+    torch.manual_seed(0)
+    variant = create_model(name)
+    base = create_model("spec_resnet")
+    body = {k: v for k, v in variant.state_dict().items() if k.startswith(("stem.", "stages."))}
+    assert body and set(body) == {k for k in base.state_dict() if k.startswith(("stem.", "stages."))}
+    base.load_state_dict(body, strict=False)
+    x = torch.randn(2, 1, 128, 251)
+    with torch.no_grad():
+        torch.testing.assert_close(variant.eval().forward_features(x), base.eval().forward_features(x))
+    assert count_parameters(variant)["total"] > count_parameters(base)["total"]
+
+
+def test_attention_pooling_weights_time_steps():
+    """Unlike average pooling, the attention head's output depends on where in time the energy sits."""
+    model = create_model("spec_resnet_attn").eval()
+    feats = torch.zeros(1, model.num_features, 4, 8)
+    feats[..., 0] = 1.0
+    with torch.no_grad():
+        pooled = model.pool(feats.mean(dim=2))
+    c = model.num_features
+    assert pooled.shape == (1, 2 * c) and torch.isfinite(pooled).all()
+    plain_mean = feats.mean(dim=(2, 3))  # what global average pooling gives: 1/8 everywhere
+    assert not torch.allclose(pooled[:, :c], plain_mean, atol=1e-3)
+    weights = torch.softmax(model.pool.score(feats.mean(dim=2)), dim=-1)
+    torch.testing.assert_close(pooled[:, :c], (weights * feats.mean(dim=2)).sum(-1))
+
+
+def test_width_and_depth_options_change_the_size():
+    small = count_parameters(create_model("spec_crnn", widths=[16, 32, 64, 128], rnn_hidden=64))["total"]
+    deep = count_parameters(create_model("spec_crnn", blocks=[2, 2, 2, 2]))["total"]
+    assert small < count_parameters(create_model("spec_crnn"))["total"] < deep

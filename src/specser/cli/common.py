@@ -18,7 +18,8 @@ SetOpt = Annotated[
     Optional[list[str]],
     typer.Option("--set", help="Override one config key, dotted: --set train.max_epochs=5 (repeatable)."),
 ]
-PresetOpt = Annotated[Optional[str], typer.Option("--preset", help="Recipe preset (default: paper).")]
+PresetOpt = Annotated[Optional[str], typer.Option("--preset", help="Recipe preset: paper (the paper's recipe, the default) "
+                                                               "or best (specser's, see the README's ablation).")]
 ProtocolOpt = Annotated[Optional[str], typer.Option(
     "--protocol", help="random-5fold (files, the paper's), actor-5fold (speaker-independent), emobox "
     "(EmoBox fixed actor folds, use with --set data.label_set=ravdess8) or loso (leave one speaker out). "

@@ -19,7 +19,8 @@ FORMATS = ("table", "json", "csv")
 
 
 def predict(
-    model: Annotated[Path, typer.Argument(help="A model.specser file (from `specser train` or a CV fold).")],
+    model: Annotated[Path, typer.Argument(help="A model.specser file (from `specser train` or a CV fold), a .onnx "
+                                                      "file, or a `specser cv` folder: the ensemble of its fold models.")],
     inputs: Annotated[list[str], typer.Argument(help="Audio files, folders (searched recursively) or glob patterns "
                                                 "(quote them: 'clips/**/*.wav').")],
     format_: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
@@ -53,7 +54,8 @@ def predict(
     from specser.inference.base import open_predictor
     from specser.inference.sources import expand_inputs
 
-    options = {"window_s": window, "hop_s": hop} | ({"device": device} if backend != "onnx" and model.suffix != ".onnx" else {})
+    onnx = backend == "onnx" or model.suffix == ".onnx" or (model.is_dir() and not any(model.glob("**/*.specser")))
+    options = {"window_s": window, "hop_s": hop} | ({} if onnx else {"device": device})
     try:
         predictor = open_predictor(model, backend, **options)
     except (ValueError, ImportError, FileNotFoundError) as exc:  # ArtifactError is a ValueError

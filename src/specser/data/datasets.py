@@ -89,3 +89,62 @@ def collate_for(cfg) -> "callable | None":
     if cfg.mode != "native":
         return None
     return pad_collate if cfg.length_mode == "pad_batch" else stacked_collate
+
+
+class RandomCropDataset(Dataset):
+    """Training log-Mels at full length; each draw takes a random `frames` window.
+
+    A longer clip gets a random window instead of the centred one; a shorter one is
+    placed at a random position and padded with its own floor, as `fit_length` pads
+    at the end. Batches are (x, y), like `LogMelDataset`'s.
+    """
+
+    def __init__(self, features, targets, mean, std, frames: int):
+        self.frames = frames
+        self.targets = torch.as_tensor(list(targets), dtype=torch.long)
+        mean_c, std_c = mean[:, None], std[:, None]
+        self.items = [torch.from_numpy(((f - mean_c) / std_c).astype(np.float32)).unsqueeze(0) for f in features]
+        self.floors = [torch.from_numpy(((f.min() - mean_c) / std_c).astype(np.float32)).unsqueeze(0) for f in features]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def _draw(self, i: int) -> torch.Tensor:
+        x, want = self.items[i], self.frames
+        n = x.shape[-1]
+        if n >= want:
+            start = int(torch.randint(0, n - want + 1, ()))
+            return x[..., start:start + want]
+        start = int(torch.randint(0, want - n + 1, ()))
+        out = self.floors[i].expand(-1, -1, want).clone()
+        out[..., start:start + n] = x
+        return out
+
+    def __getitem__(self, i: int):
+        return self._draw(i), int(self.targets[i])
+
+    def __getitems__(self, indices: list[int]):
+        return torch.stack([self._draw(i) for i in indices]), self.targets[torch.as_tensor(indices)]
+
+
+class WaveDataset(Dataset):
+    """Training waveforms for audio-domain augmentation: batches of (zero-padded waves, lengths, targets);
+    `specser.training.augment.WaveFeatures` turns them into log-Mels on the training device."""
+
+    def __init__(self, waves: list[np.ndarray], targets):
+        self.waves = [torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32)) for w in waves]
+        self.targets = torch.as_tensor(list(targets), dtype=torch.long)
+
+    def __len__(self) -> int:
+        return len(self.waves)
+
+    def __getitem__(self, i: int):
+        return self.waves[i], int(self.targets[i])
+
+    def __getitems__(self, indices: list[int]):
+        chosen = [self.waves[i] for i in indices]
+        lengths = torch.tensor([len(w) for w in chosen])
+        batch = torch.zeros(len(chosen), int(lengths.max()))
+        for row, w in zip(batch, chosen):
+            row[: len(w)] = w
+        return batch, lengths, self.targets[torch.as_tensor(indices)]

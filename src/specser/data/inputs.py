@@ -71,3 +71,14 @@ def build_inputs(
             datasets[name] = SpectrogramImageDataset([paths[r.utt_id] for r in rs], labels, cfg.image_size)
         return Inputs(datasets, rows, None, None, in_channels=3)
     raise ValueError(f"features.mode: unknown mode {cfg.mode!r} (native, image)")
+
+
+def load_waves(rows: list[Utterance], sample_rate: int, max_duration_s: float | None) -> list[np.ndarray]:
+    """Decoded, resampled waveforms of `rows` (audio-domain augmentation trains on these)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    from specser.audio import load_audio
+
+    with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:
+        return list(pool.map(lambda r: load_audio(r.path, sample_rate, max_duration_s, name=r.path), rows))

@@ -85,13 +85,20 @@ class LogMel(nn.Module):
                 return torch.cat([self._db_chunk(wave[i:i + step]) for i in range(0, wave.shape[0], step)])
         return self._db_chunk(wave)
 
-    def _db_chunk(self, wave: torch.Tensor) -> torch.Tensor:
+    def power(self, wave: torch.Tensor) -> torch.Tensor:
+        """(B, T) -> power spectrum (B, frames, n_freq), frames on the leading axis."""
         padded = torch.nn.functional.pad(wave, (self.n_fft // 2, self.n_fft // 2))
         frames = padded.unfold(-1, self.n_fft, self.hop) * self.fft_window  # (B, frames, n_fft)
         spec = torch.fft.rfft(frames)  # (B, frames, n_freq)
-        power = spec.real.square() + spec.imag.square()
-        mel = self.mel(power).transpose(-1, -2)  # (B, n_mels, frames)
-        return 10.0 * torch.log10(torch.clamp(mel, min=AMIN))
+        return spec.real.square() + spec.imag.square()
+
+    @staticmethod
+    def to_db(mel: torch.Tensor) -> torch.Tensor:
+        """Mel power (B, frames, n_mels) -> unclipped dB (B, n_mels, frames)."""
+        return 10.0 * torch.log10(torch.clamp(mel.transpose(-1, -2), min=AMIN))
+
+    def _db_chunk(self, wave: torch.Tensor) -> torch.Tensor:
+        return self.to_db(self.mel(self.power(wave)))
 
     def _clip(self, db: torch.Tensor) -> torch.Tensor:
         if self.top_db is not None and self.top_db > 0:

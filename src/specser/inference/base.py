@@ -98,8 +98,15 @@ class BasePredictor:
 
 
 def open_predictor(path: Path | str, backend: str = "auto", **kwargs) -> BasePredictor:
-    """A predictor for a model file: `.onnx` runs on onnxruntime (no torch), anything else on torch."""
+    """A predictor for a model file: `.onnx` runs on onnxruntime (no torch), anything else on torch.
+    A folder (a cross-validation run, or a folder of model files) gives the ensemble of its models."""
     path = Path(path)
+    if path.is_dir():
+        from specser.inference.ensemble import EnsemblePredictor, ensemble_files
+
+        window = {k: kwargs.pop(k) for k in ("max_duration_s", "window_s", "hop_s") if k in kwargs}
+        members = [open_predictor(f, backend, **kwargs) for f in ensemble_files(path)]
+        return EnsemblePredictor(members, **window)
     if backend == "auto":
         backend = "onnx" if path.suffix == ".onnx" else "torch"
     if backend == "onnx":

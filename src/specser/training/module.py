@@ -1,6 +1,8 @@
-"""The LightningModule: loss, metrics logging, optimiser and LR-on-plateau schedule."""
+"""The LightningModule: augmentation, loss, metrics logging, optimiser and LR schedule."""
 
 from __future__ import annotations
+
+import math
 
 import lightning as L
 import torch
@@ -8,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from specser.config import TrainConfig
+from specser.training.augment import mixup, time_shift
 from specser.training.specaugment import SpecAugment
 
 
@@ -16,11 +19,19 @@ class EmotionClassifier(L.LightningModule):
 
     Args:
         model: the network, mapping (B, C, F, T) to logits.
-        train_cfg: the recipe (optimiser, LR schedule, SpecAugment).
+        train_cfg: the recipe (optimiser, LR schedule, augmentation, loss).
+        wave_features: turns (waves, lengths) training batches into log-Mels (audio-domain
+            augmentation); None when training batches are log-Mels already.
+        class_weights: per-class loss weights, or None.
+        shift_frames: the largest random time shift, in frames.
     """
 
-    def __init__(self, model: nn.Module, train_cfg: TrainConfig):
+    def __init__(self, model: nn.Module, train_cfg: TrainConfig, wave_features: nn.Module | None = None,
+                 class_weights: torch.Tensor | None = None, shift_frames: int = 0):
         super().__init__()
+        self.wave_features = wave_features
+        self.shift_frames = shift_frames
+        self.register_buffer("class_weights", class_weights, persistent=False)
         self.channels_last = train_cfg.channels_last
         self.model = model.to(memory_format=torch.channels_last) if self.channels_last else model
         self.cfg = train_cfg
@@ -33,12 +44,22 @@ class EmotionClassifier(L.LightningModule):
             x = x.contiguous(memory_format=torch.channels_last)
         return self._run_model(x)
 
+    def _loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(logits.float(), y, weight=self.class_weights, label_smoothing=self.cfg.label_smoothing)
+
     def _step(self, batch, stage: str) -> torch.Tensor:
-        x, y = batch
+        x, y = batch[0], batch[-1]
+        partner, lam = None, 1.0
         if stage == "train":
-            x = self.augment(x)
+            if self.wave_features is not None:
+                x = self.wave_features(batch[0], batch[1])
+            x = self.augment(time_shift(x, self.shift_frames))
+            if self.cfg.augment.mixup_alpha > 0:
+                x, partner, lam = mixup(x, self.cfg.augment.mixup_alpha)
         logits = self(x)
-        loss = F.cross_entropy(logits, y)
+        loss = self._loss(logits, y)
+        if partner is not None:
+            loss = lam * loss + (1 - lam) * self._loss(logits, y[partner])
         acc = (logits.argmax(dim=1) == y).float().mean()
         # Epoch-level figures, averaged over DDP processes (a no-op in a single process).
         self.log(f"{stage}_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y), sync_dist=True)
@@ -63,7 +84,28 @@ class EmotionClassifier(L.LightningModule):
             opt = torch.optim.AdamW(params, lr=self.cfg.lr, weight_decay=self.cfg.weight_decay)
         else:
             raise ValueError(f"train.optimizer: unknown optimizer {self.cfg.optimizer!r} (adam, adamw)")
-        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            opt, mode="min", factor=self.cfg.lr_factor, patience=self.cfg.lr_patience, min_lr=self.cfg.min_lr
-        )
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "val_loss", "interval": "epoch"}}
+        cfg = self.cfg
+        if cfg.scheduler == "plateau":
+            sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                opt, mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience, min_lr=cfg.min_lr
+            )
+            return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "val_loss", "interval": "epoch"}}
+        if cfg.scheduler == "cosine":
+            # Per step: linear warm-up, then cosine decay to min_lr at max_epochs.
+            total = max(1, int(self.trainer.estimated_stepping_batches))
+            warm = min(total - 1, cfg.warmup_epochs * total // max(1, cfg.max_epochs))
+            floor = cfg.min_lr / cfg.lr
+
+            def factor(step: int) -> float:
+                if step < warm:
+                    return (step + 1) / warm
+                progress = (step - warm) / max(1, total - warm)
+                return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+            sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
+        elif cfg.scheduler == "onecycle":
+            sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr,
+                                                        total_steps=max(2, int(self.trainer.estimated_stepping_batches)))
+        else:
+            raise ValueError(f"train.scheduler: unknown scheduler {cfg.scheduler!r} (plateau, cosine, onecycle)")
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

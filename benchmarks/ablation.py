@@ -1,0 +1,157 @@
+"""Ablation: add one ingredient at a time to the paper preset, on speaker-independent folds.
+
+Each row is a complete `specser cv --protocol actor-5fold` run (resumable: a finished row
+is read back, an interrupted one resumes). For every row the table gives the test
+figures (mean ± std over the 5 folds) and the mean *validation* accuracy at each fold's
+best epoch: the validation split is carved out of each fold's training speakers, so
+ingredients for the `best` preset are chosen on it, never on the test folds.
+
+    python benchmarks/ablation.py                      # every row (hours on a 2-core CPU)
+    python benchmarks/ablation.py --only mixup,crnn    # rows whose name contains any of these
+    python benchmarks/ablation.py --report-only        # tabulate the rows that have finished
+    python benchmarks/ablation.py --set cv.parallel_folds=2   # extra --set for every row
+
+Writes benchmarks/results/ablation.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from machine import describe  # noqa: E402
+
+# (row name, what it adds, `specser cv` arguments on top of the paper preset)
+ROWS = [
+    ("paper", "the paper's recipe (Adam 1e-3, plateau LR, GAP head, no augmentation)", []),
+    ("+specaugment", "2 frequency masks (<= 15 bins) and 2 time masks (<= 25 frames)",
+     ["train.specaugment.enabled=true"]),
+    ("+mixup", "mixup, alpha 0.2", ["train.augment.mixup_alpha=0.2"]),
+    ("+crop+shift", "random 4 s window and circular time shift up to 0.25 s",
+     ["train.augment.random_crop=true", "train.augment.time_shift_s=0.25"]),
+    ("+speed+pitch", "speed x[0.9, 1.1] and pitch +-2 semitones, on the waveform",
+     ["train.augment.speed=0.1", "train.augment.pitch_semitones=2"]),
+    ("+gain+noise", "gain +-6 dB and white noise at 10-30 dB SNR, on the waveform",
+     ["train.augment.gain_db=6", "train.augment.noise_snr_db=[10, 30]"]),
+    ("+label-smoothing", "label smoothing 0.1", ["train.label_smoothing=0.1"]),
+    ("+adamw-cosine", "AdamW (weight decay 0.05), 1-epoch warm-up + cosine over 60 epochs, patience 15",
+     ["train.optimizer=adamw", "train.weight_decay=0.05", "train.scheduler=cosine", "train.warmup_epochs=1",
+      "train.max_epochs=60", "train.early_stopping_patience=15"]),
+    ("+attention-pool", "attentive statistics pooling head (spec_resnet_attn)", ["model.name=spec_resnet_attn"]),
+    ("+crnn", "BiGRU head over time (spec_crnn)", ["model.name=spec_crnn"]),
+    ("+tta", "test-time averaging over 3 clip windows", ["train.tta_crops=3"]),
+    ("+class-weights", "loss weighted by inverse class frequency", ["train.class_weights=true"]),
+    ("best", "the `best` preset (its ingredients chosen on validation accuracy)", ["--preset", "best"]),
+]
+
+
+def slug(name: str) -> str:
+    return name.strip("+").replace("+", "-") or "paper"
+
+
+def command(name: str, extra: list[str], out: Path, data: str, sets: list[str]) -> list[str]:
+    args = ["specser", "cv", "--protocol", "actor-5fold", "--out", str(out), "--no-progress"]
+    args += ["--data", data] if data else []
+    if extra and extra[0] == "--preset":
+        args += extra
+    else:
+        args += [a for s in extra for a in ("--set", s)]
+    return args + [a for s in sets for a in ("--set", s)]
+
+
+def validation_accuracy(run_dir: Path) -> dict:
+    """Mean over folds of the validation accuracy at the epoch whose checkpoint was kept (lowest val loss)."""
+    accs = []
+    for fold in sorted(run_dir.glob("fold_*")):
+        history = json.loads((fold / "metrics.json").read_text()).get("history", {})
+        losses, acc = history.get("val_loss", {}), history.get("val_acc", {})
+        if losses:
+            best = min(losses, key=lambda e: losses[e])
+            accs.append(acc.get(best))
+    accs = [a for a in accs if a is not None]
+    return {"mean": sum(accs) / len(accs) if accs else None, "per_fold": accs}
+
+
+def row_result(name: str, what: str, run_dir: Path, cmd: list[str]) -> dict | None:
+    path = run_dir / "cv_summary.json"
+    if not path.exists():
+        return None
+    s = json.loads(path.read_text())
+    folds = s["run"]["folds"]
+    return {
+        "name": name, "adds": what, "command": shlex.join(cmd),
+        **{k: s[k] for k in ("accuracy", "uar", "macro_f1")},
+        "val_accuracy": validation_accuracy(run_dir),
+        "parameters": folds[0].get("params"),
+        "epochs": [f.get("epochs") for f in folds],
+        "fold_wall_time_s": s["run"]["fold_wall_time_s"],
+    }
+
+
+def pm(m: dict) -> str:
+    return f"{100 * m['mean']:.1f} ± {100 * m['std']:.1f}"
+
+
+def render(results: list[dict], missing: list[str]) -> str:
+    base = next((r for r in results if r["name"] == "paper"), None)
+    lines = ["# Ablation on actor-5fold (6 classes, speaker-independent)", "",
+             "One ingredient added to the paper preset per row; test figures are mean ± std over 5 folds.",
+             "Val acc. is the mean validation accuracy (validation speakers come from each fold's training part);",
+             "only that column was used to choose the `best` preset's ingredients.", "",
+             "| row | adds | WA | UA | macro-F1 | Δ WA vs paper | val acc. | epochs (mean) | fold time |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        delta = "" if base is None or r is base else f"{100 * (r['accuracy']['mean'] - base['accuracy']['mean']):+.1f}"
+        val = r["val_accuracy"]["mean"]
+        lines.append(f"| {r['name']} | {r['adds']} | {pm(r['accuracy'])} | {pm(r['uar'])} | {pm(r['macro_f1'])} | {delta} | "
+                     f"{'' if val is None else f'{100 * val:.1f}'} | {sum(r['epochs']) / len(r['epochs']):.0f} | "
+                     f"{r['fold_wall_time_s'] / 60:.1f} min |")
+    if missing:
+        lines += ["", f"Not run yet: {', '.join(missing)}."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default="", help="RAVDESS folder (default: SPECSER_RAVDESS or ../shared/data/ravdess)")
+    parser.add_argument("--runs", type=Path, default=Path("runs/ablation"), help="where the run folders go")
+    parser.add_argument("--only", default="", help="comma-separated substrings of row names")
+    parser.add_argument("--set", dest="sets", action="append", default=[], help="extra --set for every row")
+    parser.add_argument("--report-only", action="store_true", help="run nothing; tabulate finished rows")
+    parser.add_argument("--results", type=Path, default=HERE / "results")
+    args = parser.parse_args(argv)
+
+    wanted = [w for w in args.only.split(",") if w]
+    results, missing = [], []
+    for name, what, extra in ROWS:
+        out = args.runs / slug(name)
+        cmd = command(name, extra, out, args.data, args.sets)
+        chosen = not wanted or any(w in name for w in wanted)
+        if chosen and not args.report_only and not (out / "cv_summary.json").exists():
+            print(f"== {name}: {shlex.join(cmd)}", flush=True)
+            started = time.time()
+            done = subprocess.run([sys.executable, "-m", "specser.cli.main", *cmd[1:]])
+            print(f"== {name}: exit {done.returncode} after {(time.time() - started) / 60:.1f} min", flush=True)
+        result = row_result(name, what, out, cmd)
+        if result is None:
+            missing.append(name)
+        else:
+            results.append(result)
+    args.results.mkdir(parents=True, exist_ok=True)
+    (args.results / "ablation.json").write_text(json.dumps({"machine": describe(), "protocol": "actor-5fold",
+                                                            "rows": results, "not_run": missing}, indent=2))
+    table = render(results, missing)
+    (args.results / "ablation.md").write_text(table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Training-time augmentation: feature-domain (time shift, mixup) and audio-domain (`WaveFeatures`).
+
+Everything here runs on whole batches on the training device, and only in training
+steps: the LightningModule never calls it for validation or test batches.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from specser.config import AugmentConfig, FeatureConfig
+from specser.features.logmel import LogMel
+
+
+def uniform(n: int, low: float, high: float, device) -> torch.Tensor:
+    return low + (high - low) * torch.rand(n, device=device)
+
+
+def time_shift(x: torch.Tensor, max_frames: int) -> torch.Tensor:
+    """Roll each example of (B, C, F, T) circularly along time by up to `max_frames` either way."""
+    if max_frames <= 0:
+        return x
+    b, t = x.shape[0], x.shape[-1]
+    shift = torch.randint(-max_frames, max_frames + 1, (b, 1), device=x.device)
+    index = (torch.arange(t, device=x.device) - shift) % t  # (B, T)
+    return x.gather(-1, index.view(b, 1, 1, t).expand_as(x))
+
+
+def mixup(x: torch.Tensor, alpha: float) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """Mix each example with another of the batch: returns (mixed x, partner index, lambda)."""
+    lam = float(torch.distributions.Beta(alpha, alpha).sample())
+    partner = torch.randperm(x.shape[0], device=x.device)
+    return lam * x + (1 - lam) * x[partner], partner, lam
+
+
+def warped_filterbank(filterbank: torch.Tensor, ratio: torch.Tensor) -> torch.Tensor:
+    """Per-example Mel filterbanks that read a spectrum whose frequencies were scaled by `ratio`.
+
+    A pitch shift by ``ratio`` moves the energy at bin k to bin k * ratio, so the Mel
+    band m of the shifted spectrum sums ``fb[m, j * ratio] * ratio * P(j)`` over the
+    original bins j (a change of variables; fb sampled by linear interpolation).
+
+    Returns (B, n_freq, n_mels), ready for ``power @ W``.
+    """
+    n_freq = filterbank.shape[1]
+    pos = torch.arange(n_freq, device=filterbank.device) * ratio[:, None]  # (B, n_freq) source positions
+    lo = pos.floor().long().clamp(max=n_freq - 1)
+    hi = (lo + 1).clamp(max=n_freq - 1)
+    frac = (pos - lo).clamp(0, 1)
+    inside = (pos <= n_freq - 1).float()
+    fb = filterbank.unsqueeze(0).expand(len(ratio), -1, -1)  # (B, n_mels, n_freq)
+    sampled = fb.gather(2, lo.unsqueeze(1).expand_as(fb)) * (1 - frac).unsqueeze(1) \
+        + fb.gather(2, hi.unsqueeze(1).expand_as(fb)) * frac.unsqueeze(1)
+    return (sampled * (inside * ratio[:, None]).unsqueeze(1)).transpose(1, 2)
+
+
+class WaveFeatures(nn.Module):
+    """Training waveforms -> augmented, standardised log-Mel batches (B, 1, n_mels, frames).
+
+    Per example: speed (resampling by a random factor), a clip window (random or
+    centred), gain, white noise at a random SNR, then the log-Mel front-end with an
+    optionally frequency-warped filterbank (pitch), the per-clip ``top_db`` floor and
+    the training-set standardisation. With every option off this is the clean
+    front-end applied to the centred clip.
+
+    Args:
+        features: the log-Mel settings (clip length included).
+        augment: the amounts.
+        random_crop: random clip window instead of the centred one.
+        filterbank, mean, std: the front-end's filterbank and the training statistics.
+    """
+
+    def __init__(self, features: FeatureConfig, augment: AugmentConfig, random_crop: bool,
+                 filterbank: torch.Tensor, mean: torch.Tensor, std: torch.Tensor):
+        super().__init__()
+        self.cfg, self.random_crop = augment, random_crop
+        self.samples = int(round(features.clip_seconds * features.sample_rate))
+        self.front_end = LogMel(features, filterbank)
+        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32).view(1, -1, 1))
+        self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32).view(1, -1, 1))
+
+    def _clip(self, wave: torch.Tensor) -> torch.Tensor:
+        n, want = wave.shape[-1], self.samples
+        if n >= want:
+            start = int(torch.randint(0, n - want + 1, ())) if self.random_crop else (n - want) // 2
+            return wave[start:start + want]
+        start = int(torch.randint(0, want - n + 1, ())) if self.random_crop else 0
+        return F.pad(wave, (start, want - n - start))
+
+    def _speed(self, wave: torch.Tensor) -> torch.Tensor:
+        factor = 1 + (2 * float(torch.rand(())) - 1) * self.cfg.speed
+        size = max(2, int(round(wave.shape[-1] / factor)))
+        return F.interpolate(wave.view(1, 1, -1), size=size, mode="linear", align_corners=False).view(-1)
+
+    def forward(self, waves: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        cfg, device = self.cfg, waves.device
+        clips = []
+        for wave, n in zip(waves, lengths.tolist()):
+            wave = wave[:n]
+            if cfg.speed > 0:
+                wave = self._speed(wave)
+            clips.append(self._clip(wave))
+        x = torch.stack(clips)  # (B, samples)
+        b = x.shape[0]
+        if cfg.gain_db > 0:
+            x = x * 10 ** (uniform(b, -cfg.gain_db, cfg.gain_db, device) / 20)[:, None]
+        if cfg.noise_snr_db:
+            low, high = cfg.noise_snr_db[0], cfg.noise_snr_db[-1]
+            rms = x.square().mean(dim=1, keepdim=True).sqrt()
+            snr = uniform(b, low, high, device)[:, None]
+            x = x + torch.randn_like(x) * rms / 10 ** (snr / 20)
+        power = self.front_end.power(x)  # (B, frames, n_freq)
+        if cfg.pitch_semitones > 0:
+            ratio = 2 ** (uniform(b, -cfg.pitch_semitones, cfg.pitch_semitones, device) / 12)
+            mel = power @ warped_filterbank(self.front_end.filterbank, ratio)
+        else:
+            mel = self.front_end.mel(power)
+        db = self.front_end._clip(self.front_end.to_db(mel))
+        return ((db - self.mean) / self.std).unsqueeze(1)
+
+
+def time_shift_frames(features: FeatureConfig, seconds: float) -> int:
+    return int(math.floor(seconds * features.sample_rate / features.hop_length))

@@ -1,0 +1,112 @@
+"""Augmentation: each transform does what it says, touches training batches only, and trains."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from specser.config import AugmentConfig, FeatureConfig, load_config
+from specser.data.datasets import RandomCropDataset, WaveDataset
+from specser.features.logmel import LogMel
+from specser.training.augment import WaveFeatures, mixup, time_shift, warped_filterbank
+from tests.synth import FAST_OVERRIDES, emotional_tone
+
+
+def test_time_shift_rolls_each_example_within_bounds():
+    torch.manual_seed(0)
+    x = torch.arange(20.0).view(1, 1, 1, 20).repeat(8, 1, 3, 1)
+    out = time_shift(x, 3)
+    shifts = set()
+    for example in out:
+        row = example[0, 0]
+        matches = [k for k in range(-3, 4) if torch.equal(torch.roll(x[0, 0, 0], k), row)]
+        assert len(matches) == 1, row  # a circular shift by at most 3 frames
+        assert torch.equal(example, example[:, :1].expand_as(example))  # every band shifted alike
+        shifts.add(matches[0])
+    assert len(shifts) > 1
+    assert torch.equal(time_shift(x, 0), x)
+
+
+def test_mixup_is_a_convex_combination_of_batch_members():
+    torch.manual_seed(0)
+    x = torch.randn(6, 1, 4, 5)
+    mixed, partner, lam = mixup(x, 0.4)
+    assert 0 <= lam <= 1 and sorted(partner.tolist()) == list(range(6))
+    torch.testing.assert_close(mixed, lam * x + (1 - lam) * x[partner])
+
+
+def test_warped_filterbank_with_ratio_one_is_the_filterbank():
+    fb = LogMel(FeatureConfig()).filterbank
+    torch.testing.assert_close(warped_filterbank(fb, torch.ones(2))[0], fb.T)
+
+
+def test_pitch_warp_moves_a_tone_up():
+    cfg = FeatureConfig()
+    lm = LogMel(cfg)
+    t = torch.arange(16000) / 16000
+    power = lm.power(torch.sin(2 * torch.pi * 500 * t)[None])  # (1, frames, n_freq)
+    up = power @ warped_filterbank(lm.filterbank, torch.tensor([2 ** (4 / 12)]))  # +4 semitones
+    plain = lm.mel(power)
+    assert up.mean(1).argmax() > plain.mean(1).argmax()
+
+
+def _wave_features(aug: AugmentConfig, random_crop=False):
+    cfg = FeatureConfig(clip_seconds=1.0)
+    lm = LogMel(cfg)
+    return WaveFeatures(cfg, aug, random_crop, lm.filterbank, torch.zeros(cfg.n_mels), torch.ones(cfg.n_mels)), lm
+
+
+def test_wave_features_without_augmentation_is_the_clean_front_end():
+    wf, lm = _wave_features(AugmentConfig())
+    wave = torch.from_numpy(emotional_tone("05", 1, np.random.default_rng(0), seconds=1.0))
+    out = wf(wave[None], torch.tensor([len(wave)]))
+    torch.testing.assert_close(out[0, 0], lm(wave), rtol=1e-4, atol=1e-3)
+
+
+def test_wave_features_augment_and_keep_the_shape():
+    torch.manual_seed(0)
+    aug = AugmentConfig(speed=0.1, pitch_semitones=2, gain_db=6, noise_snr_db=[10, 20])
+    wf, lm = _wave_features(aug, random_crop=True)
+    rng = np.random.default_rng(1)
+    waves = [emotional_tone(c, 1, rng, seconds=s) for c, s in (("01", 0.7), ("05", 1.4))]
+    batch, lengths, _ = WaveDataset(waves, [0, 1]).__getitems__([0, 1])
+    out = wf(batch, lengths)
+    assert out.shape == (2, 1, 128, lm.frames(16000)) and torch.isfinite(out).all()
+    clean = _wave_features(AugmentConfig())[0](batch, lengths)
+    assert not torch.allclose(out, clean)
+
+
+def test_random_crops_are_windows_of_the_clip():
+    torch.manual_seed(0)
+    long, short = np.arange(40, dtype=np.float32).reshape(1, 40), np.full((1, 6), 3.0, np.float32)
+    short[0, 0] = -1
+    ds = RandomCropDataset([long, short], [0, 1], np.zeros(1, np.float32), np.ones(1, np.float32), 10)
+    starts = set()
+    for _ in range(30):
+        x, y = ds.__getitems__([0, 1])
+        assert x.shape == (2, 1, 1, 10) and y.tolist() == [0, 1]
+        row = x[0, 0, 0]
+        assert torch.equal(row, torch.arange(row[0], row[0] + 10))
+        starts.add(int(row[0]))
+        assert (x[1, 0, 0] == -1).sum() == 10 - 6 + 1 and (x[1, 0, 0] == 3).sum() == 5  # padded with its floor
+    assert len(starts) > 5
+
+
+@pytest.mark.parametrize("extra", [
+    ["model.name=spec_resnet_attn", "train.augment.mixup_alpha=0.2", "train.specaugment.enabled=true",
+     "train.augment.random_crop=true", "train.augment.time_shift_s=0.1", "train.label_smoothing=0.1",
+     "train.class_weights=true", "train.optimizer=adamw", "train.scheduler=cosine", "train.warmup_epochs=1",
+     "train.tta_crops=3"],
+    ["model.name=spec_crnn", "train.augment.speed=0.1", "train.augment.pitch_semitones=1", "train.augment.gain_db=6",
+     "train.augment.noise_snr_db=[15, 30]", "train.scheduler=onecycle"],
+])
+def test_augmented_recipes_train_and_learn(synth_corpus, tmp_path, extra):
+    from specser.experiment import train_run
+
+    cfg = load_config(overrides=FAST_OVERRIDES + [f"data.path={synth_corpus}", "train.max_epochs=10",
+                                                  "model.options={stem_channels: 8, widths: [8, 16, 32, 32]}", *extra])
+    metrics = train_run(cfg, tmp_path / "run", progress=False)
+    assert metrics["accuracy"] >= 0.5, metrics["accuracy"]  # chance is 1/6
+    saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert saved["run"]["model_name"] == cfg.model.name
