@@ -82,7 +82,7 @@ def _grid_images(x: torch.Tensor, mode: str) -> np.ndarray:
 def _data_on_device(cfg: ExperimentConfig, device: str) -> bool:
     """Hold the features on the GPU: by default only for a single-GPU run (DDP ranks each own one)."""
     if cfg.train.data_on_device is not None:
-        return cfg.train.data_on_device and device != "cpu"
+        return cfg.train.data_on_device
     single = cfg.train.num_nodes == 1 and (cfg.train.devices == "1" or (cfg.train.devices == "auto" and torch.cuda.device_count() == 1))
     return device == "cuda" and single
 

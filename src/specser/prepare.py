@@ -29,11 +29,13 @@ class PreparedCorpus:
         return {r.utt_id: r for r in self.rows}
 
 
-def prepare_corpus(cfg: ExperimentConfig, progress: bool = True) -> PreparedCorpus:
-    """Parse the configured corpus and extract (or load cached) log-Mels for every usable file."""
+def prepare_corpus(cfg: ExperimentConfig, progress: bool = True, device: str = "cpu") -> PreparedCorpus:
+    """Parse the configured corpus and extract (or load cached) log-Mels for every usable file
+    (computed on `device`)."""
     data_path = resolve_data_path(cfg.data.path)
     manifest = load_manifest(data_path, cfg.data.corpus, cfg.data.label_set, cfg.data.labels)
-    result = extract_logmels(manifest.rows, cfg.features, default_cache_dir(cfg.data.cache_dir), cfg.data.max_duration_s, progress=progress)
+    result = extract_logmels(manifest.rows, cfg.features, default_cache_dir(cfg.data.cache_dir), cfg.data.max_duration_s,
+                            progress=progress, device=device)
     rows = [r for r in manifest.rows if r.utt_id in result.features]
     if not rows:
         raise ValueError(f"{data_path}: every file was skipped; first reason: {result.skipped[:1]}")

@@ -34,6 +34,8 @@ def features(
     set_: SetOpt = None,
     preset: PresetOpt = None,
     images: Annotated[Optional[Path], typer.Option(help="Also render the paper's PNGs ([utt]-[label]_new.png) here.")] = None,
+    device: Annotated[str, typer.Option(help="Where log-Mels are computed: cpu (threads over the cores), cuda "
+                                        "(batched on the GPU; decoding stays on the CPU threads).")] = "cpu",
     progress: ProgressOpt = True,
 ) -> None:
     """Extract log-Mel features for a corpus into the cache (a second run computes nothing).
@@ -47,7 +49,7 @@ def features(
     cfg = build_config(config, set_, preset, data)
     started = time.time()
     try:
-        corpus = prepare_corpus(cfg, progress)
+        corpus = prepare_corpus(cfg, progress, device=device)
     except user_errors() as exc:
         fail(str(exc))
     elapsed = time.time() - started
