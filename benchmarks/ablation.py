@@ -36,20 +36,19 @@ ROWS = [
     ("+mixup", "mixup, alpha 0.2", ["train.augment.mixup_alpha=0.2"]),
     ("+crop+shift", "random 4 s window and circular time shift up to 0.25 s",
      ["train.augment.random_crop=true", "train.augment.time_shift_s=0.25"]),
+    ("+adamw-cosine", "AdamW (weight decay 0.05), 1-epoch warm-up + cosine over 60 epochs, patience 15",
+     ["train.optimizer=adamw", "train.weight_decay=0.05", "train.scheduler=cosine", "train.warmup_epochs=1",
+      "train.max_epochs=60", "train.early_stopping_patience=15"]),
+    ("+attention-pool", "attentive statistics pooling head (spec_resnet_attn)", ["model.name=spec_resnet_attn"]),
     ("+speed+pitch", "speed x[0.9, 1.1] and pitch +-2 semitones, on the waveform",
      ["train.augment.speed=0.1", "train.augment.pitch_semitones=2"]),
     ("+gain+noise", "gain +-6 dB and white noise at 10-30 dB SNR, on the waveform",
      ["train.augment.gain_db=6", "train.augment.noise_snr_db=[10, 30]"]),
     ("+label-smoothing", "label smoothing 0.1", ["train.label_smoothing=0.1"]),
-    ("+adamw-cosine", "AdamW (weight decay 0.05), 1-epoch warm-up + cosine over 60 epochs, patience 15",
-     ["train.optimizer=adamw", "train.weight_decay=0.05", "train.scheduler=cosine", "train.warmup_epochs=1",
-      "train.max_epochs=60", "train.early_stopping_patience=15"]),
-    ("+attention-pool", "attentive statistics pooling head (spec_resnet_attn)", ["model.name=spec_resnet_attn"]),
     ("+crnn", "BiGRU head over time (spec_crnn)", ["model.name=spec_crnn"]),
     ("+tta", "test-time averaging over 3 clip windows", ["train.tta_crops=3"]),
     ("+class-weights", "loss weighted by inverse class frequency", ["train.class_weights=true"]),
-    ("best", "the `best` preset (its ingredients chosen on validation accuracy)", ["--preset", "best"]),
-]
+    ("best", "the `best` preset (its ingredients chosen on validation accuracy)", ["--preset", "best"]),]
 
 
 def slug(name: str) -> str:
