@@ -141,3 +141,33 @@ def test_parallel_folds_train_side_by_side_and_resume(synth_corpus, tmp_path, ca
     again = run_cv(sequential, out, lambda c, corpus: spec_resnet_runner(c, corpus, False), "Spec-ResNet",
                    progress=False, pool_fold=train_fold_in_process, overwrite=False)
     assert again["run"]["resumed_folds"] == [1, 3]
+
+
+def test_cv_on_a_folder_per_label_corpus_with_speaker_folders(synth_corpus, tmp_path):
+    """Generalisation: the same protocol on a corpus in root/<label>/<speaker>/ layout, through the CLI."""
+    from specser.corpus import load_manifest
+
+    root = tmp_path / "folder-corpus"
+    for i, row in enumerate(load_manifest(synth_corpus).rows):  # names that say nothing: the folders do
+        target = root / row.label / f"spk{row.speaker}" / f"clip{i:04d}.wav"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(row.path)
+    sets = FAST_OVERRIDES + ["train.max_epochs=2", "cv.n_folds=3"]
+    cmd = [sys.executable, "-m", "specser.cli.main", "cv", "--data", str(root), "--protocol", "actor-5fold",
+           "--out", str(tmp_path / "cv"), "--no-progress", *[a for s in sets for a in ("--set", s)]]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads((tmp_path / "cv" / "cv_summary.json").read_text())
+    assert summary["run"]["corpus"] == "folder" and summary["run"]["speaker_independent"]
+    folds = json.loads((tmp_path / "cv" / "folds.json").read_text())["folds"]
+    tested = [s for f in folds for s in f["test_speakers"]]
+    assert sorted(tested) == [f"spk{k:02d}" for k in range(1, 7)]  # each of the 6 speakers tested once
+
+    flat = tmp_path / "flat"
+    for i, row in enumerate(load_manifest(synth_corpus).rows[:60]):
+        (flat / row.label).mkdir(parents=True, exist_ok=True)
+        (flat / row.label / f"clip{i:04d}.wav").symlink_to(row.path)
+    cmd[cmd.index(str(root))] = str(flat)
+    cmd[cmd.index(str(tmp_path / "cv"))] = str(tmp_path / "cv-flat")
+    refused = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert refused.returncode != 0 and "root/<label>/<speaker>/" in refused.stdout + refused.stderr

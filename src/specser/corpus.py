@@ -173,7 +173,9 @@ def parse_ravdess(root: Path, label_set: str = "ravdess6") -> Manifest:
 
 
 def parse_folder(root: Path, allowed: list[str] | None = None) -> Manifest:
-    """Folder-per-label layout: the first folder level below `root` is the label."""
+    """Folder-per-label layout: the first folder level below `root` is the label; a second level,
+    when there is one (``root/<label>/<speaker>/clip.wav``), is the speaker, which speaker-independent
+    protocols need. Files directly in a label folder have speaker "unknown"."""
     rows, skipped, excluded = [], [], []
     for path in _audio_files(root):
         rel = path.relative_to(root)
@@ -181,7 +183,8 @@ def parse_folder(root: Path, allowed: list[str] | None = None) -> Manifest:
             skipped.append((str(path), "not inside a label folder"))
             continue
         utt_id = rel.with_suffix("").as_posix()
-        rows.append(Utterance(utt_id, str(path), rel.parts[0], "unknown", {}))
+        speaker = rel.parts[1] if len(rel.parts) >= 3 else "unknown"
+        rows.append(Utterance(utt_id, str(path), rel.parts[0], speaker, {}))
     rows = _apply_label_filter(rows, allowed or [], excluded)
     return Manifest("folder", str(root), _ordered({r.label for r in rows}), rows, skipped, excluded)
 

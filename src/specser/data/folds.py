@@ -46,6 +46,10 @@ class Fold:
         return {"fold": self.index, "test_speakers": self.test_speakers, "train": self.train, "test": self.test}
 
 
+_SPEAKER_HINT = (". Speaker-independent protocols need to know who speaks: put each speaker's clips in "
+                 "root/<label>/<speaker>/, or use a CSV with a speaker column")
+
+
 def _speaker_key(speaker: str) -> str:
     return speaker.lstrip("0") or "0"
 
@@ -71,11 +75,12 @@ def make_folds(rows: list[Utterance], protocol: str, seed: int, n_splits: int = 
         indices = StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(ids, labels)
     elif protocol == "actor-5fold":
         if n_speakers < n_splits:
-            raise SplitError(f"{protocol}: needs at least {n_splits} speakers, the corpus has {n_speakers}")
+            raise SplitError(f"{protocol}: needs at least {n_splits} speakers, the corpus has {n_speakers}"
+                             + (_SPEAKER_HINT if n_speakers <= 1 else ""))
         indices = StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed).split(ids, labels, speakers)
     elif protocol == "loso":
         if n_speakers < 2:
-            raise SplitError(f"{protocol}: needs at least 2 speakers, the corpus has {n_speakers}")
+            raise SplitError(f"{protocol}: needs at least 2 speakers, the corpus has {n_speakers}{_SPEAKER_HINT}")
         indices = LeaveOneGroupOut().split(ids, labels, speakers)
     else:
         indices = _emobox_indices(speakers)
