@@ -9,7 +9,7 @@ import numpy as np
 
 from specser.config import FeatureConfig, from_dict
 from specser.features.length import fit_length
-from specser.features.logmel_np import logmel_numpy
+from specser.features.logmel_np import logmel_numpy, mel_bands
 from specser.inference.base import BasePredictor
 from specser.onnx_metadata import ONNX_FORMAT, decode_array
 
@@ -39,6 +39,7 @@ class OnnxPredictor(BasePredictor):
         super().__init__(json.loads(meta["specser.labels"]), features, **kwargs)
         self.model_info = json.loads(meta["specser.model"])
         self.filterbank = decode_array(meta["specser.filterbank"])
+        self.bands = mel_bands(self.filterbank)
         self.mean = decode_array(meta["specser.normalization_mean"])[:, None]
         self.std = decode_array(meta["specser.normalization_std"])[:, None]
 
@@ -52,7 +53,8 @@ class OnnxPredictor(BasePredictor):
 
     def inputs(self, waves: list[np.ndarray]) -> np.ndarray:
         fc = self.features
-        feats = [logmel_numpy(w, self.filterbank, fc.n_fft, fc.hop_length, fc.win_length, fc.top_db) for w in waves]
+        feats = [logmel_numpy(w, self.filterbank, fc.n_fft, fc.hop_length, fc.win_length, fc.top_db, self.bands)
+                 for w in waves]
         frames = fc.clip_frames if fc.length_mode == "pad_crop" else max(f.shape[-1] for f in feats)
         batch = np.stack([fit_length(f, frames) for f in feats])
         return ((batch - self.mean) / self.std).astype(np.float32)[:, None]
