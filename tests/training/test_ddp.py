@@ -8,7 +8,8 @@ from specser.artifact import load_artifact
 from tests.synth import FAST_OVERRIDES
 
 
-def test_two_process_ddp_training_on_cpu(synth_corpus, tmp_path):
+def test_two_process_ddp_training_on_cpu(synth_corpus, trained_run, tmp_path):
+    """Same config as the single-process `trained_run` fixture, in 2 processes: same quality."""
     out = tmp_path / "ddp"
     sets = FAST_OVERRIDES + ["train.devices=2", "train.strategy=ddp", "train.accelerator=cpu"]
     cmd = [sys.executable, "-m", "specser.cli.main", "train", "--data", str(synth_corpus), "--out", str(out),
@@ -19,6 +20,10 @@ def test_two_process_ddp_training_on_cpu(synth_corpus, tmp_path):
     assert done.stdout.count("run folder:") == 1  # rank 0 reports, rank 1 stays quiet
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["accuracy"] >= 0.6  # the single-process learning test's bar (chance: 17 %)
+    single = json.loads((trained_run / "metrics.json").read_text())
+    print(f"test accuracy: 1 process {single['accuracy']:.3f}, 2 DDP processes {metrics['accuracy']:.3f}")
+    assert metrics["accuracy"] >= single["accuracy"] - 0.1, (metrics["accuracy"], single["accuracy"])
+    assert metrics["n"] == single["n"]  # rank 0 evaluated the whole test split, not a shard
     assert metrics["history"]["val_loss"]
     assert load_artifact(out / "model.specser")["labels"] == metrics["labels"]
 
