@@ -227,6 +227,28 @@ def run_cv(data: str, out_dir: Path, device: str, extra: list[str]) -> dict:
     return result
 
 
+def run_ddp_pair(data: str, out_dir: Path) -> dict:
+    """`specser train` (paper preset, seeded 80/20 holdout) in one process and in 2 DDP processes (gloo
+    on CPU): the same recipe, so the same quality is expected; wall time and test figures of each."""
+    results = {}
+    for name, extra in (("1 process", ["--set", "train.accelerator=cpu", "--set", "train.devices=1"]),
+                        ("2 DDP processes", ["--set", "train.accelerator=cpu", "--set", "train.devices=2",
+                                             "--set", "train.strategy=ddp", "--set", "train.threads=1"])):
+        run = out_dir / name.replace(" ", "-")
+        cmd = [sys.executable, "-m", "specser.cli.main", "train", "--out", str(run), "--overwrite", "--no-progress",
+               *(["--data", data] if data else []), *extra]
+        print("running:", shlex.join(cmd))
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True)
+        metrics = json.loads((run / "metrics.json").read_text())
+        results[name] = {"command": shlex.join(["specser", *cmd[3:]]), "wall_s": time.perf_counter() - start,
+                         "accuracy": metrics["accuracy"], "uar": metrics["uar"], "macro_f1": metrics["macro_f1"],
+                         "epochs": metrics["run"]["epochs"], "n_test": metrics["n"]}
+        print(f"{name}: accuracy {100 * metrics['accuracy']:.1f} %, UA {100 * metrics['uar']:.1f} %, "
+              f"{metrics['run']['epochs']} epochs, {results[name]['wall_s']:.0f} s")
+    return results
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default="", help="RAVDESS folder (default: SPECSER_RAVDESS or ../shared/data/ravdess)")
@@ -239,6 +261,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--cv-args", default="", help="extra arguments for that `specser cv`, e.g. "
                         "'--set cv.parallel_folds=5'")
     parser.add_argument("--cv-out", default="", help="its run folder (default: a temporary folder)")
+    parser.add_argument("--ddp", action="store_true", help="also train the paper preset in 1 and in 2 DDP processes "
+                        "(gloo) on the same holdout and compare")
+    parser.add_argument("--skip-variants", action="store_true", help="no epoch timings (with --cv / --ddp)")
     parser.add_argument("--out", default=str(HERE / "results" / "bench_train.json"))
     args = parser.parse_args(argv)
 
@@ -255,8 +280,8 @@ def main(argv: list[str] | None = None) -> dict:
     unknown = [n for n in names if n not in VARIANTS]
     if unknown:
         parser.error(f"unknown variant(s) {unknown}; choose from {', '.join(VARIANTS)}")
-    results = {n: bench_variant(n, cfg, train, val, n_classes, device, args.epochs, n in ("before", "after"))
-               for n in names}
+    results = {} if args.skip_variants else {
+        n: bench_variant(n, cfg, train, val, n_classes, device, args.epochs, n in ("before", "after")) for n in names}
     record = {"machine": describe(), "device": device, "n_train": len(train), "n_val": len(val),
               "batch_size": cfg.train.batch_size, "variants": results,
               "command": "python benchmarks/bench_train.py " + shlex.join(argv if argv is not None else sys.argv[1:])}
@@ -265,6 +290,8 @@ def main(argv: list[str] | None = None) -> dict:
         record["speedup_lightning_epoch"] = results["before"]["lightning_epoch_s"] / results["after"]["lightning_epoch_s"]
         print(f"speed-up after/before: {record['speedup_plain']:.2f}x plain, "
               f"{record['speedup_lightning_epoch']:.2f}x Lightning epoch")
+    if args.ddp:
+        record["ddp_vs_single"] = run_ddp_pair(args.data, Path(tempfile.mkdtemp(prefix="bench-ddp-")))
     if args.cv:
         out_dir = Path(args.cv_out) if args.cv_out else Path(tempfile.mkdtemp(prefix="bench-cv-"))
         record["cv_random_5fold"] = run_cv(args.data, out_dir, device, shlex.split(args.cv_args))
