@@ -12,7 +12,7 @@ from specser.config import load_config
 from specser.data.datasets import collate_for
 from specser.data.inputs import build_inputs
 from specser.evaluation import plots
-from specser.evaluation.inference import loader_probabilities, pick_device
+from specser.evaluation.inference import crop_tta_probabilities, loader_probabilities, pick_device
 from specser.evaluation.metrics import compute_metrics
 from specser.evaluation.report import pct
 from specser.io import atomic_write_json, atomic_write_text
@@ -21,13 +21,14 @@ from specser.prepare import prepare_corpus
 
 
 def evaluate_run(run_dir: Path, data: Path | None = None, out: Path | None = None,
-                 all_files: bool = False, progress: bool = True) -> dict:
+                 all_files: bool = False, progress: bool = True, tta_crops: int = 1) -> dict:
     """Evaluate the run's model; write metrics.json, report.md and a confusion plot into `out`.
 
     Args:
         run_dir: the training run folder.
         data: corpus to evaluate on (default: the run's own).
         all_files: use every file of `data` rather than the saved test split.
+        tta_crops: average the predictions of this many clip windows per file (native pad_crop models).
     """
     run_dir = Path(run_dir)
     if not (run_dir / "config.yaml").is_file():
@@ -55,8 +56,17 @@ def evaluate_run(run_dir: Path, data: Path | None = None, out: Path | None = Non
     image_dir = default_cache_dir(cfg.data.cache_dir) / "images"
     inputs = build_inputs({"test": ids}, corpus.rows_by_id, corpus.features, corpus.keys, payload["labels"],
                           cfg.features, image_dir, stats=stats)
-    loader = DataLoader(inputs.datasets["test"], batch_size=cfg.train.eval_batch_size, collate_fn=collate_for(cfg.features))
-    probs, targets = loader_probabilities(build_model(payload), loader, pick_device(cfg.train.accelerator))
+    device = pick_device(cfg.train.accelerator)
+    if tta_crops > 1:
+        if stats is None or cfg.features.length_mode != "pad_crop":
+            raise ValueError("test-time crops need a native-mode model with features.length_mode=pad_crop")
+        probs = crop_tta_probabilities(build_model(payload), [corpus.features[i] for i in ids], stats[0], stats[1],
+                                       cfg.features.clip_frames, tta_crops, device)
+        targets = inputs.datasets["test"].targets.numpy()
+    else:
+        loader = DataLoader(inputs.datasets["test"], batch_size=cfg.train.eval_batch_size,
+                            collate_fn=collate_for(cfg.features))
+        probs, targets = loader_probabilities(build_model(payload), loader, device)
     metrics = compute_metrics(inputs.rows["test"], targets, probs, payload["labels"])
 
     out = Path(out) if out else run_dir / "evaluation"

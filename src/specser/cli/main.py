@@ -190,13 +190,15 @@ def evaluate(
     out: Annotated[Optional[Path], typer.Option(help="Where to write (default: RUN_DIR/evaluation).")] = None,
     all_files: Annotated[bool, typer.Option("--all", help="Evaluate every file in --data, not the run's test split "
                          "(for a different corpus with the same labels).")] = False,
+    tta_crops: Annotated[int, typer.Option("--tta-crops", help="Test-time augmentation: average the predictions "
+                         "of this many evenly spaced clip windows per file (1: the centred window only).")] = 1,
     progress: ProgressOpt = True,
 ) -> None:
     """Re-evaluate a trained run's model.specser on its test split (or on a whole corpus with --all)."""
     from specser.evaluate import evaluate_run
 
     try:
-        metrics = evaluate_run(run_dir, data, out, all_files, progress)
+        metrics = evaluate_run(run_dir, data, out, all_files, progress, tta_crops)
     except user_errors() as exc:
         fail(str(exc))
     typer.echo(f"accuracy {metrics['accuracy']:.4f}  UA {metrics['uar']:.4f}  macro-F1 {metrics['macro_f1']:.4f}  (n={metrics['n']})")
