@@ -124,7 +124,7 @@ def render(results: list[dict], missing: list[str]) -> str:
              "One ingredient added to the paper preset per row; test figures are mean ± std over 5 folds.",
              "Val acc. is the mean validation accuracy (validation speakers come from each fold's training part);",
              "only that column was used to choose the `best` preset's ingredients.", "",
-             "| row | adds | WA | UA | macro-F1 | Δ WA vs paper | val acc. | epochs (mean) | fold time |",
+             "| row | adds | WA | UA | macro-F1 | Δ WA vs paper | val acc. | epochs (mean) | summed fold time |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         delta = "" if base is None or r is base else f"{100 * (r['accuracy']['mean'] - base['accuracy']['mean']):+.1f}"
