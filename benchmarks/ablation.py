@@ -3,8 +3,15 @@
 Each row is a complete `specser cv --protocol actor-5fold` run (resumable: a finished row
 is read back, an interrupted one resumes). For every row the table gives the test
 figures (mean ± std over the 5 folds) and the mean *validation* accuracy at each fold's
-best epoch: the validation split is carved out of each fold's training speakers, so
-ingredients for the `best` preset are chosen on it, never on the test folds.
+best epoch. The validation split is carved out of each fold's training part (a stratified
+20 % of the training speakers' files), so ingredients for the `best` preset are chosen on
+it, never on the test folds.
+
+The selection rule (written down after the first three rows had finished, before the
+others): an ingredient goes into `best` when its row's mean validation accuracy beats the
+paper row's by at least 0.5 points; of the two heads (attention pooling, CRNN), only the
+one with the higher validation accuracy. Test-time augmentation leaves validation
+accuracy unchanged, so validation cannot choose it: it is reported, not selected.
 
     python benchmarks/ablation.py                      # every row (hours on a 2-core CPU)
     python benchmarks/ablation.py --only mixup,crnn    # rows whose name contains any of these
