@@ -36,7 +36,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from machine import describe  # noqa: E402
+from machine import describe, write_result  # noqa: E402
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -209,10 +209,7 @@ def main(argv: list[str] | None = None) -> dict:
               "settings": "16 kHz, n_fft 1024, hop 256, 128 Mel bands, 0-8 kHz, top_db 80",
               "results": results, "agreement_with_librosa": agreement,
               "command": "python benchmarks/bench_features.py " + " ".join(argv if argv is not None else sys.argv[1:])}
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(record, indent=2))
-    print(f"wrote {out}")
+    write_result(record, args.out)
     return record
 
 

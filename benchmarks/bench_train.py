@@ -37,7 +37,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from machine import describe  # noqa: E402
+from machine import describe, write_result  # noqa: E402
 
 
 class PerItem(__import__("torch").utils.data.Dataset):
@@ -295,10 +295,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.cv:
         out_dir = Path(args.cv_out) if args.cv_out else Path(tempfile.mkdtemp(prefix="bench-cv-"))
         record["cv_random_5fold"] = run_cv(args.data, out_dir, device, shlex.split(args.cv_args))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(record, indent=2))
-    print(f"wrote {out}")
+    write_result(record, args.out)
     return record
 
 

@@ -29,3 +29,14 @@ def describe() -> dict:
     except ImportError:
         pass
     return info
+
+
+def write_result(record: dict, out) -> None:
+    """Write a benchmark's record as JSON (creating the folder) and say where."""
+    import json
+    from pathlib import Path
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, indent=2))
+    print(f"wrote {out}")
