@@ -38,9 +38,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from machine import describe, write_result  # noqa: E402
+from torch.utils.data import Dataset  # noqa: E402
 
 
-class PerItem(__import__("torch").utils.data.Dataset):
+class PerItem(Dataset):
     """The issue-2 loader: one item at a time, stacked by the default collate."""
 
     def __init__(self, dataset):
