@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from specser.config import FeatureConfig
+from specser.features.logmel_np import mel_bands
 
 AMIN = 1e-10
 CPU_CHUNK_ELEMENTS = 2**20  # framed samples per chunk on CPU (4 MB of float32)
@@ -39,13 +40,11 @@ class BandedMel(nn.Module):
 
     def __init__(self, filterbank: torch.Tensor, group: int = 16):
         super().__init__()
-        self.bands: list[tuple[int, int]] = []
-        for i, start in enumerate(range(0, filterbank.shape[0], group)):
-            rows = filterbank[start:start + group]
-            used = (rows != 0).any(dim=0).nonzero().flatten()
-            lo, hi = (int(used[0]), int(used[-1]) + 1) if len(used) else (0, 1)
-            self.register_buffer(f"band{i}", rows[:, lo:hi].T.contiguous(), persistent=False)
-            self.bands.append((lo, hi))
+        # The same grouping as the numpy front-end's (one definition of which bins each group covers).
+        bands = mel_bands(filterbank.detach().cpu().numpy(), group)
+        self.bands: list[tuple[int, int]] = [(lo, hi) for lo, hi, _ in bands]
+        for i, (_, _, band) in enumerate(bands):
+            self.register_buffer(f"band{i}", torch.from_numpy(band).to(filterbank.dtype), persistent=False)
 
     def forward(self, power: torch.Tensor) -> torch.Tensor:
         # power: (..., frames, n_freq) -> (..., frames, n_mels)
