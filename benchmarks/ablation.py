@@ -89,7 +89,7 @@ def tta_row(base: Path, out: Path, crops: int = 3) -> None:
     no training, and validation (which it does not touch) cannot choose it."""
     import statistics
 
-    from specser.evaluate import evaluate_run
+    from specser.runs.evaluate import evaluate_run
 
     folds = sorted(base.glob("fold_*"))
     per = {k: [] for k in ("accuracy", "uar", "macro_f1")}

@@ -129,7 +129,7 @@ def run_decode_only(paths: list[str], workers: int) -> list[np.ndarray]:
     """The floor under any extractor that decodes and resamples the same way: no log-Mel at all."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from specser.audio import load_audio
+    from specser.audio.load import load_audio
 
     with ThreadPoolExecutor(workers) as pool:
         return list(pool.map(lambda p: load_audio(p, 16000), paths))
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     import torch
 
-    from specser.corpus import load_manifest
+    from specser.corpus.manifest import load_manifest
     from specser.paths import resolve_data_path
 
     data = resolve_data_path(args.data)

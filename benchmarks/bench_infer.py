@@ -40,7 +40,7 @@ def _file_latency(predictor, files: list[Path]) -> dict:
 
 
 def _clips(data: Path, n: int, sample_rate: int, seconds: float) -> list[np.ndarray]:
-    from specser.audio import load_audio
+    from specser.audio.load import load_audio
 
     files = _files(data, n)
     clips = []
@@ -85,8 +85,8 @@ def main() -> int:
 
     import torch
 
-    from specser.export_onnx import export_onnx
-    from specser.inference.onnx_backend import OnnxPredictor
+    from specser.export.onnx_export import export_onnx
+    from specser.export.onnx_predictor import OnnxPredictor
     from specser.inference.predictor import Predictor
 
     if args.threads:
@@ -109,7 +109,7 @@ def main() -> int:
         print(f"{name:16s} 4 s clip (waveform in) p50 {lat['p50_ms']:.2f} ms  p99 {lat['p99_ms']:.2f} ms | "
               f"from a FLAC file p50 {from_file['file_p50_ms']:.2f} ms | batch {args.batch}: {thr:.0f} clips/s | "
               f"RTF {results[name]['real_time_factor']:.4f}")
-    from specser.io import atomic_write_json
+    from specser.atomic import atomic_write_json
 
     record = {"machine": describe(), "model": str(args.model), "clip_seconds": seconds, "clips": len(clips),
               "threads": args.threads or torch.get_num_threads(), "results": results,

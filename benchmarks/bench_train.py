@@ -57,7 +57,7 @@ class PerItem(Dataset):
 def fold_data(cfg):
     from specser.data.folds import fold_split, make_folds
     from specser.data.inputs import build_inputs
-    from specser.prepare import prepare_corpus
+    from specser.features.prepare import prepare_corpus
 
     corpus = prepare_corpus(cfg, progress=False)
     fold = make_folds(corpus.rows, "random-5fold", cfg.seed, 5)[0]

@@ -115,7 +115,7 @@ def main() -> int:
     }
     print(f"{args.clients} clients, {elapsed:.0f} s: {result['requests_per_s']:.1f} requests/s, p50 {result['p50_ms']:.1f} ms, "
           f"p99 {result['p99_ms']:.1f} ms, {len(errors)} errors")
-    from specser.io import atomic_write_json
+    from specser.atomic import atomic_write_json
 
     atomic_write_json(args.out, {"machine": describe(), "model": str(args.model), "result": result,
                                  "command": " ".join(["python", *sys.argv])})

@@ -120,7 +120,7 @@ def main() -> int:
         lines += ["", f"Measured {m['date'][:10]} on {m['cpu']} ({m['cpu_count']} cores), GPU: {m.get('gpu') or 'none'}, "
                   f"torch {m.get('torch')}. Regenerate: `{result['command']}`.", ""]
         md_path.write_text(md_path.read_text() + "\n".join(lines))
-    from specser.io import atomic_write_json
+    from specser.atomic import atomic_write_json
 
     atomic_write_json(args.results / f"{stem}.json", result)
     print(f"\nwrote {args.results / (stem + '.json')}" + (f" and {md_path}" if done else ""))

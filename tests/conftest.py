@@ -36,7 +36,7 @@ def ravdess_dir() -> Path:
 def trained_run(tmp_path_factory, synth_corpus) -> Path:
     """A real small model trained on the synthetic corpus, shared by the tests that need one."""
     from specser.config import load_config
-    from specser.experiment import train_run
+    from specser.runs.train import train_run
     from tests.synth import FAST_OVERRIDES
 
     cache = tmp_path_factory.mktemp("run-cache")

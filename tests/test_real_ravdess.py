@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from specser.audio import audio_info, load_audio
-from specser.corpus import load_manifest
+from specser.audio.load import audio_info, load_audio
+from specser.corpus.manifest import load_manifest
 
 
 

@@ -192,7 +192,7 @@ class ExperimentConfig:
         return without_runtime_keys(self.to_dict())
 
     def save(self, path: Path) -> None:
-        from specser.io import atomic_write_text
+        from specser.atomic import atomic_write_text
 
         atomic_write_text(Path(path), yaml.safe_dump(self.to_dict(), sort_keys=False))
 

@@ -8,8 +8,8 @@ import pytest
 from specser.baselines.classifiers import GRIDS, build_pipeline
 from specser.baselines.run import baseline_runner, utterance_features
 from specser.config import load_config
-from specser.cv import run_cv
-from specser.prepare import prepare_corpus
+from specser.runs.cv import run_cv
+from specser.features.prepare import prepare_corpus
 from tests.synth import FAST_OVERRIDES
 
 

@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from specser.corpus import Utterance
+from specser.corpus.manifest import Utterance
 from specser.data.folds import EMOBOX_RAVDESS_TEST_ACTORS, PROTOCOLS, fold_split, make_folds
 from specser.data.splits import SplitError
 

@@ -2,7 +2,7 @@ from collections import Counter
 
 import pytest
 
-from specser.corpus import load_manifest
+from specser.corpus.manifest import load_manifest
 from specser.data.splits import SplitError, holdout_split
 
 

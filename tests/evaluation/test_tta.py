@@ -28,7 +28,7 @@ def test_crop_tta_is_the_mean_over_windows():
 
 
 def test_evaluate_with_tta_crops_on_window_length_clips_changes_nothing(trained_run, tmp_path):
-    from specser.evaluate import evaluate_run
+    from specser.runs.evaluate import evaluate_run
 
     plain = evaluate_run(trained_run, out=tmp_path / "plain", progress=False)
     tta = evaluate_run(trained_run, out=tmp_path / "tta", progress=False, tta_crops=3)

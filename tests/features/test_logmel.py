@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-from specser.audio import load_audio
+from specser.audio.load import load_audio
 from specser.config import FeatureConfig
 from specser.features.extract import extract_logmels
 from specser.features.logmel import LogMel, librosa_logmel
-from specser.corpus import load_manifest
+from specser.corpus.manifest import load_manifest
 from tests.synth import emotional_tone
 
 # Measured on 15 real RAVDESS files: max 0.0014 dB, mean 3e-6 dB. The bound leaves room for BLAS differences.
@@ -65,7 +65,7 @@ def test_cache_second_run_computes_nothing(synth_corpus, tmp_path):
 def test_cache_keys_on_content_not_name(tmp_path):
     import soundfile as sf
 
-    from specser.corpus import Utterance
+    from specser.corpus.manifest import Utterance
 
     path = tmp_path / "a.wav"
     sf.write(path, emotional_tone("01", 1, np.random.default_rng(0)), 16000)
@@ -80,7 +80,7 @@ def test_cache_keys_on_content_not_name(tmp_path):
 def test_bad_files_are_skipped_with_reasons(synth_corpus, tmp_path):
     import shutil
 
-    from specser.corpus import Utterance
+    from specser.corpus.manifest import Utterance
 
     good = load_manifest(synth_corpus).rows[0]
     empty = tmp_path / "03-01-01-01-01-01-09.wav"

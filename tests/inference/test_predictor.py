@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from specser.audio import AudioError
+from specser.audio.load import AudioError
 from specser.inference.predictor import Predictor
 from specser.inference.segments import sliding_windows
 from tests.synth import emotional_tone

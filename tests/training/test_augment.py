@@ -102,7 +102,7 @@ def test_random_crops_are_windows_of_the_clip():
      "train.augment.noise_snr_db=[15, 30]", "train.scheduler=onecycle"],
 ])
 def test_augmented_recipes_train_and_learn(synth_corpus, tmp_path, extra):
-    from specser.experiment import train_run
+    from specser.runs.train import train_run
 
     cfg = load_config(overrides=FAST_OVERRIDES + [f"data.path={synth_corpus}", "train.max_epochs=10",
                                                   "model.options={stem_channels: 8, widths: [8, 16, 32, 32]}", *extra])

@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from specser.artifact import load_artifact
+from specser.inference.model_file import load_artifact
 from tests.synth import FAST_OVERRIDES
 
 

@@ -10,7 +10,7 @@ import torch
 
 from specser.config import load_config
 from specser.data.datasets import LogMelDataset, stacked_collate
-from specser.experiment import train_run
+from specser.runs.train import train_run
 from tests.synth import FAST_OVERRIDES
 
 

@@ -19,14 +19,14 @@ from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, Stratifi
 
 from specser.baselines.classifiers import GRIDS, build_pipeline, first_values
 from specser.config import ExperimentConfig
-from specser.cv import FoldRunner
+from specser.runs.cv import FoldRunner
 from specser.data.folds import GROUPED_PROTOCOLS
 from specser.data.splits import Split
 from specser.evaluation.metrics import compute_metrics
 from specser.features.mfcc import mfcc_from_logmel, utterance_statistics
-from specser.io import atomic_write_json
+from specser.atomic import atomic_write_json
 from specser.paths import default_cache_dir
-from specser.prepare import PreparedCorpus
+from specser.features.prepare import PreparedCorpus
 
 FEATURE_NAMES = {"mfcc": "MFCC", "egemaps": "eGeMAPS"}
 

@@ -50,11 +50,11 @@ def build_config(config: Path | None, overrides: list[str] | None, preset: str |
 
 def user_errors():
     """Exceptions that are the user's input, shown as one clear line rather than a traceback."""
-    from specser.artifact import ArtifactError
-    from specser.audio import AudioError
+    from specser.inference.model_file import ArtifactError
+    from specser.audio.load import AudioError
     from specser.config import ConfigError
-    from specser.corpus import CorpusError
+    from specser.corpus.manifest import CorpusError
     from specser.data.splits import SplitError
-    from specser.fetch import FetchError
+    from specser.corpus.fetch import FetchError
 
     return (ArtifactError, AudioError, ConfigError, CorpusError, SplitError, FetchError, FileNotFoundError, ValueError)

@@ -28,8 +28,8 @@ def summary(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from specser.audio import audio_info
-    from specser.corpus import load_manifest
+    from specser.audio.load import audio_info
+    from specser.corpus.manifest import load_manifest
     from specser.paths import resolve_data_path
 
     try:
@@ -86,7 +86,7 @@ def fetch(
 
     A broken download resumes when you run the same command again.
     """
-    from specser.fetch import RAVDESS_URL, fetch_ravdess
+    from specser.corpus.fetch import RAVDESS_URL, fetch_ravdess
 
     if corpus.lower() != "ravdess":
         fail(f"unknown corpus {corpus!r}; only 'ravdess' can be fetched")

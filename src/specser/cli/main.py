@@ -44,7 +44,7 @@ def features(
     """
     import time
 
-    from specser.prepare import prepare_corpus
+    from specser.features.prepare import prepare_corpus
 
     cfg = build_config(config, set_, preset, data)
     started = time.time()
@@ -83,7 +83,7 @@ def train(
     Writes config.yaml, metrics.json, report.md, PNG plots, checkpoints/ and model.specser into --out.
     Example: specser train --data ../shared/data/ravdess --out runs/paper --set train.max_epochs=20
     """
-    from specser.experiment import RunFolderError, TrainingInterrupted, train_run
+    from specser.runs.train import RunFolderError, TrainingInterrupted, train_run
 
     extra = [f"data.test_speakers=[{','.join(repr(s.strip()) for s in test_speakers.split(','))}]"] if test_speakers else []
     cfg = build_config(config, set_, preset, data, extra)
@@ -109,8 +109,8 @@ def cv(out: CVOutOpt, data: DataOpt = None, protocol: ProtocolOpt = None, config
     On a GPU with room to spare, `--set cv.parallel_folds=5` trains the folds side by side.
     Example: specser cv --data ../shared/data/ravdess --protocol actor-5fold --out runs/cv-actor
     """
-    from specser.cv import CVFolderError, fold_curves, run_cv, spec_resnet_runner, train_fold_in_process
-    from specser.experiment import RunFolderError, TrainingInterrupted
+    from specser.runs.cv import CVFolderError, fold_curves, run_cv, spec_resnet_runner, train_fold_in_process
+    from specser.runs.train import RunFolderError, TrainingInterrupted
 
     cfg = build_config(config, set_, preset, data, [f"cv.protocol={protocol}"] if protocol else [])
     try:
@@ -140,7 +140,7 @@ def baseline(
     Example: specser baseline --data ../shared/data/ravdess --protocol actor-5fold --model svm --out runs/svm-actor
     """
     from specser.baselines.run import baseline_label, baseline_runner
-    from specser.cv import CVFolderError, run_cv
+    from specser.runs.cv import CVFolderError, run_cv
 
     extra = [f"baseline.model={model}", f"baseline.features={features}"] + ([f"cv.protocol={protocol}"] if protocol else [])
     cfg = build_config(config, set_, preset, data, extra)
@@ -195,7 +195,7 @@ def evaluate(
     progress: ProgressOpt = True,
 ) -> None:
     """Re-evaluate a trained run's model.specser on its test split (or on a whole corpus with --all)."""
-    from specser.evaluate import evaluate_run
+    from specser.runs.evaluate import evaluate_run
 
     try:
         metrics = evaluate_run(run_dir, data, out, all_files, progress, tta_crops)
@@ -220,7 +220,7 @@ def export(
     """
     if format_ != "onnx":
         fail(f"unknown export format {format_!r}; choose onnx")
-    from specser.export_onnx import export_onnx, parity_check
+    from specser.export.onnx_export import export_onnx, parity_check
 
     try:
         export_onnx(model, out, opset)

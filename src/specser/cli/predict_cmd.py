@@ -50,7 +50,7 @@ def predict(
         fail(f"--format must be one of {', '.join(FORMATS)}")
     from tqdm.auto import tqdm
 
-    from specser.audio import AudioError
+    from specser.audio.load import AudioError
     from specser.inference.base import open_predictor
     from specser.inference.sources import expand_inputs
 
@@ -93,7 +93,7 @@ def predict(
     rows = [(str(p), results[p]) for p in files if p in results]
     text = render(rows, predictor.labels, format_)
     if out is not None:
-        from specser.io import atomic_write_text
+        from specser.atomic import atomic_write_text
 
         atomic_write_text(out, text)
         typer.echo(f"{len(rows)} predictions written to {out}", err=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, StratifiedKFold
 
-from specser.corpus import Utterance
+from specser.corpus.manifest import Utterance
 from specser.data.splits import Split, SplitError, split_validation
 
 PROTOCOLS = ("random-5fold", "actor-5fold", "emobox", "loso")

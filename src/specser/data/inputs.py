@@ -13,7 +13,7 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from specser.config import FeatureConfig
-from specser.corpus import Utterance
+from specser.corpus.manifest import Utterance
 from specser.data.datasets import LogMelDataset, normalization_stats
 from specser.features.images import SpectrogramImageDataset, render_images
 
@@ -78,7 +78,7 @@ def load_waves(rows: list[Utterance], sample_rate: int, max_duration_s: float | 
     import os
     from concurrent.futures import ThreadPoolExecutor
 
-    from specser.audio import load_audio
+    from specser.audio.load import load_audio
 
     with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:
         return list(pool.map(lambda r: load_audio(r.path, sample_rate, max_duration_s, name=r.path), rows))

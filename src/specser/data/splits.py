@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from specser.corpus import Utterance
+from specser.corpus.manifest import Utterance
 
 
 class SplitError(ValueError):

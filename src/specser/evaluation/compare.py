@@ -104,7 +104,7 @@ def plot_comparison(rows: list[Row], path: Path) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from specser.io import atomic_path
+    from specser.atomic import atomic_path
 
     all_rows = sorted(rows + relevant_published(rows), key=_sort_key)
     groups = list(dict.fromkeys((r.protocol, r.label_set) for r in all_rows))
@@ -133,7 +133,7 @@ def plot_comparison(rows: list[Row], path: Path) -> None:
 
 def compare_runs(run_dirs: list[Path], out_md: Path, title: str = "specser comparison") -> tuple[str, Path]:
     """Write the table to `out_md` and the chart beside it (same name, .png)."""
-    from specser.io import atomic_write_text
+    from specser.atomic import atomic_write_text
 
     rows = [load_row(d) for d in run_dirs]
     png = Path(out_md).with_suffix(".png")

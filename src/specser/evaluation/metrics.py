@@ -7,7 +7,7 @@ from collections import defaultdict
 import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, precision_recall_fscore_support
 
-from specser.corpus import Utterance
+from specser.corpus.manifest import Utterance
 
 
 def compute_metrics(

@@ -85,6 +85,6 @@ def render_report(summary: dict, metrics: dict | None, plots: list[str]) -> str:
 
 
 def write_report(path: Path, text: str) -> None:
-    from specser.io import atomic_write_text
+    from specser.atomic import atomic_write_text
 
     atomic_write_text(Path(path), text)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from specser.config import FeatureConfig
-from specser.io import atomic_path
+from specser.atomic import atomic_path
 
 CACHE_VERSION = 1
 _LOGMEL_KEYS = ("sample_rate", "n_fft", "win_length", "hop_length", "n_mels", "f_min", "f_max", "top_db")

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from specser.audio import AudioError, load_audio
-from specser.corpus import Utterance
+from specser.audio.load import AudioError, load_audio
+from specser.corpus.manifest import Utterance
 from specser.features.cache import FeatureCache, content_hash
 
 EGEMAPS_SAMPLE_RATE = 16000

@@ -20,9 +20,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from specser.audio import AudioError, load_audio
+from specser.audio.load import AudioError, load_audio
 from specser.config import FeatureConfig
-from specser.corpus import Utterance
+from specser.corpus.manifest import Utterance
 from specser.features.cache import FeatureCache, content_hash
 from specser.features.logmel import LogMel
 

@@ -48,7 +48,7 @@ def spectrogram_rgb(logmel_db: np.ndarray, cmap: str = "magma", top_db: float = 
 
 def render_png(logmel_db: np.ndarray, path: Path, cmap: str = "magma", top_db: float = 80.0) -> None:
     """Write `spectrogram_rgb` as a PNG (lossless: reading it back gives the same pixels)."""
-    from specser.io import atomic_path
+    from specser.atomic import atomic_path
 
     with atomic_path(Path(path)) as tmp:
         Image.fromarray(spectrogram_rgb(logmel_db, cmap, top_db)).save(tmp, format="PNG")

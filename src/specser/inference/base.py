@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from specser.audio import AudioError, load_audio, prepare_wave
+from specser.audio.load import AudioError, load_audio, prepare_wave
 from specser.config import FeatureConfig
 from specser.inference.results import Prediction, Segment
 from specser.inference.segments import sliding_windows
@@ -110,7 +110,7 @@ def open_predictor(path: Path | str, backend: str = "auto", **kwargs) -> BasePre
     if backend == "auto":
         backend = "onnx" if path.suffix == ".onnx" else "torch"
     if backend == "onnx":
-        from specser.inference.onnx_backend import OnnxPredictor
+        from specser.export.onnx_predictor import OnnxPredictor
 
         return OnnxPredictor.from_file(path, **kwargs)
     if backend == "torch":

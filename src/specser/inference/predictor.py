@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from specser.artifact import build_model, load_artifact
+from specser.inference.model_file import build_model, load_artifact
 from specser.features.length import fit_length
 from specser.features.logmel import LogMel
 from specser.inference.base import BasePredictor

@@ -13,7 +13,7 @@ def plot_timeline(prediction: Prediction, labels: list[str], path: Path, title: 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from specser.io import atomic_path
+    from specser.atomic import atomic_path
 
     segments = prediction.timeline
     colors = {label: plt.get_cmap("tab10")(i % 10) for i, label in enumerate(labels)}

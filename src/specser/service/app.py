@@ -19,10 +19,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from specser.audio import AudioError
+from specser.audio.load import AudioError
 from specser.inference.base import BasePredictor, open_predictor
 from specser.service.settings import ServiceSettings
-from specser.service.sniff import sniff_audio
+from specser.audio.formats import sniff_audio
 
 
 class ApiError(Exception):

@@ -17,7 +17,7 @@ from torch import nn
 
 from specser import __version__
 from specser.config import FeatureConfig, from_dict
-from specser.io import atomic_path
+from specser.atomic import atomic_path
 
 FORMAT = "specser-model"
 FORMAT_VERSION = 1

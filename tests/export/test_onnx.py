@@ -17,8 +17,8 @@ from specser.inference.predictor import Predictor
 from tests.synth import emotional_tone
 
 pytest.importorskip("onnxruntime", reason="ONNX export needs the export extra: pip install 'specser[export]'")
-from specser.export_onnx import export_onnx, parity_check  # noqa: E402
-from specser.inference.onnx_backend import OnnxPredictor  # noqa: E402
+from specser.export.onnx_export import export_onnx, parity_check  # noqa: E402
+from specser.export.onnx_predictor import OnnxPredictor  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -100,9 +100,9 @@ def test_new_heads_export_with_parity(name, tmp_path):
     """The attention head goes through torch.export; the CRNN's GRU through the TorchScript exporter."""
     import torch
 
-    from specser.artifact import save_artifact
+    from specser.inference.model_file import save_artifact
     from specser.config import FeatureConfig
-    from specser.export_onnx import export_onnx, parity_check
+    from specser.export.onnx_export import export_onnx, parity_check
     from specser.features.logmel import mel_filterbank
     from specser.models import create_model
     from specser.models.registry import config_dict

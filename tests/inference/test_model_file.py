@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from specser.artifact import ArtifactError, build_model, load_artifact, save_artifact
+from specser.inference.model_file import ArtifactError, build_model, load_artifact, save_artifact
 from specser.config import FeatureConfig
 from specser.models import create_model
 

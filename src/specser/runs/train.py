@@ -14,10 +14,10 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from specser.artifact import save_artifact
+from specser.inference.model_file import save_artifact
 from specser.config import ConfigError, ExperimentConfig, without_runtime_keys
 from specser.data.splits import Split
-from specser.corpus import write_manifest_csv
+from specser.corpus.manifest import write_manifest_csv
 from specser.data.datasets import LogMelDataset, RandomCropDataset, WaveDataset, collate_for
 from specser.data.inputs import build_inputs, load_waves
 from specser.data.splits import holdout_split
@@ -25,11 +25,11 @@ from specser.evaluation import plots
 from specser.evaluation.inference import crop_tta_probabilities, loader_probabilities, pick_device
 from specser.evaluation.metrics import compute_metrics
 from specser.evaluation.report import render_report, write_report
-from specser.io import atomic_write_json
+from specser.atomic import atomic_write_json
 from specser.models import count_parameters, create_model
 from specser.models.registry import config_dict
 from specser.paths import default_cache_dir
-from specser.prepare import PreparedCorpus, prepare_corpus
+from specser.features.prepare import PreparedCorpus, prepare_corpus
 
 
 class RunFolderError(RuntimeError):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from specser.audio import AudioError, load_audio
+from specser.audio.load import AudioError, load_audio
 
 
 def _tone(sr, seconds=0.5, channels=1):

@@ -6,9 +6,9 @@ import pytest
 import torch
 import yaml
 
-from specser.artifact import load_artifact
+from specser.inference.model_file import load_artifact
 from specser.config import load_config
-from specser.experiment import RunFolderError, TrainingInterrupted, train_run
+from specser.runs.train import RunFolderError, TrainingInterrupted, train_run
 from tests.synth import FAST_OVERRIDES
 
 

@@ -265,7 +265,7 @@ def write_manifest_csv(manifest: Manifest, out: Path) -> None:
     """Write the manifest rows (with metadata columns) atomically."""
     import io as _io
 
-    from specser.io import atomic_write_text
+    from specser.atomic import atomic_write_text
 
     meta_keys = sorted({k for r in manifest.rows for k in r.metadata})
     buf = _io.StringIO()

@@ -22,12 +22,12 @@ from typing import Callable
 import yaml
 
 from specser.config import ExperimentConfig, from_dict, without_runtime_keys
-from specser.corpus import write_manifest_csv
+from specser.corpus.manifest import write_manifest_csv
 from specser.data.folds import GROUPED_PROTOCOLS, Fold, fold_split, make_folds
 from specser.data.splits import Split
 from specser.evaluation.cv_summary import summarize_folds
-from specser.io import atomic_write_json
-from specser.prepare import PreparedCorpus, prepare_corpus
+from specser.atomic import atomic_write_json
+from specser.features.prepare import PreparedCorpus, prepare_corpus
 
 FoldRunner = Callable[[Split, Path], dict]  # (split, fold folder) -> test metrics; writes fold/metrics.json
 
@@ -197,7 +197,7 @@ def train_fold_in_process(config: dict, split: Split, folder: str, threads: int)
     """`pool_fold` for Spec-ResNet: one fold in a worker process (the corpus comes from the cache)."""
     import torch
 
-    from specser.experiment import train_run
+    from specser.runs.train import train_run
 
     torch.set_num_threads(threads)
     cfg = from_dict(ExperimentConfig, config)
@@ -209,7 +209,7 @@ def train_fold_in_process(config: dict, split: Split, folder: str, threads: int)
 
 def spec_resnet_runner(cfg: ExperimentConfig, corpus: PreparedCorpus, progress: bool = True) -> FoldRunner:
     """Each fold is a complete `train_run` folder (checkpoints, plots, model.specser)."""
-    from specser.experiment import train_run
+    from specser.runs.train import train_run
 
     def run(split: Split, folder: Path) -> dict:
         return train_run(cfg, folder, progress=progress, split=split, corpus=corpus)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from specser.config import ExperimentConfig
-from specser.corpus import Manifest, Utterance, load_manifest
+from specser.corpus.manifest import Manifest, Utterance, load_manifest
 from specser.features.extract import extract_logmels
 from specser.paths import default_cache_dir, resolve_data_path
 

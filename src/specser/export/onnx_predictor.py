@@ -11,7 +11,7 @@ from specser.config import FeatureConfig, from_dict
 from specser.features.length import fit_length
 from specser.features.logmel_np import logmel_numpy, mel_bands
 from specser.inference.base import BasePredictor
-from specser.onnx_metadata import ONNX_FORMAT, decode_array
+from specser.export.onnx_metadata import ONNX_FORMAT, decode_array
 
 
 class OnnxPredictor(BasePredictor):

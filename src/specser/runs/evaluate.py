@@ -7,7 +7,7 @@ from pathlib import Path
 
 from torch.utils.data import DataLoader
 
-from specser.artifact import build_model, load_artifact
+from specser.inference.model_file import build_model, load_artifact
 from specser.config import load_config
 from specser.data.datasets import collate_for
 from specser.data.inputs import build_inputs
@@ -15,9 +15,9 @@ from specser.evaluation import plots
 from specser.evaluation.inference import crop_tta_probabilities, loader_probabilities, pick_device
 from specser.evaluation.metrics import compute_metrics
 from specser.evaluation.report import pct
-from specser.io import atomic_write_json, atomic_write_text
+from specser.atomic import atomic_write_json, atomic_write_text
 from specser.paths import default_cache_dir
-from specser.prepare import prepare_corpus
+from specser.features.prepare import prepare_corpus
 
 
 def evaluate_run(run_dir: Path, data: Path | None = None, out: Path | None = None,

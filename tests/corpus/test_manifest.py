@@ -1,6 +1,6 @@
 import pytest
 
-from specser.corpus import CorpusError, load_manifest, parse_ravdess_name, write_manifest_csv
+from specser.corpus.manifest import CorpusError, load_manifest, parse_ravdess_name, write_manifest_csv
 from tests.synth import make_ravdess_corpus
 
 

@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from specser.artifact import build_model, load_artifact
-from specser.io import atomic_path
-from specser.onnx_metadata import ONNX_FORMAT, encode_array
+from specser.inference.model_file import build_model, load_artifact
+from specser.atomic import atomic_path
+from specser.export.onnx_metadata import ONNX_FORMAT, encode_array
 
 class _WithSoftmax(nn.Module):
     def __init__(self, model: nn.Module):

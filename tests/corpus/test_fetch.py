@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from specser.fetch import FetchError, download, fetch_ravdess, ravdess_expected_names, verify_zip
+from specser.corpus.fetch import FetchError, download, fetch_ravdess, ravdess_expected_names, verify_zip
 
 
 def _tiny_wav() -> bytes:
@@ -79,7 +79,7 @@ def test_fetch_downloads_checks_and_unpacks(tmp_path, archive_bytes, monkeypatch
     files = sorted(out.glob("Actor_*/*.wav"))
     assert len(files) == 1440 and (out / "Actor_24" / "03-01-08-02-02-02-24.wav").is_file()
     assert not (out / "Audio_Speech_Actors_01-24.zip").exists()
-    from specser.corpus import load_manifest
+    from specser.corpus.manifest import load_manifest
 
     assert len(load_manifest(out, label_set="ravdess8").rows) == 1440
 

@@ -12,7 +12,7 @@ import pytest
 
 from specser.baselines.run import baseline_runner
 from specser.config import load_config
-from specser.cv import CVFolderError, run_cv
+from specser.runs.cv import CVFolderError, run_cv
 from tests.synth import FAST_OVERRIDES
 
 
@@ -125,7 +125,7 @@ def test_specser_cv_killed_by_a_signal_resumes_and_baselines_share_its_folds(syn
 def test_parallel_folds_train_side_by_side_and_resume(synth_corpus, tmp_path, capsys):
     """cv.parallel_folds=2: folds train in two spawned processes; a rerun with another setting
     of this speed-only key resumes rather than refusing."""
-    from specser.cv import spec_resnet_runner, train_fold_in_process
+    from specser.runs.cv import spec_resnet_runner, train_fold_in_process
 
     out = tmp_path / "cv"
     cfg = _cfg(synth_corpus, "cv.protocol=actor-5fold", "cv.n_folds=3", "train.max_epochs=3", "cv.parallel_folds=2")
@@ -145,7 +145,7 @@ def test_parallel_folds_train_side_by_side_and_resume(synth_corpus, tmp_path, ca
 
 def test_cv_on_a_folder_per_label_corpus_with_speaker_folders(synth_corpus, tmp_path):
     """Generalisation: the same protocol on a corpus in root/<label>/<speaker>/ layout, through the CLI."""
-    from specser.corpus import load_manifest
+    from specser.corpus.manifest import load_manifest
 
     root = tmp_path / "folder-corpus"
     for i, row in enumerate(load_manifest(synth_corpus).rows):  # names that say nothing: the folders do
