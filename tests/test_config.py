@@ -37,6 +37,11 @@ def test_dotted_overrides_are_typed():
     ("train.max_epochs=2.5", "expected an integer"),
     ("train.specaugment.enabled=3", "expected true/false"),
     ("train.lr", "section.key=value"),
+    ("train.optimizer=adamx", "'adamx' is not allowed; choose one of adam, adamw"),
+    ("train.scheduler=linear", "choose one of plateau, cosine, onecycle"),
+    ("cv.protocol=random-10fold", "choose one of random-5fold, actor-5fold, emobox, loso"),
+    ("features.mode=png", "choose one of native, image"),
+    ("baseline.model=knn", "choose one of svm, mlp"),
 ])
 def test_bad_overrides_are_errors(override, message):
     with pytest.raises(ConfigError, match=message):
@@ -85,3 +90,17 @@ def test_best_preset_differs_from_paper_only_in_recipe():
     assert best.preset == "best" and best.data == paper.data and best.features == paper.features
     assert best.train != paper.train or best.model != paper.model  # the recipe, whatever the ablation chose
     assert load_config(preset="best", overrides=["train.max_epochs=3"]).train.max_epochs == 3
+
+
+def test_a_bad_choice_fails_at_once_on_the_command_line(tmp_path):
+    """Choices are checked when the config loads, before any corpus is read or heavy module imported."""
+    import subprocess
+    import sys
+    import time
+
+    started = time.time()
+    done = subprocess.run([sys.executable, "-m", "specser.cli.main", "cv", "--data", str(tmp_path / "nowhere"),
+                           "--out", str(tmp_path / "cv"), "--set", "train.optimizer=adamx"], capture_output=True, text=True)
+    assert done.returncode == 2 and "choose one of adam, adamw" in done.stderr
+    assert time.time() - started < 2.0
+    assert not (tmp_path / "cv").exists()

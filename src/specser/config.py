@@ -14,13 +14,28 @@ import typing
 from dataclasses import asdict, dataclass, field, fields
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import yaml
 
 
 class ConfigError(ValueError):
     """A config file or override that does not fit the schema."""
+
+
+# Choice-valued fields: a value outside these fails when the config loads, before any audio is read.
+CorpusLayout = Literal["auto", "ravdess", "folder", "csv"]
+LabelSet = Literal["ravdess6", "ravdess8", "calm_neutral", "calm→neutral", "calm-neutral", "calm->neutral"]
+FeatureMode = Literal["native", "image"]
+LengthMode = Literal["pad_crop", "pad_batch"]
+Optimizer = Literal["adam", "adamw"]
+Scheduler = Literal["plateau", "cosine", "onecycle"]
+Accelerator = Literal["auto", "cpu", "gpu", "cuda", "mps"]
+Precision = Literal["32-true", "32", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true"]
+Protocol = Literal["random-5fold", "actor-5fold", "emobox", "loso"]
+BaselineModel = Literal["svm", "mlp"]
+BaselineFeatures = Literal["mfcc", "egemaps"]
+PROTOCOLS: tuple[str, ...] = get_args(Protocol)
 
 
 @dataclass
@@ -33,8 +48,8 @@ class DataConfig:
     """
 
     path: str = ""
-    corpus: str = "auto"  # auto | ravdess | folder | csv
-    label_set: str = "ravdess6"  # ravdess6 | ravdess8 | calm_neutral (RAVDESS only)
+    corpus: CorpusLayout = "auto"
+    label_set: LabelSet = "ravdess6"  # RAVDESS only
     labels: list[str] = field(default_factory=list)  # restrict folder/CSV corpora
     test_size: float = 0.2
     val_size: float = 0.2
@@ -55,7 +70,7 @@ class FeatureConfig:
     average pooling absorb the rest.
     """
 
-    mode: str = "native"
+    mode: FeatureMode = "native"
     sample_rate: int = 16000
     n_fft: int = 1024
     win_length: int = 1024
@@ -64,7 +79,7 @@ class FeatureConfig:
     f_min: float = 0.0
     f_max: float = 8000.0
     top_db: float = 80.0
-    length_mode: str = "pad_crop"
+    length_mode: LengthMode = "pad_crop"
     clip_seconds: float = 4.0
     image_size: int = 224
     image_cmap: str = "magma"
@@ -119,7 +134,7 @@ class AugmentConfig:
 class TrainConfig:
     """Optimisation recipe; defaults are the paper's (Table 1 and section 2)."""
 
-    optimizer: str = "adam"
+    optimizer: Optimizer = "adam"
     lr: float = 1e-3
     weight_decay: float = 0.0
     batch_size: int = 64
@@ -133,15 +148,15 @@ class TrainConfig:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     label_smoothing: float = 0.0
     class_weights: bool = False  # weight the loss by inverse class frequency of the training part
-    scheduler: str = "plateau"  # plateau (ReduceLROnPlateau, the paper's) | cosine | onecycle
+    scheduler: Scheduler = "plateau"  # plateau is ReduceLROnPlateau, the paper's
     warmup_epochs: int = 0  # linear warm-up before cosine
     tta_crops: int = 1  # test-time augmentation: average the predictions of this many clip windows
     num_workers: int = 0
-    accelerator: str = "auto"
+    accelerator: Accelerator = "auto"
     devices: str = "auto"
     num_nodes: int = 1
     strategy: str = "auto"
-    precision: str = "32-true"  # "bf16-mixed" or "16-mixed" on a GPU
+    precision: Precision = "32-true"  # "bf16-mixed" or "16-mixed" on a GPU
     deterministic: bool = False
     # Speed (issue: performance); none of these changes what is computed.
     channels_last: bool = True  # NHWC convolutions: 1.6x faster epochs on this project's CPU
@@ -154,7 +169,7 @@ class TrainConfig:
 class CVConfig:
     """Cross-validation: which protocol (see `specser.data.folds.PROTOCOLS`) and how many folds."""
 
-    protocol: str = "random-5fold"
+    protocol: Protocol = "random-5fold"
     n_folds: int = 5  # random-5fold and actor-5fold; emobox has 6 fixed folds, loso one per speaker
     parallel_folds: int = 1  # folds trained at once, each in its own process (a GPU with room to spare)
 
@@ -163,8 +178,8 @@ class CVConfig:
 class BaselineConfig:
     """Classic baselines: utterance statistics of MFCCs (or eGeMAPS) into a scikit-learn Pipeline."""
 
-    model: str = "svm"  # svm | mlp
-    features: str = "mfcc"  # mfcc | egemaps (needs the `opensmile` package)
+    model: BaselineModel = "svm"
+    features: BaselineFeatures = "mfcc"  # egemaps needs the `opensmile` package
     n_mfcc: int = 40
     deltas: bool = True
     inner_folds: int = 3  # inner CV on the training part picks the hyper-parameters
@@ -214,6 +229,11 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
     """Check `value` against the annotation `tp`, converting only lossless cases."""
     origin = typing.get_origin(tp)
     if tp is Any:
+        return value
+    if origin is Literal:
+        choices = typing.get_args(tp)
+        if value not in choices:
+            raise ConfigError(f"{where}: {value!r} is not allowed; choose one of {', '.join(map(str, choices))}")
         return value
     if origin in (typing.Union, types.UnionType):
         for arg in typing.get_args(tp):

@@ -44,9 +44,9 @@ def features(
     """
     import time
 
+    cfg = build_config(config, set_, preset, data)
     from specser.features.prepare import prepare_corpus
 
-    cfg = build_config(config, set_, preset, data)
     started = time.time()
     try:
         corpus = prepare_corpus(cfg, progress, device=device)
@@ -83,10 +83,10 @@ def train(
     Writes config.yaml, metrics.json, report.md, PNG plots, checkpoints/ and model.specser into --out.
     Example: specser train --data ../shared/data/ravdess --out runs/paper --set train.max_epochs=20
     """
+    extra = [f"data.test_speakers=[{','.join(repr(s.strip()) for s in test_speakers.split(','))}]"] if test_speakers else []
+    cfg = build_config(config, set_, preset, data, extra)  # checked before the heavy imports: a typo fails at once
     from specser.runs.train import RunFolderError, TrainingInterrupted, train_run
 
-    extra = [f"data.test_speakers=[{','.join(repr(s.strip()) for s in test_speakers.split(','))}]"] if test_speakers else []
-    cfg = build_config(config, set_, preset, data, extra)
     try:
         metrics = train_run(cfg, out, progress=progress, overwrite=overwrite)
     except (RunFolderError, *user_errors()) as exc:
@@ -109,10 +109,10 @@ def cv(out: CVOutOpt, data: DataOpt = None, protocol: ProtocolOpt = None, config
     On a GPU with room to spare, `--set cv.parallel_folds=5` trains the folds side by side.
     Example: specser cv --data ../shared/data/ravdess --protocol actor-5fold --out runs/cv-actor
     """
+    cfg = build_config(config, set_, preset, data, [f"cv.protocol={protocol}"] if protocol else [])
     from specser.runs.cv import CVFolderError, fold_curves, run_cv, spec_resnet_runner, train_fold_in_process
     from specser.runs.train import RunFolderError, TrainingInterrupted
 
-    cfg = build_config(config, set_, preset, data, [f"cv.protocol={protocol}"] if protocol else [])
     try:
         summary = run_cv(cfg, out, lambda c, corpus: spec_resnet_runner(c, corpus, progress),
                          f"Spec-ResNet ({cfg.features.mode})", progress, overwrite, finish=fold_curves,
@@ -139,13 +139,11 @@ def baseline(
     (grouped by speaker for speaker-independent protocols). Same cv_summary.json as `specser cv`.
     Example: specser baseline --data ../shared/data/ravdess --protocol actor-5fold --model svm --out runs/svm-actor
     """
+    extra = [f"baseline.model={model}", f"baseline.features={features}"] + ([f"cv.protocol={protocol}"] if protocol else [])
+    cfg = build_config(config, set_, preset, data, extra)
     from specser.baselines.run import baseline_label, baseline_runner
     from specser.runs.cv import CVFolderError, run_cv
 
-    extra = [f"baseline.model={model}", f"baseline.features={features}"] + ([f"cv.protocol={protocol}"] if protocol else [])
-    cfg = build_config(config, set_, preset, data, extra)
-    if cfg.baseline.model not in ("svm", "mlp") or cfg.baseline.features not in ("mfcc", "egemaps"):
-        fail(f"unknown baseline {cfg.baseline.features} + {cfg.baseline.model}: choose --model svm|mlp and --features mfcc|egemaps")
     try:
         summary = run_cv(cfg, out, lambda c, corpus: baseline_runner(c, corpus, progress), baseline_label(cfg), progress, overwrite)
     except (CVFolderError, ImportError, *user_errors()) as exc:

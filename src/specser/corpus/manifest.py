@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".mp3", ".opus")
+from specser.audio.formats import AUDIO_EXTENSIONS
 
 RAVDESS_EMOTIONS = {
     "01": "neutral",

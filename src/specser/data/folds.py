@@ -21,7 +21,7 @@ from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, Stra
 from specser.corpus.manifest import Utterance
 from specser.data.splits import Split, SplitError, split_validation
 
-PROTOCOLS = ("random-5fold", "actor-5fold", "emobox", "loso")
+from specser.config import PROTOCOLS  # noqa: E402  (one list: the config validates it)
 GROUPED_PROTOCOLS = ("actor-5fold", "emobox", "loso")
 
 # EmoBox (Ma et al., 2024) RAVDESS folds: the test actors of each fold.

@@ -25,17 +25,12 @@ class Row:
     published: bool = False
 
 
-# What others report, shown as rows of their own (never mixed with our measurements).
-PUBLISHED = [
-    Row("Spec-ResNet (paper's claim)", "random-5fold", "ravdess6", 5, (0.915, 0.008), None, None, None,
-        "source paper: 5-fold CV, split not stated", True),
-    Row("MFCC + MLP (cited by the paper)", "random-5fold", "ravdess6", None, (0.83, 0.0), None, None, None,
-        "Qurniaty & Kusnawi 2023, protocol not stated", True),
-    Row("MFCC + SVM (cited by the paper)", "random-5fold", "ravdess6", None, (0.82, 0.0), None, None, None,
-        "cited by the paper, protocol not stated", True),
-    Row("Whisper-large-v3, frozen (EmoBox best)", "emobox", "ravdess8", 6, (0.7587, 0.0), None, None, None,
-        "EmoBox leaderboard", True),
-]
+def _published() -> list[Row]:
+    """What others report (`specser.references`), as rows of their own, never mixed with our measurements."""
+    from specser.references import COMPARISON_ROWS
+
+    return [Row(r.model, r.protocol, r.label_set, r.n_folds, (r.value, r.std or 0.0), None, None, None, r.source, True)
+            for r in COMPARISON_ROWS]
 
 
 class CompareError(ValueError):
@@ -73,7 +68,7 @@ def _sort_key(row: Row):
 
 def relevant_published(rows: list[Row]) -> list[Row]:
     groups = {(r.protocol, r.label_set) for r in rows}
-    return [p for p in PUBLISHED if (p.protocol, p.label_set) in groups]
+    return [p for p in _published() if (p.protocol, p.label_set) in groups]
 
 
 def render_comparison(rows: list[Row], title: str = "specser comparison") -> str:

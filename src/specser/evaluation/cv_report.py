@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from specser.evaluation.cv_summary import top_confusions
+from specser.references import PAPER_TABLE2, reference_figures
 from specser.evaluation.report import confusion_table, intensity_table, pct, plots_section
 
-# The paper's Table 2 (per class, %): F1, precision, recall; average accuracy 92 %.
-PAPER_TABLE2 = {
-    "neutral": (92, 90, 93), "happy": (92, 94, 94), "sad": (92, 94, 89),
-    "angry": (91, 94, 89), "fearful": (93, 97, 96), "surprised": (90, 85, 96),
-}
 PROTOCOL_NOTES = {
     "random-5fold": "stratified 5-fold over files: every speaker is in train and test, so this figure is "
                     "**speaker-dependent** (optimistic). Put `actor-5fold` beside it.",
@@ -18,19 +14,6 @@ PROTOCOL_NOTES = {
               "the EmoBox leaderboard (8 classes).",
     "loso": "leave one speaker out: **speaker-independent**, the strictest protocol.",
 }
-
-
-def reference_figures(model: str, protocol: str) -> dict[str, str]:
-    """The published figures a run of `model` on `protocol` should be read against."""
-    if protocol == "emobox":
-        return {"accuracy": "EmoBox leaderboard best: 75.87 % (frozen Whisper-large-v3, 8 classes)",
-                "uar": "see the EmoBox leaderboard", "macro_f1": "see the EmoBox leaderboard"}
-    if "MLP" in model:
-        return {"accuracy": "83 % (MFCC + MLP, earlier work the paper cites; protocol not stated)"}
-    if "SVM" in model:
-        return {"accuracy": "82 % (MFCC + SVM, earlier work the paper cites; protocol not stated)"}
-    return {"accuracy": "91.5 ± 0.8 % (paper's 5-fold CV; 92 % holdout; split not stated)",
-            "uar": "not reported", "macro_f1": "92 % (paper, holdout)"}
 
 
 def pm(stat: dict) -> str:

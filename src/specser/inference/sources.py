@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob
 from pathlib import Path
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au")
+from specser.audio.formats import AUDIO_EXTENSIONS
 
 
 def expand_inputs(items: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
@@ -19,13 +19,13 @@ def expand_inputs(items: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
         if path.is_file():
             files[path] = None
         elif path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
             if not found:
-                missing.append((item, "folder holds no audio files (" + ", ".join(AUDIO_SUFFIXES) + ")"))
+                missing.append((item, "folder holds no audio files (" + ", ".join(AUDIO_EXTENSIONS) + ")"))
             files.update(dict.fromkeys(found))
         elif glob.has_magic(item):
             found = sorted(Path(p) for p in glob.glob(item, recursive=True)
-                           if Path(p).is_file() and Path(p).suffix.lower() in AUDIO_SUFFIXES)
+                           if Path(p).is_file() and Path(p).suffix.lower() in AUDIO_EXTENSIONS)
             if not found:
                 missing.append((item, "pattern matched no audio files"))
             files.update(dict.fromkeys(found))
