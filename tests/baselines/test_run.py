@@ -21,7 +21,7 @@ def _cfg(corpus, *extra):
 def test_tuned_baseline_learns_and_records_its_search(synth_corpus, tmp_path, model):
     cfg = _cfg(synth_corpus, "cv.protocol=actor-5fold", "cv.n_folds=3", "baseline.inner_folds=2", f"baseline.model={model}")
     summary = run_cv(cfg, tmp_path / model, lambda c, corpus: baseline_runner(c, corpus, False), model, progress=False)
-    assert summary["accuracy"]["mean"] > 0.8 and summary["uar"]["mean"] > 0.75
+    assert summary.accuracy.mean > 0.8 and summary.uar.mean > 0.75
     fold = json.loads((tmp_path / model / "fold_01" / "metrics.json").read_text())
     search = fold["run"]["search"]
     assert search["searched"] and len(search["grid"]) == np.prod([len(v) for v in GRIDS[model].values()])

@@ -102,9 +102,9 @@ def test_baseline_then_compare(synth_corpus, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["cv", "--protocol", "random-3fold"], "unknown protocol 'random-3fold'"),
+    (["cv", "--protocol", "random-3fold"], "'random-3fold' is not allowed; choose one of random-5fold"),
     (["cv", "--protocol", "emobox"], "emobox: fold with test actors"),
-    (["baseline", "--model", "forest"], "choose --model svm|mlp"),
+    (["baseline", "--model", "forest"], "'forest' is not allowed; choose one of svm, mlp"),
 ])
 def test_cv_errors_are_one_clear_line(synth_corpus, tmp_path, args, message):
     result = runner.invoke(app, [*args, "--data", str(synth_corpus), "--out", str(tmp_path / "r"), "--no-progress", *_sets()])

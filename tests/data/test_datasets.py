@@ -1,7 +1,9 @@
 import numpy as np
 import torch
 
-from specser.data.datasets import LogMelDataset, fit_length, normalization_stats, pad_collate
+from specser.data.datasets import LogMelDataset, pad_collate
+from specser.features.length import fit_length
+from specser.features.normalize import normalization_stats
 
 
 def test_normalization_stats_are_per_bin_over_all_frames():

@@ -1,16 +1,30 @@
 import json
 
+import numpy as np
 import pytest
 
+from specser.corpus.manifest import Utterance
 from specser.evaluation.compare import CompareError, compare_runs
+from specser.evaluation.cv_summary import summarize_folds
+from specser.evaluation.metrics import compute_metrics
+from specser.evaluation.summaries import CVRun, FoldRecord
+
+
+def _fold(acc: float, n: int = 1000) -> dict:
+    """Two balanced classes, the first `acc * n` files right."""
+    targets = np.arange(n) % 2
+    preds = np.where(np.arange(n) < round(acc * n), targets, 1 - targets)
+    rows = [Utterance(str(i), f"{i}.wav", "ab"[t], "s") for i, t in enumerate(targets)]
+    return compute_metrics(rows, targets, np.eye(2)[preds], ["a", "b"])
 
 
 def _run(path, model, protocol, label_set, acc):
+    """A finished cross-validation folder: two folds at acc ± 1.414 points (sample std 2.0)."""
     path.mkdir(parents=True)
-    stat = {"mean": acc, "std": 0.02, "per_fold": [acc - 0.02, acc + 0.02]}
-    summary = {"accuracy": stat, "uar": stat, "macro_f1": stat,
-               "run": {"model": model, "protocol": protocol, "label_set": label_set, "n_folds": 2, "fold_wall_time_s": 120.0}}
-    (path / "cv_summary.json").write_text(json.dumps(summary))
+    folds = [_fold(acc - 0.01414), _fold(acc + 0.01414)]
+    run = CVRun(path.name, model, protocol, "paper", protocol != "random-5fold", 2, "data", "ravdess", label_set,
+                2000, 0, 42, [FoldRecord(1, ["01"], 1000, 60.0), FoldRecord(2, ["02"], 1000, 60.0)], 120.0, 120.0)
+    (path / "cv_summary.json").write_text(json.dumps(summarize_folds(folds, run).to_dict()))
     return path
 
 

@@ -5,26 +5,35 @@ import json
 import numpy as np
 import torch
 
-from specser.evaluation.inference import crop_tta_probabilities
+from specser.config import FeatureConfig
+from specser.inference.model_file import ModelFile
+from specser.inference.predictor import Predictor
 from specser.models import create_model
 
 
 def test_crop_tta_is_the_mean_over_windows():
     torch.manual_seed(0)
-    model = create_model("spec_resnet", stem_channels=8, widths=[8, 8, 8, 8], num_classes=3).eval()
+    options = {"stem_channels": 8, "widths": [8, 8, 8, 8], "num_classes": 3}
+    model = create_model("spec_resnet", **options).eval()
+    fc = FeatureConfig(n_mels=16, n_fft=64, win_length=64, hop_length=16, sample_rate=320, clip_seconds=1.0)
+    assert fc.clip_frames == 21
+    mf = ModelFile.from_model(model, "spec_resnet", options, ["a", "b", "c"], fc, torch.rand(16, 33),
+                              torch.zeros(16), torch.ones(16), tta_crops=3)
+    predictor = Predictor(mf, device="cpu")
     rng = np.random.default_rng(0)
-    long, short = rng.standard_normal((16, 50)).astype(np.float32), rng.standard_normal((16, 12)).astype(np.float32)
-    mean, std = np.zeros(16, np.float32), np.ones(16, np.float32)
-    probs = crop_tta_probabilities(model, [long, short], mean, std, frames=20, crops=3)
+    long, short = rng.standard_normal((16, 51)).astype(np.float32), rng.standard_normal((16, 12)).astype(np.float32)
+    probs = predictor.feature_probabilities([long, short])
 
     def p(window):
         with torch.no_grad():
             return torch.softmax(model(torch.from_numpy(window)[None, None]), 1)[0].numpy()
 
-    expected_long = np.mean([p(long[:, s:s + 20]) for s in (0, 15, 30)], axis=0)  # starts 0, (50-20)/2, 50-20
+    expected_long = np.mean([p(long[:, s:s + 21]) for s in (0, 15, 30)], axis=0)  # starts 0, (51-21)/2, 51-21
     np.testing.assert_allclose(probs[0], expected_long, atol=1e-5)
-    padded = np.concatenate([short, np.full((16, 8), short.min(), np.float32)], axis=1)  # as fit_length pads
+    padded = np.concatenate([short, np.full((16, 9), short.min(), np.float32)], axis=1)  # as fit_length pads
     np.testing.assert_allclose(probs[1], p(padded), atol=1e-5)
+    one_crop = Predictor(mf, device="cpu", tta_crops=1).feature_probabilities([long])
+    np.testing.assert_allclose(one_crop[0], p(long[:, 15:36]), atol=1e-5)  # the centred window
 
 
 def test_evaluate_with_tta_crops_on_window_length_clips_changes_nothing(trained_run, tmp_path):

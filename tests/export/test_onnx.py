@@ -100,7 +100,7 @@ def test_new_heads_export_with_parity(name, tmp_path):
     """The attention head goes through torch.export; the CRNN's GRU through the TorchScript exporter."""
     import torch
 
-    from specser.inference.model_file import save_artifact
+    from specser.inference.model_file import ModelFile
     from specser.config import FeatureConfig
     from specser.export.onnx_export import export_onnx, parity_check
     from specser.features.logmel import mel_filterbank
@@ -110,7 +110,7 @@ def test_new_heads_export_with_parity(name, tmp_path):
     fc = FeatureConfig(n_mels=40, n_fft=512, win_length=512, hop_length=160, clip_seconds=1.0)
     options = {"stem_channels": 8, "widths": [8, 16, 32, 32], "num_classes": 6}
     model = create_model(name, **options).eval()
-    save_artifact(tmp_path / "m.specser", model, name, config_dict(name, **options), list("abcdef"), fc,
-                  torch.zeros(40), torch.ones(40), torch.from_numpy(mel_filterbank(fc)))
+    ModelFile.from_model(model, name, config_dict(name, **options), list("abcdef"), fc,
+                         torch.from_numpy(mel_filterbank(fc)), torch.zeros(40), torch.ones(40)).save(tmp_path / "m.specser")
     export_onnx(tmp_path / "m.specser", tmp_path / "m.onnx")
     assert parity_check(tmp_path / "m.specser", tmp_path / "m.onnx") < 1e-4

@@ -12,7 +12,9 @@ import pytest
 
 from specser.baselines.run import baseline_runner
 from specser.config import load_config
-from specser.runs.cv import CVFolderError, run_cv
+from specser.evaluation.summaries import CVSummary
+from specser.runs.cv import run_cv
+from specser.runs.folder import RunFolderError
 from tests.synth import FAST_OVERRIDES
 
 
@@ -28,7 +30,7 @@ def test_summary_schema_and_fold_files(synth_corpus, tmp_path):
     cfg = _cfg(synth_corpus, "cv.protocol=actor-5fold")
     summary = run_cv(cfg, tmp_path / "run", _svm, "MFCC + SVM", progress=False)
     saved = json.loads((tmp_path / "run" / "cv_summary.json").read_text())
-    assert saved == json.loads(json.dumps(summary))
+    assert saved == json.loads(json.dumps(summary.to_dict()))
     for metric in ("accuracy", "uar", "macro_f1"):
         assert set(saved[metric]) == {"mean", "std", "per_fold"} and len(saved[metric]["per_fold"]) == 5
     assert set(saved["f1_per_class"]) == set(saved["labels"]) and "mean" in saved["f1_per_class"]["sad"]
@@ -68,22 +70,22 @@ def test_killed_cv_resumes_only_unfinished_folds(synth_corpus, tmp_path):
     calls.clear()
     summary = run_cv(cfg, tmp_path / "run", flaky, "MFCC + SVM", progress=False)
     assert calls == ["fold_03", "fold_04", "fold_05"]
-    assert summary["run"]["resumed_folds"] == [1, 2]
+    assert summary.run.resumed_folds == [1, 2]
     assert {n: (tmp_path / "run" / n / "metrics.json").stat().st_mtime_ns for n in finished} == finished
-    assert len(summary["accuracy"]["per_fold"]) == 5
+    assert len(summary.accuracy.per_fold) == 5
 
 
 def test_refuses_to_mix_configs_or_redo_a_finished_run(synth_corpus, tmp_path):
     cfg = _cfg(synth_corpus, "cv.protocol=actor-5fold")
     run_cv(cfg, tmp_path / "run", _svm, "MFCC + SVM", progress=False)
-    with pytest.raises(CVFolderError, match="already holds a finished"):
+    with pytest.raises(RunFolderError, match="already holds a finished"):
         run_cv(cfg, tmp_path / "run", _svm, "MFCC + SVM", progress=False)
     (tmp_path / "run" / "cv_summary.json").unlink()
-    with pytest.raises(CVFolderError, match="different config"):
+    with pytest.raises(RunFolderError, match="different config"):
         run_cv(_cfg(synth_corpus, "cv.protocol=random-5fold"), tmp_path / "run", _svm, "MFCC + SVM", progress=False)
     summary = run_cv(_cfg(synth_corpus, "cv.protocol=random-5fold"), tmp_path / "run", _svm, "MFCC + SVM",
                      progress=False, overwrite=True)
-    assert summary["run"]["protocol"] == "random-5fold" and summary["run"]["resumed_folds"] == []
+    assert summary.run.protocol == "random-5fold" and summary.run.resumed_folds == []
 
 
 def test_specser_cv_killed_by_a_signal_resumes_and_baselines_share_its_folds(synth_corpus, tmp_path):
@@ -108,8 +110,8 @@ def test_specser_cv_killed_by_a_signal_resumes_and_baselines_share_its_folds(syn
     assert done.returncode == 0, done.stderr[-2000:]
     assert "fold 1/5: already finished" in done.stdout
     assert first.stat().st_mtime_ns == stamp
-    summary = json.loads((out / "cv_summary.json").read_text())
-    assert len(summary["accuracy"]["per_fold"]) == 5 and 1 in summary["run"]["resumed_folds"]
+    summary = CVSummary.load(out / "cv_summary.json")
+    assert len(summary.accuracy.per_fold) == 5 and 1 in summary.run.resumed_folds
 
     baseline = subprocess.run([sys.executable, "-m", "specser.cli.main", "baseline", "--model", "svm", "--data",
                                str(synth_corpus), "--protocol", "actor-5fold", "--out", str(tmp_path / "svm"),
@@ -132,7 +134,7 @@ def test_parallel_folds_train_side_by_side_and_resume(synth_corpus, tmp_path, ca
     summary = run_cv(cfg, out, lambda c, corpus: spec_resnet_runner(c, corpus, False), "Spec-ResNet",
                      progress=False, pool_fold=train_fold_in_process)
     assert "training 3 folds, 2 at a time" in capsys.readouterr().out
-    assert len(summary["accuracy"]["per_fold"]) == 3 and summary["run"]["n_files"] == 264
+    assert len(summary.accuracy.per_fold) == 3 and summary.run.n_files == 264
     for k in (1, 2, 3):
         assert (out / f"fold_{k:02d}" / "model.specser").exists()
     (out / "cv_summary.json").unlink()
@@ -140,7 +142,7 @@ def test_parallel_folds_train_side_by_side_and_resume(synth_corpus, tmp_path, ca
     sequential = _cfg(synth_corpus, "cv.protocol=actor-5fold", "cv.n_folds=3", "train.max_epochs=3")
     again = run_cv(sequential, out, lambda c, corpus: spec_resnet_runner(c, corpus, False), "Spec-ResNet",
                    progress=False, pool_fold=train_fold_in_process, overwrite=False)
-    assert again["run"]["resumed_folds"] == [1, 3]
+    assert again.run.resumed_folds == [1, 3]
 
 
 def test_cv_on_a_folder_per_label_corpus_with_speaker_folders(synth_corpus, tmp_path):
@@ -157,8 +159,8 @@ def test_cv_on_a_folder_per_label_corpus_with_speaker_folders(synth_corpus, tmp_
            "--out", str(tmp_path / "cv"), "--no-progress", *[a for s in sets for a in ("--set", s)]]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
-    summary = json.loads((tmp_path / "cv" / "cv_summary.json").read_text())
-    assert summary["run"]["corpus"] == "folder" and summary["run"]["speaker_independent"]
+    summary = CVSummary.load(tmp_path / "cv" / "cv_summary.json")
+    assert summary.run.corpus == "folder" and summary.run.speaker_independent
     folds = json.loads((tmp_path / "cv" / "folds.json").read_text())["folds"]
     tested = [s for f in folds for s in f["test_speakers"]]
     assert sorted(tested) == [f"spk{k:02d}" for k in range(1, 7)]  # each of the 6 speakers tested once

@@ -6,7 +6,7 @@ import pytest
 import torch
 import yaml
 
-from specser.inference.model_file import load_artifact
+from specser.inference.model_file import ModelFile
 from specser.config import load_config
 from specser.runs.train import RunFolderError, TrainingInterrupted, train_run
 from tests.synth import FAST_OVERRIDES
@@ -36,8 +36,8 @@ def test_run_folder_is_self_contained(trained_run):
     assert yaml.safe_load((trained_run / "config.yaml").read_text())["train"]["max_epochs"] == 8
     report = (trained_run / "report.md").read_text()
     assert "random-holdout" in report and "Speaker overlap" in report and "| neutral |" in report
-    payload = load_artifact(trained_run / "model.specser")
-    assert payload["labels"] == metrics["labels"] and payload["normalization"]["mean"].shape == (40,)
+    mf = ModelFile.load(trained_run / "model.specser")
+    assert mf.labels == metrics["labels"] and mf.mean.shape == (40,)
 
 
 def test_finished_run_is_not_overwritten(trained_run):
@@ -64,8 +64,8 @@ def test_image_mode_trains_on_pngs(synth_corpus, tmp_path):
         f"data.path={synth_corpus}", "features.mode=image", "features.image_size=64", "train.max_epochs=1"])
     metrics = train_run(cfg, tmp_path / "run", progress=False)
     assert metrics["n"] > 0
-    payload = load_artifact(tmp_path / "run" / "model.specser")
-    assert payload["normalization"] is None and payload["model_config"]["in_channels"] == 3
+    mf = ModelFile.load(tmp_path / "run" / "model.specser")
+    assert mf.mean is None and mf.model_config["in_channels"] == 3
 
 
 def test_interrupted_training_resumes(synth_corpus, tmp_path, monkeypatch):

@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from specser.inference.model_file import load_artifact
+from specser.inference.model_file import ModelFile
 from tests.synth import FAST_OVERRIDES
 
 
@@ -25,7 +25,7 @@ def test_two_process_ddp_training_on_cpu(synth_corpus, trained_run, tmp_path):
     assert metrics["accuracy"] >= single["accuracy"] - 0.1, (metrics["accuracy"], single["accuracy"])
     assert metrics["n"] == single["n"]  # rank 0 evaluated the whole test split, not a shard
     assert metrics["history"]["val_loss"]
-    assert load_artifact(out / "model.specser")["labels"] == metrics["labels"]
+    assert ModelFile.load(out / "model.specser").labels == metrics["labels"]
 
 
 def test_two_process_ddp_cross_validation(synth_corpus, tmp_path):

@@ -50,11 +50,11 @@ def build_config(config: Path | None, overrides: list[str] | None, preset: str |
 
 def user_errors():
     """Exceptions that are the user's input, shown as one clear line rather than a traceback."""
-    from specser.inference.model_file import ArtifactError
+    from specser.inference.model_file import ModelFileError
     from specser.audio.load import AudioError
     from specser.config import ConfigError
     from specser.corpus.manifest import CorpusError
     from specser.data.splits import SplitError
     from specser.corpus.fetch import FetchError
 
-    return (ArtifactError, AudioError, ConfigError, CorpusError, SplitError, FetchError, FileNotFoundError, ValueError)
+    return (ModelFileError, AudioError, ConfigError, CorpusError, SplitError, FetchError, FileNotFoundError, ValueError)

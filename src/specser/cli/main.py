@@ -85,7 +85,8 @@ def train(
     """
     extra = [f"data.test_speakers=[{','.join(repr(s.strip()) for s in test_speakers.split(','))}]"] if test_speakers else []
     cfg = build_config(config, set_, preset, data, extra)  # checked before the heavy imports: a typo fails at once
-    from specser.runs.train import RunFolderError, TrainingInterrupted, train_run
+    from specser.runs.folder import RunFolderError
+    from specser.runs.train import TrainingInterrupted, train_run
 
     try:
         metrics = train_run(cfg, out, progress=progress, overwrite=overwrite)
@@ -110,14 +111,15 @@ def cv(out: CVOutOpt, data: DataOpt = None, protocol: ProtocolOpt = None, config
     Example: specser cv --data ../shared/data/ravdess --protocol actor-5fold --out runs/cv-actor
     """
     cfg = build_config(config, set_, preset, data, [f"cv.protocol={protocol}"] if protocol else [])
-    from specser.runs.cv import CVFolderError, fold_curves, run_cv, spec_resnet_runner, train_fold_in_process
-    from specser.runs.train import RunFolderError, TrainingInterrupted
+    from specser.runs.cv import fold_curves, run_cv, spec_resnet_runner, train_fold_in_process
+    from specser.runs.folder import RunFolderError
+    from specser.training.interrupt import TrainingInterrupted
 
     try:
         summary = run_cv(cfg, out, lambda c, corpus: spec_resnet_runner(c, corpus, progress),
                          f"Spec-ResNet ({cfg.features.mode})", progress, overwrite, finish=fold_curves,
                          pool_fold=train_fold_in_process)
-    except (CVFolderError, RunFolderError, *user_errors()) as exc:
+    except (RunFolderError, *user_errors()) as exc:
         fail(str(exc))
     except TrainingInterrupted as exc:
         fail(str(exc).replace("run the same command again", "run the same `specser cv` command again"), code=130)
@@ -142,11 +144,12 @@ def baseline(
     extra = [f"baseline.model={model}", f"baseline.features={features}"] + ([f"cv.protocol={protocol}"] if protocol else [])
     cfg = build_config(config, set_, preset, data, extra)
     from specser.baselines.run import baseline_label, baseline_runner
-    from specser.runs.cv import CVFolderError, run_cv
+    from specser.runs.cv import run_cv
+    from specser.runs.folder import RunFolderError
 
     try:
         summary = run_cv(cfg, out, lambda c, corpus: baseline_runner(c, corpus, progress), baseline_label(cfg), progress, overwrite)
-    except (CVFolderError, ImportError, *user_errors()) as exc:
+    except (RunFolderError, ImportError, *user_errors()) as exc:
         fail(str(exc))
     _echo_cv(summary, out)
 
@@ -171,13 +174,13 @@ def compare(
     typer.echo(f"wrote {out} and {png}")
 
 
-def _echo_cv(summary: dict, out: Path) -> None:
-    if not summary:
+def _echo_cv(summary, out: Path) -> None:
+    if summary is None:  # a DDP rank other than 0
         return
     from specser.evaluation.cv_report import pm
 
-    typer.echo(f"{summary['run']['protocol']}, {summary['run']['n_folds']} folds: accuracy {pm(summary['accuracy'])}  "
-               f"UA {pm(summary['uar'])}  macro-F1 {pm(summary['macro_f1'])}")
+    typer.echo(f"{summary.run.protocol}, {summary.run.n_folds} folds: accuracy {pm(summary.accuracy)}  "
+               f"UA {pm(summary.uar)}  macro-F1 {pm(summary.macro_f1)}")
     typer.echo(f"run folder: {out} (report.md, cv_summary.json, fold_NN/)")
 
 
@@ -188,8 +191,9 @@ def evaluate(
     out: Annotated[Optional[Path], typer.Option(help="Where to write (default: RUN_DIR/evaluation).")] = None,
     all_files: Annotated[bool, typer.Option("--all", help="Evaluate every file in --data, not the run's test split "
                          "(for a different corpus with the same labels).")] = False,
-    tta_crops: Annotated[int, typer.Option("--tta-crops", help="Test-time augmentation: average the predictions "
-                         "of this many evenly spaced clip windows per file (1: the centred window only).")] = 1,
+    tta_crops: Annotated[Optional[int], typer.Option("--tta-crops", help="Test-time augmentation: average the "
+                         "predictions of this many evenly spaced clip windows per file (1: the centred window only). "
+                         "Default: what the model was trained with (train.tta_crops).")] = None,
     progress: ProgressOpt = True,
 ) -> None:
     """Re-evaluate a trained run's model.specser on its test split (or on a whole corpus with --all)."""

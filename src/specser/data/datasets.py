@@ -10,16 +10,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from specser.features.length import fit_length  # noqa: F401  (re-exported: part of this module's API)
-
-
-def normalization_stats(features: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Per-Mel-bin mean and std over all frames of the given (training) features."""
-    total = sum(f.shape[1] for f in features)
-    mean = sum(f.sum(axis=1, dtype=np.float64) for f in features) / total
-    sq = sum(np.square(f - mean[:, None], dtype=np.float64).sum(axis=1) for f in features) / total
-    std = np.sqrt(np.maximum(sq, 1e-12))
-    return mean.astype(np.float32), std.astype(np.float32)
+from specser.features.length import fit_length
+from specser.features.normalize import standardize
 
 
 class LogMelDataset(Dataset):
@@ -39,12 +31,11 @@ class LogMelDataset(Dataset):
 
     def __init__(self, features, targets, mean, std, frames: int | None):
         self.targets = torch.as_tensor(list(targets), dtype=torch.long)
-        mean_c, std_c = mean[:, None], std[:, None]
         self.items = []
         for f in features:
             if frames is not None:
                 f = fit_length(f, frames)
-            self.items.append(torch.from_numpy(((f - mean_c) / std_c).astype(np.float32)).unsqueeze(0))
+            self.items.append(torch.from_numpy(standardize(f, mean, std).astype(np.float32)).unsqueeze(0))
         self.data = torch.stack(self.items) if frames is not None and self.items else None
         if self.data is not None:
             self.items = list(self.data)  # views into the one tensor, not a second copy
@@ -102,9 +93,9 @@ class RandomCropDataset(Dataset):
     def __init__(self, features, targets, mean, std, frames: int):
         self.frames = frames
         self.targets = torch.as_tensor(list(targets), dtype=torch.long)
-        mean_c, std_c = mean[:, None], std[:, None]
-        self.items = [torch.from_numpy(((f - mean_c) / std_c).astype(np.float32)).unsqueeze(0) for f in features]
-        self.floors = [torch.from_numpy(((f.min() - mean_c) / std_c).astype(np.float32)).unsqueeze(0) for f in features]
+        self.items = [torch.from_numpy(standardize(f, mean, std).astype(np.float32)).unsqueeze(0) for f in features]
+        self.floors = [torch.from_numpy(standardize(np.full((len(mean), 1), f.min(), np.float32), mean, std))
+                       .unsqueeze(0) for f in features]
 
     def __len__(self) -> int:
         return len(self.items)

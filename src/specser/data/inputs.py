@@ -14,7 +14,8 @@ from torch.utils.data import Dataset
 
 from specser.config import FeatureConfig
 from specser.corpus.manifest import Utterance
-from specser.data.datasets import LogMelDataset, normalization_stats
+from specser.data.datasets import LogMelDataset
+from specser.features.normalize import normalization_stats
 from specser.features.images import SpectrogramImageDataset, render_images
 
 

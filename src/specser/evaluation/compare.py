@@ -6,7 +6,6 @@ macro-F1 as mean ± std over folds) and a grouped bar chart.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,17 +37,16 @@ class CompareError(ValueError):
 
 
 def load_row(run_dir: Path) -> Row:
+    from specser.evaluation.summaries import CVSummary
+
     path = Path(run_dir) / "cv_summary.json"
     if not path.is_file():
         raise CompareError(f"{run_dir}: no cv_summary.json (not a finished `specser cv` or `specser baseline` run)")
-    summary = json.loads(path.read_text())
-    run = summary["run"]
-
-    def stat(key):
-        return (summary[key]["mean"], summary[key]["std"])
-
-    return Row(run["model"], run["protocol"], run["label_set"], run["n_folds"], stat("accuracy"), stat("uar"),
-               stat("macro_f1"), run.get("fold_wall_time_s"), str(run_dir))
+    summary = CVSummary.load(path)
+    run = summary.run
+    return Row(run.model, run.protocol, run.label_set, run.n_folds, (summary.accuracy.mean, summary.accuracy.std),
+               (summary.uar.mean, summary.uar.std), (summary.macro_f1.mean, summary.macro_f1.std),
+               run.fold_wall_time_s, str(run_dir))
 
 
 def _pm(value: tuple[float, float] | None, published: bool) -> str:

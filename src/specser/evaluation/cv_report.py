@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from specser.evaluation.cv_summary import top_confusions
+from specser.evaluation.summaries import CVSummary, Stat
 from specser.references import PAPER_TABLE2, reference_figures
 from specser.evaluation.report import confusion_table, intensity_table, pct, plots_section
 
@@ -16,59 +17,59 @@ PROTOCOL_NOTES = {
 }
 
 
-def pm(stat: dict) -> str:
-    return f"{100 * stat['mean']:.1f} ± {100 * stat['std']:.1f} %"
+def pm(stat: Stat) -> str:
+    return f"{100 * stat.mean:.1f} ± {100 * stat.std:.1f} %"
 
 
-def render_cv_report(summary: dict, plot_files: list[str]) -> str:
-    run = summary["run"]
-    labels = summary["labels"]
+def render_cv_report(summary: CVSummary, plot_files: list[str]) -> str:
+    run = summary.run
+    labels = summary.labels
     lines = [
-        f"# specser cross-validation: {run['run_name']}", "",
+        f"# specser cross-validation: {run.run_name}", "",
         "| item | value |", "|---|---|",
-        f"| model | {run['model']} |",
-        f"| protocol | **{run['protocol']}**, {run['n_folds']} folds: {PROTOCOL_NOTES.get(run['protocol'], '')} |",
-        f"| corpus | `{run['data_path']}` ({run['corpus']}, label set `{run['label_set']}`), {run['n_files']} files, "
-        f"{run['n_skipped']} skipped |",
-        f"| preset / seed | `{run['preset']}` / {run['seed']} |",
-        f"| wall time | {run['fold_wall_time_s']:.0f} s summed over folds |",
+        f"| model | {run.model} |",
+        f"| protocol | **{run.protocol}**, {run.n_folds} folds: {PROTOCOL_NOTES.get(run.protocol, '')} |",
+        f"| corpus | `{run.data_path}` ({run.corpus}, label set `{run.label_set}`), {run.n_files} files, "
+        f"{run.n_skipped} skipped |",
+        f"| preset / seed | `{run.preset}` / {run.seed} |",
+        f"| wall time | {run.fold_wall_time_s:.0f} s summed over folds |",
         "",
         "## Summary (mean ± std over folds, sample std)", "",
         "| metric | ours | published reference |", "|---|---|---|",
     ]
-    refs = reference_figures(run["model"], run["protocol"])
+    refs = reference_figures(run.model, run.protocol)
     for key, name in (("accuracy", "accuracy (WA)"), ("uar", "UA (balanced accuracy)"), ("macro_f1", "macro F1")):
-        lines.append(f"| {name} | {pm(summary[key])} | {refs.get(key, 'not reported')} |")
+        lines.append(f"| {name} | {pm(getattr(summary, key))} | {refs.get(key, 'not reported')} |")
     lines += [
         "",
         "## Per class (the paper's Table 2 layout)", "",
         "| class | F1 | precision | recall | support | paper F1 / P / R |", "|---|---|---|---|---|---|",
     ]
     for label in labels:
-        paper = PAPER_TABLE2.get(label) if run["model"].startswith("Spec-ResNet") else None
+        paper = PAPER_TABLE2.get(label) if run.model.startswith("Spec-ResNet") else None
         paper_text = " / ".join(f"{v} %" for v in paper) if paper else "not reported"
-        lines.append(f"| {label} | {pm(summary['f1_per_class'][label])} | {pm(summary['precision_per_class'][label])} | "
-                     f"{pm(summary['recall_per_class'][label])} | {summary['pooled']['per_class'][label]['support']} | {paper_text} |")
-    lines.append(f"| **average accuracy** | {pm(summary['accuracy'])} | | | {sum(summary['n_test_per_fold'])} | 92 % |")
+        lines.append(f"| {label} | {pm(summary.f1_per_class[label])} | {pm(summary.precision_per_class[label])} | "
+                     f"{pm(summary.recall_per_class[label])} | {summary.pooled['per_class'][label]['support']} | {paper_text} |")
+    lines.append(f"| **average accuracy** | {pm(summary.accuracy)} | | | {sum(summary.n_test_per_fold)} | 92 % |")
     lines += ["", "## Per fold", "", "| fold | test speakers | test files | WA | UA | macro F1 | epochs (best) | wall time |",
               "|---|---|---|---|---|---|---|---|"]
-    for i, fold in enumerate(run["folds"]):
-        speakers = ", ".join(fold["test_speakers"]) if len(fold["test_speakers"]) <= 6 else f"{len(fold['test_speakers'])} speakers"
-        epochs = f"{fold['epochs']} ({fold['best_epoch']})" if fold.get("epochs") is not None else "n/a"
-        wall = f"{fold['wall_time_s']:.0f} s" if fold.get("wall_time_s") is not None else "n/a"
-        lines.append(f"| {fold['fold']} | {speakers} | {fold['n_test']} | {pct(summary['accuracy']['per_fold'][i])} | "
-                     f"{pct(summary['uar']['per_fold'][i])} | {pct(summary['macro_f1']['per_fold'][i])} | {epochs} | {wall} |")
-    params = [(fold["fold"], fold["params"]) for fold in run["folds"] if fold.get("params")]
+    for i, fold in enumerate(run.folds):
+        speakers = ", ".join(fold.test_speakers) if len(fold.test_speakers) <= 6 else f"{len(fold.test_speakers)} speakers"
+        epochs = f"{fold.epochs} ({fold.best_epoch})" if fold.epochs is not None else "n/a"
+        wall = f"{fold.wall_time_s:.0f} s" if fold.wall_time_s is not None else "n/a"
+        lines.append(f"| {fold.fold} | {speakers} | {fold.n_test} | {pct(summary.accuracy.per_fold[i])} | "
+                     f"{pct(summary.uar.per_fold[i])} | {pct(summary.macro_f1.per_fold[i])} | {epochs} | {wall} |")
+    params = [(fold.fold, fold.params) for fold in run.folds if fold.params]
     if params:
         lines += ["", "Hyper-parameters chosen by inner cross-validation on each fold's training part: "
                   + "; ".join(f"fold {k}: " + ", ".join(f"{n.split('__')[-1]}={v}" for n, v in p.items()) for k, p in params) + "."]
     lines += ["", "## Confusion matrix, summed over folds (rows: true, columns: predicted)", ""]
-    lines += confusion_table(summary["confusion_matrix"], labels)
-    confusions = top_confusions(summary["confusion_matrix"], labels)
+    lines += confusion_table(summary.confusion_matrix, labels)
+    confusions = top_confusions(summary.confusion_matrix, labels)
     if confusions:
         lines += ["", "Most frequent confusions (the paper names sad→neutral, surprised→angry, neutral→surprised): "
                   + "; ".join(f"{t}→{p} {n} ({100 * share:.0f} % of {t})" for t, p, n, share in confusions) + "."]
-    lines += intensity_table(summary.get("accuracy_by_intensity"), "## Accuracy by intensity (pooled over folds)")
+    lines += intensity_table(summary.accuracy_by_intensity, "## Accuracy by intensity (pooled over folds)")
     lines.append("")
     lines += plots_section(plot_files)
     lines += ["Each fold's own run folder (`fold_NN/`) holds its report, per-file predictions and model. "

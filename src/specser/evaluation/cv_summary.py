@@ -1,10 +1,5 @@
-"""Fold metrics -> `cv_summary.json`: mean, std and per-fold values, and a summed confusion matrix.
+"""Fold metrics -> a `CVSummary` (`cv_summary.json`): mean, std and per-fold values, a summed confusion matrix.
 
-Schema (every metric the same shape, so `specser compare` reads any run):
-    {"accuracy": {"mean", "std", "per_fold"}, "uar": {...}, "macro_f1": {...},
-     "macro_precision": {...}, "macro_recall": {...},
-     "f1_per_class": {label: {"mean", "std", "per_fold"}},
-     "confusion_matrix": summed counts, "labels": [...], "pooled": {...}, "run": {...}}
 `std` is the sample standard deviation over folds (ddof=1); 0 with a single fold.
 """
 
@@ -12,16 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
-SUMMARY_METRICS = ("accuracy", "uar", "macro_f1", "macro_precision", "macro_recall")
+from specser.evaluation.summaries import METRIC_NAMES, CVRun, CVSummary, Stat
 
 
-def _stats(values: list[float]) -> dict:
+def _stats(values: list[float]) -> Stat:
     arr = np.asarray(values, dtype=float)
-    return {
-        "mean": float(arr.mean()),
-        "std": float(arr.std(ddof=1)) if len(arr) > 1 else 0.0,
-        "per_fold": [float(v) for v in arr],
-    }
+    return Stat(float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0, [float(v) for v in arr])
 
 
 def _pooled(cm: np.ndarray, labels: list[str]) -> dict:
@@ -59,26 +50,19 @@ def top_confusions(cm: list[list[int]], labels: list[str], k: int = 3) -> list[t
     return [(labels[i], labels[j], int(c), float(c / arr[i].sum())) for c, i, j in cells[:k]]
 
 
-def summarize_folds(fold_metrics: list[dict], run: dict) -> dict:
+def summarize_folds(fold_metrics: list[dict], run: CVRun) -> CVSummary:
     """Aggregate per-fold `compute_metrics` outputs (all with the same labels)."""
     if not fold_metrics:
         raise ValueError("no finished folds to summarise")
     labels = fold_metrics[0]["labels"]
-    summary: dict = {name: _stats([m[name] for m in fold_metrics]) for name in SUMMARY_METRICS}
-    summary["f1_per_class"] = {
-        label: _stats([m["per_class"][label]["f1"] for m in fold_metrics]) for label in labels
-    }
-    summary["precision_per_class"] = {
-        label: _stats([m["per_class"][label]["precision"] for m in fold_metrics]) for label in labels
-    }
-    summary["recall_per_class"] = {
-        label: _stats([m["per_class"][label]["recall"] for m in fold_metrics]) for label in labels
-    }
+
+    def per_class(name: str) -> dict[str, Stat]:
+        return {label: _stats([m["per_class"][label][name] for m in fold_metrics]) for label in labels}
+
     cm = np.sum([np.asarray(m["confusion_matrix"]) for m in fold_metrics], axis=0)
-    summary["confusion_matrix"] = cm.tolist()
-    summary["labels"] = list(labels)
-    summary["n_test_per_fold"] = [int(m["n"]) for m in fold_metrics]
-    summary["pooled"] = _pooled(cm, labels)
-    summary["accuracy_by_intensity"] = _pooled_intensity(fold_metrics)
-    summary["run"] = run
-    return summary
+    return CVSummary(
+        **{name: _stats([m[name] for m in fold_metrics]) for name in METRIC_NAMES},
+        f1_per_class=per_class("f1"), precision_per_class=per_class("precision"), recall_per_class=per_class("recall"),
+        confusion_matrix=cm.tolist(), labels=list(labels), n_test_per_fold=[int(m["n"]) for m in fold_metrics],
+        pooled=_pooled(cm, labels), accuracy_by_intensity=_pooled_intensity(fold_metrics), run=run,
+    )

@@ -116,6 +116,21 @@ def make_grid(images: np.ndarray, nrow: int = 8, padding: int = 2) -> np.ndarray
     return grid
 
 
+def grid_images(x, mode: str) -> np.ndarray:
+    """A batch of model inputs (B, C, H, W) as (B, H, W, 3) RGB in [0, 1] for the batch-grid plot."""
+    import matplotlib
+    import torch
+
+    if mode == "image":
+        from specser.features.images import IMAGENET_MEAN, IMAGENET_STD
+
+        x = x * torch.tensor(IMAGENET_STD).view(1, 3, 1, 1) + torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+        return x.clamp(0, 1).permute(0, 2, 3, 1).numpy()
+    x = x[:, 0].flip(1)  # (B, n_mels, T), low frequencies at the bottom
+    lo, hi = x.amin(dim=(1, 2), keepdim=True), x.amax(dim=(1, 2), keepdim=True)
+    return matplotlib.colormaps["magma"](((x - lo) / (hi - lo + 1e-8)).numpy())[..., :3]
+
+
 def plot_batch_grid(images: np.ndarray, targets: list[int], labels: list[str], path: Path, nrow: int = 8) -> None:
     """One training batch as a grid (the paper's figure 7), each tile titled with its label.
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from specser.evaluation.summaries import RunSummary
+
+
 def pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
@@ -24,7 +27,7 @@ def plots_section(files: list[str]) -> list[str]:
     return ["## Plots", ""] + [f"![{p}]({p})" for p in files] + [""] if files else []
 
 
-def render_report(summary: dict, metrics: dict | None, plots: list[str]) -> str:
+def render_report(summary: RunSummary, metrics: dict | None, plots: list[str]) -> str:
     """Markdown for a training run.
 
     Args:
@@ -32,25 +35,25 @@ def render_report(summary: dict, metrics: dict | None, plots: list[str]) -> str:
         metrics: test metrics, or None when the run trained on all data.
         plots: PNG file names in the run folder.
     """
-    lines = [f"# specser run: {summary['run_name']}", ""]
+    lines = [f"# specser run: {summary.run_name}", ""]
     lines += [
         "| item | value |",
         "|---|---|",
-        f"| corpus | `{summary['data_path']}` ({summary['corpus']}, label set `{summary['label_set']}`) |",
-        f"| protocol | **{summary['protocol']}** |",
-        f"| preset | `{summary['preset']}` |",
-        f"| files (train / val / test) | {summary['n_train']} / {summary['n_val']} / {summary['n_test']} |",
-        f"| skipped files | {summary['n_skipped']} |",
-        f"| feature mode | {summary['mode']} |",
-        f"| model | `{summary['model_name']}`, {summary['parameters']:,} parameters |",
-        f"| epochs run | {summary['epochs']} (best at epoch {summary['best_epoch']}) |",
-        f"| wall time | {summary['wall_time_s']:.0f} s on {summary['device']} |",
+        f"| corpus | `{summary.data_path}` ({summary.corpus}, label set `{summary.label_set}`) |",
+        f"| protocol | **{summary.protocol}** |",
+        f"| preset | `{summary.preset}` |",
+        f"| files (train / val / test) | {summary.n_train} / {summary.n_val} / {summary.n_test} |",
+        f"| skipped files | {summary.n_skipped} |",
+        f"| feature mode | {summary.mode} |",
+        f"| model | `{summary.model_name}`, {summary.parameters:,} parameters |",
+        f"| epochs run | {summary.epochs} (best at epoch {summary.best_epoch}) |",
+        f"| wall time | {summary.wall_time_s:.0f} s on {summary.device} |",
         "",
     ]
-    if summary["shared_speakers"] and summary["n_test"]:
+    if summary.shared_speakers and summary.n_test:
         lines += [
-            f"> **Speaker overlap.** This split is not speaker-independent: {summary['shared_speakers']} of "
-            f"{summary['n_speakers']} speakers appear in both train and test, so the figure below is "
+            f"> **Speaker overlap.** This split is not speaker-independent: {summary.shared_speakers} of "
+            f"{summary.n_speakers} speakers appear in both train and test, so the figure below is "
             "speaker-dependent and optimistic. Run `specser train --test-speakers ...` for a "
             "speaker-independent figure, and put both side by side.",
             "",

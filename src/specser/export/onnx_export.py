@@ -10,17 +10,16 @@ differs between runtimes, while a numpy STFT is portable and checked against tor
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from specser.inference.model_file import build_model, load_artifact
 from specser.atomic import atomic_path
-from specser.export.onnx_metadata import ONNX_FORMAT, encode_array
+from specser.export.onnx_metadata import OnnxMetadata
+from specser.inference.model_file import ModelFile
+
 
 class _WithSoftmax(nn.Module):
     def __init__(self, model: nn.Module):
@@ -54,11 +53,11 @@ def _graph(wrapped: torch.nn.Module, example: torch.Tensor, opset: int):
 
 
 def export_onnx(model_path: Path, out: Path, opset: int = 18) -> dict:
-    """Export `model.specser` to `out`; returns the metadata written."""
+    """Export `model.specser` to `out`; returns the metadata written (`OnnxMetadata.to_props`)."""
     import onnx
 
-    payload = load_artifact(model_path)
-    fc = payload["feature_config"]
+    mf = ModelFile.load(model_path)
+    fc = mf.features
     if fc.mode != "native":
         raise ValueError(f"{model_path}: ONNX export supports native-mode models; this one uses image mode "
                          "(its PNG front-end has no portable equivalent)")
@@ -68,21 +67,10 @@ def export_onnx(model_path: Path, out: Path, opset: int = 18) -> dict:
     # The exporter logs every torchvision op it cannot register (we use none) and an upstream deprecation.
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)")
-    wrapped = _WithSoftmax(build_model(payload)).eval()
+    wrapped = _WithSoftmax(mf.build()).eval()
     example = torch.randn(2, 1, fc.n_mels, fc.clip_frames)
     proto = _graph(wrapped, example, opset)
-    norm = payload["normalization"]
-    metadata = {
-        "specser.format": ONNX_FORMAT,
-        "specser.labels": json.dumps(payload["labels"]),
-        "specser.feature_config": json.dumps(asdict(fc)),
-        "specser.model": json.dumps({"name": payload["model_name"], "config": payload["model_config"],
-                                     "parameters": int(sum(v.numel() for k, v in payload["state_dict"].items()
-                                                           if "running_" not in k and "num_batches" not in k))}),
-        "specser.normalization_mean": encode_array(norm["mean"].numpy()),
-        "specser.normalization_std": encode_array(norm["std"].numpy()),
-        "specser.filterbank": encode_array(payload["filterbank"].numpy()),
-    }
+    metadata = OnnxMetadata.from_model_file(mf).to_props()
     for key, value in metadata.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
@@ -97,10 +85,10 @@ def parity_check(model_path: Path, onnx_path: Path, seed: int = 0) -> float:
     with several batch sizes and time lengths (the dynamic axes)."""
     import onnxruntime as ort
 
-    payload = load_artifact(model_path)
-    model = _WithSoftmax(build_model(payload)).eval()
+    mf = ModelFile.load(model_path)
+    model = _WithSoftmax(mf.build()).eval()
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    fc = payload["feature_config"]
+    fc = mf.features
     rng = np.random.default_rng(seed)
     worst = 0.0
     for batch, frames in ((1, fc.clip_frames), (5, fc.clip_frames), (3, fc.clip_frames // 2), (2, 3 * fc.clip_frames)):

@@ -1,13 +1,21 @@
-"""Float arrays inside ONNX `metadata_props` (strings): shared by the exporter and the torch-free backend."""
+"""The schema of a specser ONNX file's `metadata_props`, shared by the exporter and the torch-free backend.
+
+ONNX metadata values are strings: lists and configs travel as JSON, float arrays as
+base64 float32 with their shape. Every key is spelled here once.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from specser.config import FeatureConfig, from_dict
+
 ONNX_FORMAT = "specser-onnx"
+_PREFIX = "specser."
 
 
 def encode_array(a: np.ndarray) -> str:
@@ -18,3 +26,55 @@ def encode_array(a: np.ndarray) -> str:
 def decode_array(text: str) -> np.ndarray:
     record = json.loads(text)
     return np.frombuffer(base64.b64decode(record["float32_base64"]), dtype=np.float32).reshape(record["shape"])
+
+
+@dataclass
+class OnnxMetadata:
+    """Everything `OnnxPredictor` needs besides the graph, which maps standardised log-Mels to probabilities."""
+
+    labels: list[str]
+    features: FeatureConfig
+    model_name: str
+    model_config: dict
+    parameters: int
+    filterbank: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    tta_crops: int = 1
+
+    @classmethod
+    def from_model_file(cls, mf) -> "OnnxMetadata":
+        """From a `specser.inference.model_file.ModelFile` (native mode: it has statistics)."""
+        return cls(list(mf.labels), mf.features, mf.model_name, dict(mf.model_config), mf.n_parameters,
+                   mf.filterbank.numpy(), mf.mean.numpy(), mf.std.numpy(), mf.tta_crops)
+
+    def to_props(self) -> dict[str, str]:
+        props = {
+            "format": ONNX_FORMAT,
+            "labels": json.dumps(self.labels),
+            "feature_config": json.dumps(asdict(self.features)),
+            "model": json.dumps({"name": self.model_name, "config": self.model_config, "parameters": self.parameters}),
+            "normalization_mean": encode_array(self.mean),
+            "normalization_std": encode_array(self.std),
+            "filterbank": encode_array(self.filterbank),
+            "tta_crops": str(self.tta_crops),
+        }
+        return {_PREFIX + k: v for k, v in props.items()}
+
+    @classmethod
+    def from_props(cls, props: dict[str, str], source: str) -> "OnnxMetadata":
+        """Raises ValueError when the file is ONNX but not a specser export."""
+        if props.get(_PREFIX + "format") != ONNX_FORMAT:
+            raise ValueError(f"{source}: an ONNX file, but not one exported by `specser export`")
+
+        def get(key: str) -> str:
+            return props[_PREFIX + key]
+
+        model = json.loads(get("model"))
+        return cls(
+            labels=json.loads(get("labels")),
+            features=from_dict(FeatureConfig, json.loads(get("feature_config")), "feature_config"),
+            model_name=model["name"], model_config=model["config"], parameters=int(model["parameters"]),
+            filterbank=decode_array(get("filterbank")), mean=decode_array(get("normalization_mean")),
+            std=decode_array(get("normalization_std")), tta_crops=int(props.get(_PREFIX + "tta_crops", "1")),
+        )

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from specser.config import FeatureConfig, from_dict
-from specser.features.length import fit_length
+from specser.export.onnx_metadata import OnnxMetadata
 from specser.features.logmel_np import logmel_numpy, mel_bands
+from specser.features.normalize import standardize
 from specser.inference.base import BasePredictor
-from specser.export.onnx_metadata import ONNX_FORMAT, decode_array
 
 
 class OnnxPredictor(BasePredictor):
+    """onnxruntime backend (CPU). `threads` sets onnxruntime's intra-op threads; see `BasePredictor`
+    for the rest (`tta_crops` defaults to the number recorded at export)."""
+
     backend = "onnx"
 
     def __init__(self, path: Path | str, threads: int | None = None, **kwargs):
@@ -30,18 +31,12 @@ class OnnxPredictor(BasePredictor):
             options.intra_op_num_threads = threads
         try:
             self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise ValueError(f"{path}: not a readable ONNX model ({exc})") from exc
-        meta = self.session.get_modelmeta().custom_metadata_map
-        if meta.get("specser.format") != ONNX_FORMAT:
-            raise ValueError(f"{path}: an ONNX file, but not one exported by `specser export`")
-        features = from_dict(FeatureConfig, json.loads(meta["specser.feature_config"]), "feature_config")
-        super().__init__(json.loads(meta["specser.labels"]), features, **kwargs)
-        self.model_info = json.loads(meta["specser.model"])
-        self.filterbank = decode_array(meta["specser.filterbank"])
-        self.bands = mel_bands(self.filterbank)
-        self.mean = decode_array(meta["specser.normalization_mean"])[:, None]
-        self.std = decode_array(meta["specser.normalization_std"])[:, None]
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
+            raise ValueError(f"{path}: not a readable ONNX model ({type(exc).__name__})") from exc
+        self.metadata = OnnxMetadata.from_props(self.session.get_modelmeta().custom_metadata_map, str(path))
+        kwargs.setdefault("tta_crops", self.metadata.tta_crops)
+        super().__init__(self.metadata.labels, self.metadata.features, **kwargs)
+        self.bands = mel_bands(self.metadata.filterbank)
 
     @classmethod
     def from_file(cls, path: Path | str, **kwargs) -> "OnnxPredictor":
@@ -49,15 +44,13 @@ class OnnxPredictor(BasePredictor):
 
     @property
     def n_parameters(self) -> int:
-        return int(self.model_info["parameters"])
+        return self.metadata.parameters
 
-    def inputs(self, waves: list[np.ndarray]) -> np.ndarray:
+    def logmels(self, waves: list[np.ndarray]) -> list[np.ndarray]:
         fc = self.features
-        feats = [logmel_numpy(w, self.filterbank, fc.n_fft, fc.hop_length, fc.win_length, fc.top_db, self.bands)
-                 for w in waves]
-        frames = fc.clip_frames if fc.length_mode == "pad_crop" else max(f.shape[-1] for f in feats)
-        batch = np.stack([fit_length(f, frames) for f in feats])
-        return ((batch - self.mean) / self.std).astype(np.float32)[:, None]
+        return [logmel_numpy(w, self.metadata.filterbank, fc.n_fft, fc.hop_length, fc.win_length, fc.top_db, self.bands)
+                for w in waves]
 
-    def probabilities(self, waves: list[np.ndarray]) -> np.ndarray:
-        return self.session.run(["probabilities"], {"features": self.inputs(waves)})[0]
+    def network_probabilities(self, logmels: list[np.ndarray]) -> np.ndarray:
+        batch = standardize(np.stack(logmels), self.metadata.mean, self.metadata.std).astype(np.float32)[:, None]
+        return self.session.run(["probabilities"], {"features": batch})[0]

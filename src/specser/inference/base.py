@@ -1,7 +1,11 @@
 """What every backend shares: audio in, windows for long recordings, labelled results out.
 
-A backend (torch in `predictor.py`, onnxruntime in `onnx_backend.py`) only implements
-`probabilities(waves)`. This module needs numpy, soundfile and soxr, nothing more.
+The one inference path: waveform -> log-Mel (`logmels`) -> the length policy and test-time
+crops (`feature_probabilities`) -> standardisation and the network (`network_probabilities`).
+Evaluation enters at the log-Mel step with cached features; the CLI, the service and the
+ensemble enter with audio. A backend (torch in `predictor.py`, onnxruntime in
+`specser.export.onnx_predictor`) implements `logmels` and `network_probabilities` only.
+This module needs numpy, soundfile and soxr, nothing more.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import numpy as np
 
 from specser.audio.load import AudioError, load_audio, prepare_wave
 from specser.config import FeatureConfig
+from specser.features.length import crop_windows
 from specser.inference.results import Prediction, Segment
 from specser.inference.segments import sliding_windows
 
@@ -26,14 +31,17 @@ class BasePredictor:
         window_s, hop_s: sliding windows for long recordings; default window = the model's
             training clip length, hop = half of it. A recording longer than one window plus
             one hop is windowed; shorter ones are one input, cropped or padded like training.
+        tta_crops: test-time crops per clip (see `specser.features.length.crop_windows`);
+            None takes the number the model was evaluated with.
     """
 
     backend = "none"
 
     def __init__(self, labels: list[str], features: FeatureConfig, max_duration_s: float | None = None,
-                 window_s: float | None = None, hop_s: float | None = None):
+                 window_s: float | None = None, hop_s: float | None = None, tta_crops: int | None = None):
         self.labels = list(labels)
         self.features = features
+        self.tta_crops = max(1, tta_crops or 1)
         self.sample_rate = features.sample_rate
         self.max_duration_s = max_duration_s
         self.window_s = window_s or features.clip_seconds
@@ -41,9 +49,44 @@ class BasePredictor:
         if self.hop_s <= 0 or self.window_s <= 0:
             raise ValueError("window and hop must be positive")
 
+    def logmels(self, waves: list[np.ndarray]) -> list:
+        """The (n_mels, frames) log-Mel of each model-rate waveform (backend arrays)."""
+        raise NotImplementedError
+
+    def network_probabilities(self, logmels: list) -> np.ndarray:
+        """(N, C) probabilities for log-Mels of equal length: standardisation (or the image
+        transform) and the network."""
+        raise NotImplementedError
+
     def probabilities(self, waves: list[np.ndarray]) -> np.ndarray:
         """(N, C) class probabilities for model-rate waveforms, one input each."""
-        raise NotImplementedError
+        return self.feature_probabilities(self.logmels(waves))
+
+    def feature_probabilities(self, logmels: list) -> np.ndarray:
+        """(N, C) class probabilities for log-Mels, as training built its inputs.
+
+        ``pad_crop`` models see clip-length windows (the mean over `tta_crops` windows);
+        ``pad_batch`` and image-mode models see each clip whole, batched with clips of the
+        same length only, so a result never depends on which clips share a batch.
+        """
+        if not len(logmels):
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        fc = self.features
+        if fc.mode == "native" and fc.length_mode == "pad_crop":
+            windows = [crop_windows(f, fc.clip_frames, self.tta_crops) for f in logmels]
+        else:
+            windows = [[f] for f in logmels]
+        flat = [w for ws in windows for w in ws]
+        owner = np.repeat(np.arange(len(windows)), [len(ws) for ws in windows])
+        probs = np.zeros((len(flat), len(self.labels)), dtype=np.float32)
+        by_length: dict[int, list[int]] = {}
+        for i, w in enumerate(flat):
+            by_length.setdefault(int(w.shape[-1]), []).append(i)
+        for group in by_length.values():
+            probs[group] = self.network_probabilities([flat[i] for i in group])
+        out = np.zeros((len(windows), len(self.labels)), dtype=np.float32)
+        np.add.at(out, owner, probs)
+        return out / np.bincount(owner, minlength=len(windows))[:, None]
 
     def load(self, source: str | Path | bytes | np.ndarray, sample_rate: int | None = None, name: str | None = None) -> np.ndarray:
         """Mono float32 at the model's rate; raises `AudioError` naming the source and the reason."""
@@ -104,7 +147,7 @@ def open_predictor(path: Path | str, backend: str = "auto", **kwargs) -> BasePre
     if path.is_dir():
         from specser.inference.ensemble import EnsemblePredictor, ensemble_files
 
-        window = {k: kwargs.pop(k) for k in ("max_duration_s", "window_s", "hop_s") if k in kwargs}
+        window = {k: kwargs.pop(k) for k in ("max_duration_s", "window_s", "hop_s", "tta_crops") if k in kwargs}
         members = [open_predictor(f, backend, **kwargs) for f in ensemble_files(path)]
         return EnsemblePredictor(members, **window)
     if backend == "auto":
@@ -112,9 +155,10 @@ def open_predictor(path: Path | str, backend: str = "auto", **kwargs) -> BasePre
     if backend == "onnx":
         from specser.export.onnx_predictor import OnnxPredictor
 
-        return OnnxPredictor.from_file(path, **kwargs)
+        return OnnxPredictor(path, **kwargs)
     if backend == "torch":
+        from specser.inference.model_file import ModelFile
         from specser.inference.predictor import Predictor
 
-        return Predictor.from_file(path, **kwargs)
+        return Predictor(ModelFile.load(path), **kwargs)
     raise ValueError(f"unknown backend {backend!r}; choose torch, onnx or auto")

@@ -25,6 +25,7 @@ class EnsemblePredictor(BasePredictor):
                 raise ValueError(f"ensemble members disagree on labels: {first.labels} vs {m.labels}")
             if m.features != first.features:
                 raise ValueError("ensemble members were trained with different feature settings")
+        kwargs.setdefault("tta_crops", first.tta_crops)
         super().__init__(first.labels, first.features, **kwargs)
         self.members = members
         self.backend = f"ensemble of {len(members)} ({first.backend})"
@@ -33,8 +34,11 @@ class EnsemblePredictor(BasePredictor):
     def n_parameters(self) -> int:
         return sum(getattr(m, "n_parameters", 0) for m in self.members)
 
-    def probabilities(self, waves: list[np.ndarray]) -> np.ndarray:
-        return np.mean([m.probabilities(waves) for m in self.members], axis=0)
+    def logmels(self, waves: list[np.ndarray]) -> list:
+        return self.members[0].logmels(waves)  # the members share the front-end settings: computed once
+
+    def network_probabilities(self, logmels: list) -> np.ndarray:
+        return np.mean([m.network_probabilities(logmels) for m in self.members], axis=0)
 
 
 def ensemble_files(folder: Path) -> list[Path]:

@@ -1,14 +1,15 @@
-"""`model.specser`: one self-describing file with everything inference needs.
+"""`model.specser`: one self-describing file with everything inference needs, as a typed `ModelFile`.
 
-It is a plain dict of strings, numbers, lists and tensors saved with
-`torch.save` and loaded with ``weights_only=True``: no pickled classes, so a
-model file cannot run code. predict, serve and export rebuild the model from
-it alone, without the training YAML (and without importing Lightning).
+On disk it is a plain dict of strings, numbers, lists and tensors saved with `torch.save`
+and loaded with ``weights_only=True``: no pickled classes, so a model file cannot run code.
+predict, serve, evaluate and export rebuild the model from it alone, without the training
+YAML (and without importing Lightning). The dict layout is format 1, unchanged since the
+first release, so every older file loads.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,68 +17,125 @@ import torch
 from torch import nn
 
 from specser import __version__
-from specser.config import FeatureConfig, from_dict
 from specser.atomic import atomic_path
+from specser.config import ConfigError, FeatureConfig, from_dict
 
 FORMAT = "specser-model"
 FORMAT_VERSION = 1
 
 
-class ArtifactError(ValueError):
-    pass
+class ModelFileError(ValueError):
+    """A path that is not a usable specser model file."""
 
 
-def save_artifact(
-    path: Path,
-    model: nn.Module,
-    model_name: str,
-    model_config: dict[str, Any],
-    labels: list[str],
-    features: FeatureConfig,
-    mean: torch.Tensor | None,
-    std: torch.Tensor | None,
-    filterbank: torch.Tensor,
-    extra: dict[str, Any] | None = None,
-) -> None:
-    """Write the model file atomically. `mean`/`std` are None in image mode (ImageNet stats apply)."""
-    payload = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "specser_version": __version__,
-        "model_name": model_name,
-        "model_config": model_config,
-        "labels": list(labels),
-        "feature_config": asdict(features),
-        "normalization": None if mean is None else {"mean": mean.float().cpu(), "std": std.float().cpu()},
-        "filterbank": torch.as_tensor(filterbank).float().cpu(),
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-        "extra": extra or {},
-    }
-    with atomic_path(Path(path)) as tmp:
-        torch.save(payload, tmp)
+@dataclass
+class ModelFile:
+    """A trained network with its front-end, labels and normalisation.
 
+    Args:
+        model_name: the registry name (`specser models`).
+        model_config: the model's own options, enough for `create_model` to rebuild it.
+        labels: class names in output order.
+        features: the log-Mel settings the network was trained on.
+        state_dict: the weights.
+        filterbank: the Mel filterbank (n_mels, n_fft // 2 + 1) used in training.
+        mean, std: per-Mel-bin statistics of the training part (native mode); None in image mode,
+            whose ImageNet statistics are fixed.
+        tta_crops: test-time crops the run was evaluated with; the predictor uses the same.
+        protocol, test_accuracy: where the model came from, for people reading `/v1/model`.
+    """
 
-def load_artifact(path: Path | str) -> dict[str, Any]:
-    """Load and check a model file safely (``weights_only=True``)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ArtifactError(f"model file not found: {path}")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # corrupt, truncated or not a torch file
-        raise ArtifactError(f"{path}: not a readable specser model file ({exc})") from exc
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ArtifactError(f"{path}: not a specser model file")
-    if payload.get("format_version", 0) > FORMAT_VERSION:
-        raise ArtifactError(f"{path}: made by a newer specser (format {payload['format_version']})")
-    payload["feature_config"] = from_dict(FeatureConfig, payload["feature_config"], "feature_config")
-    return payload
+    model_name: str
+    model_config: dict[str, Any]
+    labels: list[str]
+    features: FeatureConfig
+    state_dict: dict[str, torch.Tensor]
+    filterbank: torch.Tensor
+    mean: torch.Tensor | None = None
+    std: torch.Tensor | None = None
+    tta_crops: int = 1
+    protocol: str = ""
+    test_accuracy: float | None = None
+    specser_version: str = __version__
+    extra: dict[str, Any] = field(default_factory=dict)  # anything else an older or newer file recorded
 
+    @classmethod
+    def from_model(cls, model: nn.Module, model_name: str, model_config: dict[str, Any], labels: list[str],
+                   features: FeatureConfig, filterbank: torch.Tensor, mean: torch.Tensor | None = None,
+                   std: torch.Tensor | None = None, **info: Any) -> "ModelFile":
+        """Snapshot a trained network (weights copied to CPU) with what inference needs."""
+        return cls(model_name, dict(model_config), list(labels), features,
+                   {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+                   torch.as_tensor(filterbank).float().cpu(),
+                   None if mean is None else torch.as_tensor(mean).float().cpu(),
+                   None if std is None else torch.as_tensor(std).float().cpu(), **info)
 
-def build_model(payload: dict[str, Any]) -> nn.Module:
-    """Rebuild the network from a loaded model file, in eval mode."""
-    from specser.models import create_model
+    @property
+    def n_parameters(self) -> int:
+        """Learned parameters (BatchNorm running statistics and counters excluded)."""
+        return int(sum(v.numel() for k, v in self.state_dict.items() if "running_" not in k and "num_batches" not in k))
 
-    model = create_model(payload["model_name"], **payload["model_config"])
-    model.load_state_dict(payload["state_dict"])
-    return model.eval()
+    def build(self) -> nn.Module:
+        """The network with these weights, in eval mode."""
+        from specser.models import create_model
+
+        model = create_model(self.model_name, **self.model_config)
+        model.load_state_dict(self.state_dict)
+        return model.eval()
+
+    def to_payload(self) -> dict[str, Any]:
+        """The on-disk dict (format 1)."""
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "specser_version": self.specser_version,
+            "model_name": self.model_name,
+            "model_config": self.model_config,
+            "labels": self.labels,
+            "feature_config": asdict(self.features),
+            "normalization": None if self.mean is None else {"mean": self.mean, "std": self.std},
+            "filterbank": self.filterbank,
+            "state_dict": self.state_dict,
+            "extra": {**self.extra, "protocol": self.protocol, "test_accuracy": self.test_accuracy,
+                      "tta_crops": self.tta_crops},
+        }
+
+    def save(self, path: Path | str) -> None:
+        """Write atomically: a crash never leaves a half-written file."""
+        with atomic_path(Path(path)) as tmp:
+            torch.save(self.to_payload(), tmp)
+
+    @classmethod
+    def from_payload(cls, payload: Any, source: str = "<payload>") -> "ModelFile":
+        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+            raise ModelFileError(f"{source}: not a specser model file")
+        if payload.get("format_version", 0) > FORMAT_VERSION:
+            raise ModelFileError(f"{source}: made by a newer specser (format {payload['format_version']}); upgrade specser")
+        try:
+            features = from_dict(FeatureConfig, payload["feature_config"], "feature_config")
+            norm = payload.get("normalization")
+            extra = dict(payload.get("extra") or {})
+            return cls(
+                model_name=payload["model_name"], model_config=dict(payload["model_config"]),
+                labels=list(payload["labels"]), features=features, state_dict=payload["state_dict"],
+                filterbank=payload["filterbank"],
+                mean=None if norm is None else norm["mean"], std=None if norm is None else norm["std"],
+                tta_crops=int(extra.pop("tta_crops", 1) or 1), protocol=str(extra.pop("protocol", "") or ""),
+                test_accuracy=extra.pop("test_accuracy", None),
+                specser_version=str(payload.get("specser_version", "")), extra=extra,
+            )
+        except (KeyError, TypeError, ConfigError) as exc:
+            raise ModelFileError(f"{source}: a damaged specser model file ({exc})") from exc
+
+    @classmethod
+    def load(cls, path: Path | str) -> "ModelFile":
+        """Load and check a model file safely (``weights_only=True``)."""
+        path = Path(path)
+        if not path.is_file():
+            raise ModelFileError(f"model file not found: {path}")
+        try:
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # noqa: BLE001 - corrupt, truncated, or not a torch file at all
+            raise ModelFileError(f"{path}: not a specser model file (it could not be read as one: "
+                                 f"{type(exc).__name__})") from exc
+        return cls.from_payload(payload, str(path))

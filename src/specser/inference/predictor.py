@@ -1,27 +1,21 @@
-"""`Predictor`: a `model.specser` file on torch (CPU or CUDA).
+"""`Predictor`: a `ModelFile` on torch (CPU or CUDA).
 
-The front-end (log-Mel with the filterbank stored in the model file, the length policy
-and the training-set normalisation) is rebuilt from the model file alone, exactly as in
-training, so predicting a test file gives what the run's evaluation gave.
+The front-end (log-Mel with the filterbank stored in the model file, the length policy,
+test-time crops and the training-set normalisation) is rebuilt from the model file alone,
+exactly as in training. Training's own test evaluation runs through this class, so
+predicting a test file gives what the run's `metrics.json` says.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
 
-from specser.inference.model_file import build_model, load_artifact
-from specser.features.length import fit_length
 from specser.features.logmel import LogMel
+from specser.features.normalize import standardize
 from specser.inference.base import BasePredictor
-
-
-def _pick_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+from specser.inference.device import pick_device
+from specser.inference.model_file import ModelFile
 
 
 def fold_batch_norms(model: torch.nn.Module) -> torch.nn.Module:
@@ -40,45 +34,50 @@ def fold_batch_norms(model: torch.nn.Module) -> torch.nn.Module:
 
 
 class Predictor(BasePredictor):
-    """Torch backend. `device`: "auto" (CUDA if present), "cpu" or "cuda[:N]"; see `BasePredictor`."""
+    """Torch backend.
+
+    Args:
+        model_file: a loaded `ModelFile` (`Predictor.from_file` loads one from a path).
+        device: "auto" (CUDA if present), "cpu" or "cuda[:N]".
+        **kwargs: see `BasePredictor`; `tta_crops` defaults to the model file's.
+    """
 
     backend = "torch"
 
-    def __init__(self, payload: dict, device: str = "auto", **kwargs):
-        super().__init__(payload["labels"], payload["feature_config"], **kwargs)
-        self.payload = payload
-        self.device = _pick_device(device)
+    def __init__(self, model_file: ModelFile, device: str = "auto", **kwargs):
+        kwargs.setdefault("tta_crops", model_file.tta_crops)
+        super().__init__(model_file.labels, model_file.features, **kwargs)
+        self.model_file = model_file
+        self.device = pick_device(device)
         # Batch norms folded into their convolutions, NHWC layout: together 2x the batch throughput on CPU.
-        model = build_model(payload).eval()
-        self._n_parameters = sum(p.numel() for p in model.parameters())  # as trained, before folding
-        self.model = fold_batch_norms(model).to(self.device, memory_format=torch.channels_last)
-        self.front_end = LogMel(self.features, filterbank=payload["filterbank"]).to(self.device)
-        norm = payload["normalization"]
-        self.mean = None if norm is None else norm["mean"].to(self.device)[:, None]
-        self.std = None if norm is None else norm["std"].to(self.device)[:, None]
+        self.model = fold_batch_norms(model_file.build()).to(self.device, memory_format=torch.channels_last)
+        self.front_end = LogMel(self.features, filterbank=model_file.filterbank).to(self.device)
+        self.mean = None if model_file.mean is None else model_file.mean.to(self.device)
+        self.std = None if model_file.std is None else model_file.std.to(self.device)
 
     @classmethod
-    def from_file(cls, path: Path | str, **kwargs) -> "Predictor":
-        return cls(load_artifact(path), **kwargs)
+    def from_file(cls, path, **kwargs) -> "Predictor":
+        return cls(ModelFile.load(path), **kwargs)
 
     @property
     def n_parameters(self) -> int:
-        return self._n_parameters
+        return self.model_file.n_parameters
 
-    def inputs(self, waves: list[np.ndarray]) -> torch.Tensor:
-        """Waveforms -> the model's input batch, exactly as the training datasets built it."""
-        fc = self.features
-        feats = self.front_end.forward_list([torch.from_numpy(np.ascontiguousarray(w)).to(self.device) for w in waves])
-        if fc.mode == "image":
+    def logmels(self, waves: list[np.ndarray]) -> list[torch.Tensor]:
+        with torch.inference_mode():
+            return self.front_end.forward_list([torch.from_numpy(np.ascontiguousarray(w)).to(self.device)
+                                                for w in waves])
+
+    def _inputs(self, logmels: list) -> torch.Tensor:
+        """Equal-length log-Mels -> the model's input batch, exactly as the training datasets built it."""
+        batch = torch.stack([torch.as_tensor(f).to(self.device) for f in logmels])  # (B, n_mels, T)
+        if self.features.mode == "image":
             from specser.inference.image_input import image_batch
 
-            return image_batch([f.cpu().numpy() for f in feats], fc).to(self.device)
-        frames = fc.clip_frames if fc.length_mode == "pad_crop" else max(f.shape[-1] for f in feats)
-        fitted = [f if f.shape[-1] == frames else torch.from_numpy(fit_length(f.cpu().numpy(), frames)).to(self.device)
-                  for f in feats]
-        return ((torch.stack(fitted) - self.mean) / self.std).unsqueeze(1)
+            return image_batch([f.cpu().numpy() for f in batch], self.features).to(self.device)
+        return standardize(batch, self.mean, self.std).unsqueeze(1)  # (B, 1, n_mels, T)
 
-    def probabilities(self, waves: list[np.ndarray]) -> np.ndarray:
+    def network_probabilities(self, logmels: list) -> np.ndarray:
         with torch.inference_mode():
-            logits = self.model(self.inputs(waves).contiguous(memory_format=torch.channels_last))
+            logits = self.model(self._inputs(logmels).contiguous(memory_format=torch.channels_last))
             return torch.softmax(logits.float(), dim=1).cpu().numpy()

@@ -7,67 +7,60 @@
     RUN_DIR/cv_summary.json  mean / std / per-fold figures (written last of all)
     RUN_DIR/report.md, cv_confusion_matrix.png, cv_fold_curves.png
 
-Started again with the same arguments, a killed run skips its finished folds, and a
+Started again with the same arguments, a stopped run skips its finished folds, and a
 fold that was mid-training resumes from its own `last.ckpt`.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
-import yaml
-
-from specser.config import ExperimentConfig, from_dict, without_runtime_keys
-from specser.corpus.manifest import write_manifest_csv
+from specser.config import ExperimentConfig, from_dict
 from specser.data.folds import GROUPED_PROTOCOLS, Fold, fold_split, make_folds
 from specser.data.splits import Split
 from specser.evaluation.cv_summary import summarize_folds
-from specser.atomic import atomic_write_json
+from specser.evaluation.summaries import CVRun, CVSummary, FoldRecord
 from specser.features.prepare import PreparedCorpus, prepare_corpus
+from specser.runs.folder import RunFolder, RunFolderError
 
 FoldRunner = Callable[[Split, Path], dict]  # (split, fold folder) -> test metrics; writes fold/metrics.json
-
-
-class CVFolderError(RuntimeError):
-    pass
 
 
 def fold_dir(run_dir: Path, index: int) -> Path:
     return Path(run_dir) / f"fold_{index:02d}"
 
 
-def _check_folder(run_dir: Path, cfg: ExperimentConfig, overwrite: bool) -> None:
-    if overwrite:
-        for child in run_dir.glob("fold_*"):
-            shutil.rmtree(child)
-        for name in ("cv_summary.json", "folds.json", "config.yaml"):
-            (run_dir / name).unlink(missing_ok=True)
-        return
-    if (run_dir / "cv_summary.json").exists():
-        raise CVFolderError(f"{run_dir} already holds a finished cross-validation; choose another --out or pass --overwrite")
-    saved = run_dir / "config.yaml"
-    if saved.exists() and without_runtime_keys(yaml.safe_load(saved.read_text())) != cfg.outcome_dict():
-        raise CVFolderError(f"{run_dir} holds an unfinished cross-validation with a different config; resume it with "
-                            "the same arguments, choose another --out, or pass --overwrite")
-
-
-def _write_folds(run_dir: Path, folds: list[Fold], protocol: str, seed: int) -> None:
-    path = run_dir / "folds.json"
-    record = {"protocol": protocol, "seed": seed, "folds": [f.to_dict() for f in folds]}
-    if path.exists() and json.loads(path.read_text()) != record:
-        raise CVFolderError(f"{path}: the folds of the unfinished run differ from the folds of this corpus "
-                            "(did the corpus change?); pass --overwrite to start again")
-    atomic_write_json(path, record)
-
-
 def finished_metrics(folder: Path) -> dict | None:
     """A fold's metrics if it finished (metrics.json exists: it is written last, atomically)."""
-    path = Path(folder) / "metrics.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    return RunFolder(folder).finished_metrics()
+
+
+def _write_folds(folder: RunFolder, folds: list[Fold], protocol: str, seed: int) -> None:
+    path = folder / "folds.json"
+    record = {"protocol": protocol, "seed": seed, "folds": [f.to_dict() for f in folds]}
+    if path.exists() and json.loads(path.read_text()) != record:
+        raise RunFolderError(f"{path}: the folds of the unfinished run differ from the folds of this corpus "
+                             "(did the corpus change?); pass --overwrite to start again")
+    folder.write_json("folds.json", record)
+
+
+def _report_fold(fold: Fold, n_folds: int, done: dict) -> None:
+    print(f"fold {fold.index}/{n_folds}: accuracy {done['accuracy']:.4f}  UA {done['uar']:.4f}  "
+          f"macro-F1 {done['macro_f1']:.4f}")
+
+
+def _sequential(cfg: ExperimentConfig, corpus: PreparedCorpus, pending: list[tuple[Fold, Split]], folder: RunFolder,
+                runner_factory, n_folds: int) -> Iterator[tuple[Fold, dict]]:
+    runner = runner_factory(cfg, corpus)
+    for fold, split in pending:
+        print(f"fold {fold.index}/{n_folds}: train {len(split.train)} / val {len(split.val)} / test "
+              f"{len(split.test)} files; test speakers {', '.join(fold.test_speakers)}")
+        done = runner(split, fold_dir(folder.path, fold.index))
+        if done:  # empty on a non-zero DDP rank: rank 0 writes the results
+            yield fold, finished_metrics(fold_dir(folder.path, fold.index)) or done
 
 
 def run_cv(
@@ -77,9 +70,9 @@ def run_cv(
     model_label: str,
     progress: bool = True,
     overwrite: bool = False,
-    finish: Callable[[Path, list[dict], dict], list[str]] | None = None,
+    finish: Callable[[Path, list[Fold], CVSummary], list[str]] | None = None,
     pool_fold: Callable[[dict, Split, str, int], dict] | None = None,
-) -> dict:
+) -> CVSummary | None:
     """Run (or resume) every fold of `cfg.cv.protocol` and aggregate them.
 
     Args:
@@ -91,103 +84,72 @@ def run_cv(
             ``cv.parallel_folds > 1``.
 
     Returns:
-        The cv_summary dict (also written to ``run_dir/cv_summary.json``).
+        The summary (also written to ``run_dir/cv_summary.json``); None on a DDP rank other than 0.
     """
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    _check_folder(run_dir, cfg, overwrite)
+    folder = RunFolder(run_dir, "cv").open(cfg, overwrite)
     started = time.time()
     protocol = cfg.cv.protocol
     corpus = prepare_corpus(cfg, progress)
     folds = make_folds(corpus.rows, protocol, cfg.seed, cfg.cv.n_folds)
-    _write_folds(run_dir, folds, protocol, cfg.seed)
-    cfg.save(run_dir / "config.yaml")
-    write_manifest_csv(corpus.manifest, run_dir / "manifest.csv")
-    atomic_write_json(run_dir / "skipped.json", [{"path": p, "reason": r} for p, r in corpus.skipped])
+    _write_folds(folder, folds, protocol, cfg.seed)
+    folder.write_start(cfg, corpus)
 
     results: dict[int, dict] = {}
-    resumed, pending = [], []
+    pending: list[tuple[Fold, Split]] = []
     for fold in folds:
-        done = finished_metrics(fold_dir(run_dir, fold.index))
+        done = finished_metrics(fold_dir(folder.path, fold.index))
         if done is not None:
             print(f"fold {fold.index}/{len(folds)}: already finished (accuracy {done['accuracy']:.4f}), skipped")
-            resumed.append(fold.index)
             results[fold.index] = done
         else:
             pending.append((fold, fold_split(fold, corpus.rows_by_id, protocol, cfg.data.val_size, cfg.seed, len(folds))))
-
-    def report(fold: Fold, done: dict) -> None:
-        print(f"fold {fold.index}/{len(folds)}: accuracy {done['accuracy']:.4f}  UA {done['uar']:.4f}  "
-              f"macro-F1 {done['macro_f1']:.4f}")
-
+    resumed = sorted(results)
     if pool_fold is not None and cfg.cv.parallel_folds > 1 and len(pending) > 1:
-        for fold, done in _run_parallel(cfg, pending, run_dir, pool_fold, len(folds)):
-            results[fold.index] = done
-            report(fold, done)
-    elif pending:
-        runner = runner_factory(cfg, corpus)
-        for fold, split in pending:
-            folder = fold_dir(run_dir, fold.index)
-            print(f"fold {fold.index}/{len(folds)}: train {len(split.train)} / val {len(split.val)} / test "
-                  f"{len(split.test)} files; test speakers {', '.join(fold.test_speakers)}")
-            done = runner(split, folder)
-            if not done:  # a non-zero DDP rank: it trains every fold with rank 0, which writes the results
-                continue
-            results[fold.index] = finished_metrics(folder) or done  # the same record a resumed run reads
-            report(fold, results[fold.index])
+        from specser.runs.workers import run_parallel
 
+        finished = run_parallel(cfg, pending, folder.path, pool_fold, fold_dir)
+    else:
+        finished = _sequential(cfg, corpus, pending, folder, runner_factory, len(folds))
+    for fold, done in finished:
+        results[fold.index] = done
+        _report_fold(fold, len(folds), done)
     if len(results) < len(folds):  # a non-zero DDP rank
-        return {}
+        return None
     fold_metrics = [results[f.index] for f in folds]
-    fold_runs = [m.get("run", {}) for m in fold_metrics]
-    run = {
-        "run_name": run_dir.name, "model": model_label, "protocol": protocol, "preset": cfg.preset,
-        "speaker_independent": protocol in GROUPED_PROTOCOLS, "n_folds": len(folds),
-        "data_path": str(corpus.data_path), "corpus": corpus.manifest.corpus, "label_set": cfg.data.label_set,
-        "n_files": len(corpus.rows), "n_skipped": len(corpus.skipped), "seed": cfg.seed,
-        "folds": [{"fold": f.index, "test_speakers": f.test_speakers, "n_test": len(f.test),
-                   "wall_time_s": r.get("wall_time_s"), "epochs": r.get("epochs"), "best_epoch": r.get("best_epoch"),
-                   "params": r.get("params")}
-                  for f, r in zip(folds, fold_runs)],
-        "fold_wall_time_s": sum(r.get("wall_time_s") or 0.0 for r in fold_runs),
-        "session_wall_time_s": time.time() - started, "resumed_folds": resumed,
-    }
-    summary = summarize_folds(fold_metrics, run)
+    summary = summarize_folds(fold_metrics, _cv_run(cfg, folder, corpus, folds, fold_metrics, model_label,
+                                                    started, resumed))
+    _write_summary(folder, summary, folds, finish)
+    return summary
 
+
+def _cv_run(cfg: ExperimentConfig, folder: RunFolder, corpus: PreparedCorpus, folds: list[Fold],
+            fold_metrics: list[dict], model_label: str, started: float, resumed: list[int]) -> CVRun:
+    fold_runs = [m.get("run", {}) for m in fold_metrics]  # Spec-ResNet's RunSummary, or a baseline's record
+    records = [FoldRecord(f.index, f.test_speakers, len(f.test), r.get("wall_time_s"), r.get("epochs"),
+                          r.get("best_epoch"), r.get("params")) for f, r in zip(folds, fold_runs)]
+    return CVRun(
+        run_name=folder.path.name, model=model_label, protocol=cfg.cv.protocol, preset=cfg.preset,
+        speaker_independent=cfg.cv.protocol in GROUPED_PROTOCOLS, n_folds=len(folds),
+        data_path=str(corpus.data_path), corpus=corpus.manifest.corpus, label_set=cfg.data.label_set,
+        n_files=len(corpus.rows), n_skipped=len(corpus.skipped), seed=cfg.seed, folds=records,
+        fold_wall_time_s=sum(r.get("wall_time_s") or 0.0 for r in fold_runs),
+        session_wall_time_s=time.time() - started, resumed_folds=resumed)
+
+
+def _write_summary(folder: RunFolder, summary: CVSummary, folds: list[Fold], finish) -> None:
+    """Plots and report.md, then cv_summary.json (last: it marks the cross-validation finished)."""
     from specser.evaluation import plots
     from specser.evaluation.cv_report import render_cv_report
     from specser.evaluation.report import write_report
 
+    run = summary.run
     plot_files = ["cv_confusion_matrix.png"]
-    plots.plot_confusion(summary["confusion_matrix"], summary["labels"], run_dir / plot_files[0],
-                         title=f"{model_label}, {protocol}: confusion summed over {len(folds)} folds")
+    plots.plot_confusion(summary.confusion_matrix, summary.labels, folder / plot_files[0],
+                         title=f"{run.model}, {run.protocol}: confusion summed over {len(folds)} folds")
     if finish is not None:
-        plot_files += finish(run_dir, folds, summary)
-    write_report(run_dir / "report.md", render_cv_report(summary, plot_files))
-    atomic_write_json(run_dir / "cv_summary.json", summary)
-    return summary
-
-
-def _run_parallel(cfg: ExperimentConfig, pending: list[tuple[Fold, Split]], run_dir: Path,
-                  pool_fold: Callable, n_folds: int):
-    """Train pending folds `cfg.cv.parallel_folds` at a time in spawned processes; yields (fold, metrics)
-    as they finish. Each process gets an equal share of the CPU threads."""
-    import multiprocessing
-    import os
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    if "ddp" in cfg.train.strategy:
-        raise ValueError("cv.parallel_folds > 1 cannot be combined with a DDP strategy: choose one")
-    workers = min(cfg.cv.parallel_folds, len(pending))
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    threads = cfg.train.threads or max(1, cores // workers)
-    print(f"training {len(pending)} folds, {workers} at a time ({threads} CPU threads each)")
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(pool_fold, cfg.to_dict(), split, str(fold_dir(run_dir, fold.index)), threads): fold
-                   for fold, split in pending}
-        for future in as_completed(futures):
-            fold = futures[future]
-            yield fold, finished_metrics(fold_dir(run_dir, fold.index)) or future.result()
+        plot_files += finish(folder.path, folds, summary)
+    write_report(folder / "report.md", render_cv_report(summary, plot_files))
+    folder.write_json("cv_summary.json", summary.to_dict())
 
 
 _WORKER_CORPUS: dict[str, PreparedCorpus] = {}
@@ -217,7 +179,7 @@ def spec_resnet_runner(cfg: ExperimentConfig, corpus: PreparedCorpus, progress: 
     return run
 
 
-def fold_curves(run_dir: Path, folds: list[Fold], summary: dict) -> list[str]:
+def fold_curves(run_dir: Path, folds: list[Fold], summary: CVSummary) -> list[str]:
     """Per-fold training curves from each fold's CSV log."""
     from specser.evaluation import plots
 

@@ -1,80 +1,73 @@
-"""Re-evaluate a finished run from its model.specser, on its saved test split or a whole corpus."""
+"""Re-evaluate a finished run from its model.specser, on its saved test split or a whole corpus.
+
+It takes the same path as the run's own evaluation and `specser predict`: cached log-Mels
+into the `Predictor`, with the model's test-time crops unless told otherwise.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from torch.utils.data import DataLoader
+import numpy as np
 
-from specser.inference.model_file import build_model, load_artifact
+from specser.atomic import atomic_write_json, atomic_write_text
 from specser.config import load_config
-from specser.data.datasets import collate_for
-from specser.data.inputs import build_inputs
 from specser.evaluation import plots
-from specser.evaluation.inference import crop_tta_probabilities, loader_probabilities, pick_device
 from specser.evaluation.metrics import compute_metrics
 from specser.evaluation.report import pct
-from specser.atomic import atomic_write_json, atomic_write_text
-from specser.paths import default_cache_dir
 from specser.features.prepare import prepare_corpus
+from specser.inference.model_file import ModelFile
+from specser.inference.predictor import Predictor
+from specser.runs.folder import RunFolder
 
 
 def evaluate_run(run_dir: Path, data: Path | None = None, out: Path | None = None,
-                 all_files: bool = False, progress: bool = True, tta_crops: int = 1) -> dict:
+                 all_files: bool = False, progress: bool = True, tta_crops: int | None = None) -> dict:
     """Evaluate the run's model; write metrics.json, report.md and a confusion plot into `out`.
 
     Args:
         run_dir: the training run folder.
         data: corpus to evaluate on (default: the run's own).
         all_files: use every file of `data` rather than the saved test split.
-        tta_crops: average the predictions of this many clip windows per file (native pad_crop models).
+        tta_crops: average the predictions of this many clip windows per file (native pad_crop
+            models); None uses the number the model was trained with.
     """
-    run_dir = Path(run_dir)
-    if not (run_dir / "config.yaml").is_file():
+    folder = RunFolder(run_dir)
+    if not (folder / "config.yaml").is_file():
         raise FileNotFoundError(f"{run_dir}: not a run folder (no config.yaml)")
-    payload = load_artifact(run_dir / "model.specser")
-    overrides = [f"data.path={data}"] if data is not None else []
-    cfg = load_config(run_dir / "config.yaml", overrides)
-    cfg.features = payload["feature_config"]
+    mf = ModelFile.load(folder / "model.specser")
+    cfg = load_config(folder / "config.yaml", [f"data.path={data}"] if data is not None else [])
+    cfg.features = mf.features
     if all_files:  # folder/CSV corpora keep only the model's labels; RAVDESS uses its label set
-        cfg.data.labels = list(payload["labels"])
+        cfg.data.labels = list(mf.labels)
     corpus = prepare_corpus(cfg, progress)
     if all_files:
-        ids = [r.utt_id for r in corpus.rows if r.label in payload["labels"]]
+        ids = [r.utt_id for r in corpus.rows if r.label in mf.labels]
     else:
-        split = json.loads((run_dir / "split.json").read_text())
-        missing = [i for i in split["test"] if i not in corpus.rows_by_id]
+        ids = folder.read_json("split.json")["test"]
+        missing = [i for i in ids if i not in corpus.rows_by_id]
         if missing:
             raise ValueError(f"{len(missing)} test files of the run are not in {corpus.data_path} "
                              f"(e.g. {missing[0]}); pass --all to evaluate a different corpus")
-        ids = split["test"]
     if not ids:
         raise ValueError("nothing to evaluate: the run has no test split (pass --all)")
-    norm = payload["normalization"]
-    stats = None if norm is None else (norm["mean"].numpy(), norm["std"].numpy())
-    image_dir = default_cache_dir(cfg.data.cache_dir) / "images"
-    inputs = build_inputs({"test": ids}, corpus.rows_by_id, corpus.features, corpus.keys, payload["labels"],
-                          cfg.features, image_dir, stats=stats)
-    device = pick_device(cfg.train.accelerator)
-    if tta_crops > 1:
-        if stats is None or cfg.features.length_mode != "pad_crop":
-            raise ValueError("test-time crops need a native-mode model with features.length_mode=pad_crop")
-        probs = crop_tta_probabilities(build_model(payload), [corpus.features[i] for i in ids], stats[0], stats[1],
-                                       cfg.features.clip_frames, tta_crops, device)
-        targets = inputs.datasets["test"].targets.numpy()
-    else:
-        loader = DataLoader(inputs.datasets["test"], batch_size=cfg.train.eval_batch_size,
-                            collate_fn=collate_for(cfg.features))
-        probs, targets = loader_probabilities(build_model(payload), loader, device)
-    metrics = compute_metrics(inputs.rows["test"], targets, probs, payload["labels"])
+    if tta_crops and tta_crops > 1 and (mf.mean is None or mf.features.length_mode != "pad_crop"):
+        raise ValueError("test-time crops need a native-mode model with features.length_mode=pad_crop")
+    rows = [corpus.rows_by_id[i] for i in ids]
+    unknown = sorted({r.label for r in rows} - set(mf.labels))
+    if unknown:
+        raise ValueError(f"labels {unknown} are not among the model's labels {mf.labels}")
+    predictor = Predictor(mf, device=cfg.train.accelerator, tta_crops=tta_crops)
+    probs = predictor.feature_probabilities([corpus.features[i] for i in ids])
+    metrics = compute_metrics(rows, np.array([mf.labels.index(r.label) for r in rows]), probs, mf.labels)
 
-    out = Path(out) if out else run_dir / "evaluation"
-    plots.plot_confusion(metrics["confusion_matrix"], payload["labels"], out / "confusion_matrix.png")
+    out = Path(out) if out else folder / "evaluation"
+    plots.plot_confusion(metrics["confusion_matrix"], mf.labels, out / "confusion_matrix.png")
     atomic_write_json(out / "metrics.json", metrics)
     atomic_write_text(out / "report.md", "\n".join([
         f"# Evaluation of {run_dir}", "",
-        f"Data: `{corpus.data_path}`, {'all files' if all_files else 'the run test split'} ({metrics['n']} files).", "",
+        f"Data: `{corpus.data_path}`, {'all files' if all_files else 'the run test split'} ({metrics['n']} files), "
+        f"{predictor.tta_crops} test-time crop(s) per file.", "",
         "| accuracy (WA) | UA | macro F1 |", "|---|---|---|",
         f"| {pct(metrics['accuracy'])} | {pct(metrics['uar'])} | {pct(metrics['macro_f1'])} |", "",
         "![confusion matrix](confusion_matrix.png)", ""]))

@@ -1,96 +1,113 @@
-"""One training run, end to end, into a self-contained run folder.
+"""One training run, end to end, into a self-contained run folder, as five named steps.
 
-prepare corpus -> split -> inputs -> Lightning fit -> best weights -> test metrics
--> metrics.json, plots, report.md, model.specser. Each step lives in its own module;
-this file only wires them and writes the run folder.
+    prepare   corpus -> split -> inputs; writes config.yaml, manifest.csv, split.json
+    build     the registered network for the corpus's labels
+    fit       Lightning fit (resuming from last.ckpt), then the best weights
+    evaluate  the test split through the `Predictor`, the same path `specser predict` takes
+    write     model.specser, plots, report.md, and metrics.json last (it marks the run finished)
+
+`train_run` runs them in order; cross-validation and the benchmarks call the same steps.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from specser.inference.model_file import save_artifact
-from specser.config import ConfigError, ExperimentConfig, without_runtime_keys
-from specser.data.splits import Split
-from specser.corpus.manifest import write_manifest_csv
+from specser.config import ConfigError, ExperimentConfig
+from specser.corpus.manifest import Utterance
 from specser.data.datasets import LogMelDataset, RandomCropDataset, WaveDataset, collate_for
-from specser.data.inputs import build_inputs, load_waves
-from specser.data.splits import holdout_split
-from specser.evaluation import plots
-from specser.evaluation.inference import crop_tta_probabilities, loader_probabilities, pick_device
+from specser.data.inputs import Inputs, build_inputs, load_waves
+from specser.data.splits import Split, holdout_split
 from specser.evaluation.metrics import compute_metrics
-from specser.evaluation.report import render_report, write_report
-from specser.atomic import atomic_write_json
-from specser.models import count_parameters, create_model
-from specser.models.registry import config_dict
-from specser.paths import default_cache_dir
+from specser.evaluation.summaries import RunSummary
 from specser.features.prepare import PreparedCorpus, prepare_corpus
+from specser.inference.device import pick_device
+from specser.inference.model_file import ModelFile
+from specser.paths import default_cache_dir
+from specser.runs.folder import RunFolder, RunFolderError  # noqa: F401  (part of this module's API)
+from specser.training.interrupt import TrainingInterrupted  # noqa: F401  (part of this module's API)
 
 
-class RunFolderError(RuntimeError):
-    pass
+@dataclass
+class TrainingData:
+    """What the `prepare` step hands on: the corpus, the split and the train / val inputs."""
+
+    corpus: PreparedCorpus
+    split: Split
+    inputs: Inputs
+    labels: list[str]
+
+    @property
+    def test_rows(self) -> list[Utterance]:
+        return [self.corpus.rows_by_id[i] for i in self.split.test]
 
 
-class TrainingInterrupted(RuntimeError):
-    """Training stopped early (Ctrl-C or a signal); the same command resumes it."""
+@dataclass
+class Fitted:
+    """What the `fit` step hands on."""
+
+    model: torch.nn.Module  # the best weights, on the CPU
+    epochs: int
+    best_epoch: int
+    log: dict
+    grid: tuple[torch.Tensor, torch.Tensor]  # one training batch as the network saw it, for the plot
+    device: str
 
 
-def _check_run_folder(run_dir: Path, cfg: ExperimentConfig, overwrite: bool) -> None:
-    if (run_dir / "metrics.json").exists() and not overwrite:
-        raise RunFolderError(f"{run_dir} already holds a finished run; choose another --out or pass --overwrite")
-    saved = run_dir / "config.yaml"
-    if saved.exists() and not overwrite and (run_dir / "checkpoints" / "last.ckpt").exists():
-        import yaml
-
-        if without_runtime_keys(yaml.safe_load(saved.read_text())) != cfg.outcome_dict():
-            raise RunFolderError(
-                f"{run_dir} holds an interrupted run with a different config; resume it with the same "
-                "arguments, choose another --out, or pass --overwrite"
-            )
-    if overwrite:
-        for name in ("checkpoints/last.ckpt", "checkpoints/best.ckpt", "metrics.json", "logs/metrics.csv"):
-            (run_dir / name).unlink(missing_ok=True)
-        for part in run_dir.glob("logs/metrics.part*.csv"):
-            part.unlink()
+def prepare(cfg: ExperimentConfig, folder: RunFolder, progress: bool = True, corpus: PreparedCorpus | None = None,
+            split: Split | None = None) -> TrainingData:
+    """Corpus (prepared here unless given), split (`cfg.data`'s holdout unless given) and train / val inputs."""
+    corpus = corpus or prepare_corpus(cfg, progress)
+    folder.write_start(cfg, corpus)
+    if split is None:
+        split = holdout_split(corpus.rows, cfg.data.test_size, cfg.data.val_size, cfg.seed, cfg.data.test_speakers)
+    folder.write_json("split.json", split.to_dict())
+    labels = corpus.manifest.labels
+    image_dir = default_cache_dir(cfg.data.cache_dir) / "images" if cfg.features.mode == "image" else None
+    inputs = build_inputs({"train": split.train, "val": split.val}, corpus.rows_by_id, corpus.features, corpus.keys,
+                          labels, cfg.features, image_dir, progress=progress)
+    return TrainingData(corpus, split, inputs, labels)
 
 
-def _loader(dataset, batch_size: int, shuffle: bool, cfg: ExperimentConfig, seed: int) -> DataLoader:
-    generator = torch.Generator().manual_seed(seed)
+def model_options(cfg: ExperimentConfig, data: TrainingData) -> dict:
+    return {**cfg.model.options, "in_channels": data.inputs.in_channels, "num_classes": len(data.labels)}
+
+
+def build(cfg: ExperimentConfig, data: TrainingData) -> torch.nn.Module:
+    """The registered network `cfg.model.name` for these inputs and labels; prints its size."""
+    from specser.models import count_parameters, create_model
+
+    model = create_model(cfg.model.name, **model_options(cfg, data))
+    n = count_parameters(model)
+    print(f"model {cfg.model.name}: {n['total']:,} parameters ({n['trainable']:,} trainable)")
+    return model
+
+
+def _loader(dataset, batch_size: int, shuffle: bool, cfg: ExperimentConfig) -> DataLoader:
     return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, num_workers=cfg.train.num_workers,
-                      collate_fn=collate_for(cfg.features), generator=generator, persistent_workers=cfg.train.num_workers > 0)
-
-
-def _grid_images(x: torch.Tensor, mode: str) -> np.ndarray:
-    """A batch of inputs as (B, H, W, 3) RGB in [0, 1] for the batch-grid plot."""
-    if mode == "image":
-        from specser.features.images import IMAGENET_MEAN, IMAGENET_STD
-
-        x = x * torch.tensor(IMAGENET_STD).view(1, 3, 1, 1) + torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-        return x.clamp(0, 1).permute(0, 2, 3, 1).numpy()
-    import matplotlib
-
-    x = x[:, 0].flip(1)  # (B, n_mels, T), low frequencies at the bottom
-    lo, hi = x.amin(dim=(1, 2), keepdim=True), x.amax(dim=(1, 2), keepdim=True)
-    return matplotlib.colormaps["magma"](((x - lo) / (hi - lo + 1e-8)).numpy())[..., :3]
+                      collate_fn=collate_for(cfg.features), generator=torch.Generator().manual_seed(cfg.seed),
+                      persistent_workers=cfg.train.num_workers > 0)
 
 
 def _data_on_device(cfg: ExperimentConfig, device: str) -> bool:
     """Hold the features on the GPU: by default only for a single-GPU run (DDP ranks each own one)."""
     if cfg.train.data_on_device is not None:
         return cfg.train.data_on_device
-    single = cfg.train.num_nodes == 1 and (cfg.train.devices == "1" or (cfg.train.devices == "auto" and torch.cuda.device_count() == 1))
+    t = cfg.train
+    single = t.num_nodes == 1 and (t.devices == "1" or (t.devices == "auto" and torch.cuda.device_count() == 1))
     return device == "cuda" and single
 
 
-def _augmented_training_set(cfg: ExperimentConfig, inputs, corpus: PreparedCorpus):
+def _augmented_training_set(cfg: ExperimentConfig, data: TrainingData):
     """Swap in the training set that the augmentation needs; returns the `WaveFeatures` for audio-domain
     augmentation, else None. Validation and test sets are never touched."""
-    aug = cfg.train.augment
+    aug, inputs = cfg.train.augment, data.inputs
     if not (aug.audio_domain or aug.random_crop):
         return None
     if cfg.features.mode != "native" or cfg.features.length_mode != "pad_crop":
@@ -98,7 +115,7 @@ def _augmented_training_set(cfg: ExperimentConfig, inputs, corpus: PreparedCorpu
                           "and features.length_mode=pad_crop")
     rows, targets = inputs.rows["train"], inputs.datasets["train"].targets
     if not aug.audio_domain:
-        inputs.datasets["train"] = RandomCropDataset([corpus.features[r.utt_id] for r in rows], targets,
+        inputs.datasets["train"] = RandomCropDataset([data.corpus.features[r.utt_id] for r in rows], targets,
                                                      inputs.mean, inputs.std, cfg.features.clip_frames)
         return None
     from specser.features.logmel import mel_filterbank
@@ -109,10 +126,106 @@ def _augmented_training_set(cfg: ExperimentConfig, inputs, corpus: PreparedCorpu
                         torch.from_numpy(inputs.mean), torch.from_numpy(inputs.std))
 
 
-def _load_best_weights(model: torch.nn.Module, ckpt: Path) -> int:
-    state = torch.load(ckpt, map_location="cpu", weights_only=True)
+def _class_weights(cfg: ExperimentConfig, data: TrainingData) -> torch.Tensor | None:
+    if not cfg.train.class_weights:
+        return None
+    counts = torch.bincount(data.inputs.datasets["train"].targets.cpu(), minlength=len(data.labels)).float()
+    return counts.sum() / (len(data.labels) * counts.clamp(min=1))
+
+
+def fit(cfg: ExperimentConfig, data: TrainingData, model: torch.nn.Module, folder: RunFolder,
+        progress: bool = True) -> Fitted | None:
+    """Train with Lightning (resuming from `last.ckpt`); None on a DDP rank other than 0.
+
+    Raises:
+        TrainingInterrupted: stopped by Ctrl-C or SIGTERM; the same command resumes.
+    """
+    from specser.evaluation.plots import read_epoch_log
+    from specser.training.augment import time_shift_frames
+    from specser.training.fit import fit as lightning_fit
+    from specser.training.module import EmotionClassifier
+
+    ds, device = data.inputs.datasets, pick_device(cfg.train.accelerator).type
+    if _data_on_device(cfg, device):
+        for dataset in ds.values():
+            if isinstance(dataset, LogMelDataset):
+                dataset.to(device)
+    wave_features = _augmented_training_set(cfg, data)
+    grid = next(iter(_loader(ds["train"], 32, True, cfg)))
+    with torch.no_grad():  # the batch-grid plot shows what the network sees, augmentation included
+        grid_x = (wave_features(grid[0], grid[1]) if wave_features else grid[0]).cpu()
+    module = EmotionClassifier(model, cfg.train, wave_features, _class_weights(cfg, data),
+                               time_shift_frames(cfg.features, cfg.train.augment.time_shift_s))
+    val_loader = _loader(ds["val"], cfg.train.eval_batch_size, False, cfg) if "val" in ds else None
+    trainer, best_ckpt = lightning_fit(module, _loader(ds["train"], cfg.train.batch_size, True, cfg), val_loader,
+                                       folder.path, progress)
+    if not trainer.is_global_zero:
+        return None
+    state = torch.load(best_ckpt, map_location="cpu", weights_only=True)
     model.load_state_dict({k[len("model."):]: v for k, v in state["state_dict"].items() if k.startswith("model.")})
-    return int(state.get("epoch", -1)) + 1
+    model.to("cpu", memory_format=torch.contiguous_format)
+    return Fitted(model, trainer.current_epoch, int(state.get("epoch", -1)) + 1,
+                  read_epoch_log(folder / "logs" / "metrics.csv"), (grid_x, grid[-1].cpu()), device)
+
+
+def model_file(cfg: ExperimentConfig, data: TrainingData, model: torch.nn.Module) -> ModelFile:
+    """The trained network as a `ModelFile`, with its front-end, labels and training statistics."""
+    from specser.features.logmel import mel_filterbank
+    from specser.models.registry import config_dict
+
+    inputs = data.inputs
+    return ModelFile.from_model(
+        model, cfg.model.name, config_dict(cfg.model.name, **model_options(cfg, data)), data.labels, cfg.features,
+        torch.from_numpy(mel_filterbank(cfg.features)),
+        None if inputs.mean is None else torch.from_numpy(inputs.mean),
+        None if inputs.std is None else torch.from_numpy(inputs.std),
+        tta_crops=cfg.train.tta_crops, protocol=data.split.protocol)
+
+
+def evaluate(mf: ModelFile, data: TrainingData, device: str = "cpu") -> dict:
+    """Test metrics through the `Predictor` (the path `specser predict` takes), or {} with no test split."""
+    from specser.inference.predictor import Predictor
+
+    rows = data.test_rows
+    if not rows:
+        return {}
+    probs = Predictor(mf, device=device).feature_probabilities([data.corpus.features[r.utt_id] for r in rows])
+    index = {label: i for i, label in enumerate(data.labels)}
+    return compute_metrics(rows, np.array([index[r.label] for r in rows]), probs, data.labels)
+
+
+def summarize(cfg: ExperimentConfig, data: TrainingData, folder: RunFolder, fitted: Fitted, started: float) -> RunSummary:
+    corpus, split = data.corpus, data.split
+    train_speakers = {corpus.rows_by_id[i].speaker for i in split.train + split.val}
+    test_speakers = {corpus.rows_by_id[i].speaker for i in split.test}
+    return RunSummary(
+        run_name=folder.path.name, preset=cfg.preset, data_path=str(corpus.data_path), corpus=corpus.manifest.corpus,
+        label_set=cfg.data.label_set if corpus.manifest.corpus == "ravdess" else "as found", protocol=split.protocol,
+        n_train=len(split.train), n_val=len(split.val), n_test=len(split.test), n_skipped=len(corpus.skipped),
+        mode=cfg.features.mode, model_name=cfg.model.name,
+        parameters=sum(p.numel() for p in fitted.model.parameters()), epochs=fitted.epochs,
+        best_epoch=fitted.best_epoch, wall_time_s=time.time() - started, device=fitted.device,
+        n_speakers=len(train_speakers | test_speakers), shared_speakers=len(train_speakers & test_speakers))
+
+
+def write(folder: RunFolder, cfg: ExperimentConfig, mf: ModelFile, fitted: Fitted, metrics: dict,
+          summary: RunSummary) -> None:
+    """model.specser, plots and report.md, then metrics.json (last: it marks the run finished)."""
+    from specser.evaluation import plots
+    from specser.evaluation.report import render_report, write_report
+
+    mf.test_accuracy = metrics.get("accuracy")
+    mf.save(folder / "model.specser")
+    files = ["training_curves.png", "lr_vs_val_loss.png", "spectrogram_batch.png"]
+    plots.plot_training_curves(fitted.log, folder / files[0])
+    plots.plot_lr_vs_val_loss(fitted.log, folder / files[1])
+    grid_x, grid_y = fitted.grid
+    plots.plot_batch_grid(plots.grid_images(grid_x, cfg.features.mode), grid_y.tolist(), mf.labels, folder / files[2])
+    if metrics:
+        plots.plot_confusion(metrics["confusion_matrix"], mf.labels, folder / "confusion_matrix.png")
+        files.append("confusion_matrix.png")
+    write_report(folder / "report.md", render_report(summary, metrics or None, files))
+    folder.write_json("metrics.json", {**metrics, "run": summary.to_dict(), "history": fitted.log})
 
 
 def train_run(cfg: ExperimentConfig, run_dir: Path, progress: bool = True, overwrite: bool = False,
@@ -125,108 +238,21 @@ def train_run(cfg: ExperimentConfig, run_dir: Path, progress: bool = True, overw
         corpus: an already prepared corpus (cross-validation prepares it once for all folds).
 
     Returns:
-        The test metrics (empty dict when `data.test_size=0` trains on all data).
+        The test metrics (empty dict when `data.test_size=0` trains on all data, and on DDP ranks
+        other than 0).
     """
     import lightning as L
 
-    from specser.training.augment import time_shift_frames
-    from specser.training.fit import fit
-    from specser.training.module import EmotionClassifier
-
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    _check_run_folder(run_dir, cfg, overwrite)
+    folder = RunFolder(run_dir).open(cfg, overwrite)
     started = time.time()
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
-    corpus = corpus or prepare_corpus(cfg, progress)
-    cfg.save(run_dir / "config.yaml")
-    write_manifest_csv(corpus.manifest, run_dir / "manifest.csv")
-    atomic_write_json(run_dir / "skipped.json", [{"path": p, "reason": r} for p, r in corpus.skipped])
-
-    if split is None:
-        split = holdout_split(corpus.rows, cfg.data.test_size, cfg.data.val_size, cfg.seed, cfg.data.test_speakers)
-    atomic_write_json(run_dir / "split.json", split.to_dict())
-    labels = corpus.manifest.labels
-    image_dir = default_cache_dir(cfg.data.cache_dir) / "images" if cfg.features.mode == "image" else None
-    inputs = build_inputs({"train": split.train, "val": split.val, "test": split.test}, corpus.rows_by_id,
-                          corpus.features, corpus.keys, labels, cfg.features, image_dir, progress=progress)
-
-    options = {**cfg.model.options, "in_channels": inputs.in_channels, "num_classes": len(labels)}
-    model = create_model(cfg.model.name, **options)
-    n_params = count_parameters(model)
-    print(f"model {cfg.model.name}: {n_params['total']:,} parameters ({n_params['trainable']:,} trainable)")
-
-    ds = inputs.datasets
-    device = pick_device(cfg.train.accelerator)
-    if _data_on_device(cfg, device):
-        for dataset in ds.values():
-            if isinstance(dataset, LogMelDataset):
-                dataset.to(device)
-    wave_features = _augmented_training_set(cfg, inputs, corpus)
-    train_loader = _loader(ds["train"], cfg.train.batch_size, True, cfg, cfg.seed)
-    val_loader = _loader(ds["val"], cfg.train.eval_batch_size, False, cfg, cfg.seed) if "val" in ds else None
-    grid = next(iter(_loader(ds["train"], 32, True, cfg, cfg.seed)))
-    with torch.no_grad():  # the batch-grid plot shows what the network sees, augmentation included
-        grid_x, grid_y = (wave_features(grid[0], grid[1]) if wave_features else grid[0]).cpu(), grid[-1].cpu()
-
-    class_weights = None
-    if cfg.train.class_weights:
-        counts = torch.bincount(ds["train"].targets.cpu(), minlength=len(labels)).float()
-        class_weights = counts.sum() / (len(labels) * counts.clamp(min=1))
-    module = EmotionClassifier(model, cfg.train, wave_features, class_weights,
-                               time_shift_frames(cfg.features, cfg.train.augment.time_shift_s))
-    trainer, best_ckpt = fit(module, train_loader, val_loader, run_dir, progress)
-    if trainer.interrupted:
-        raise TrainingInterrupted(f"training was interrupted; run the same command again to resume from {run_dir}/checkpoints/last.ckpt")
-    if not trainer.is_global_zero:
+    data = prepare(cfg, folder, progress, corpus, split)
+    fitted = fit(cfg, data, build(cfg, data), folder, progress)
+    if fitted is None:
         return {}
-    best_epoch = _load_best_weights(model, best_ckpt)
-    log = plots.read_epoch_log(run_dir / "logs" / "metrics.csv")
-
-    metrics: dict = {}
-    if "test" in ds and cfg.train.tta_crops > 1 and inputs.mean is not None:
-        probs = crop_tta_probabilities(model, [corpus.features[r.utt_id] for r in inputs.rows["test"]], inputs.mean,
-                                       inputs.std, cfg.features.clip_frames, cfg.train.tta_crops, device)
-        targets = ds["test"].targets.cpu().numpy()
-    elif "test" in ds:
-        probs, targets = loader_probabilities(model, _loader(ds["test"], cfg.train.eval_batch_size, False, cfg, 0), device,
-                                              cfg.train.channels_last)
-    if "test" in ds:
-        metrics = compute_metrics(inputs.rows["test"], targets, probs, labels)
-    model.to("cpu", memory_format=torch.contiguous_format)
-
-    from specser.features.logmel import mel_filterbank
-
-    save_artifact(
-        run_dir / "model.specser", model, cfg.model.name, config_dict(cfg.model.name, **options), labels,
-        cfg.features,
-        None if inputs.mean is None else torch.from_numpy(inputs.mean),
-        None if inputs.std is None else torch.from_numpy(inputs.std),
-        torch.from_numpy(mel_filterbank(cfg.features)),
-        extra={"protocol": split.protocol, "test_accuracy": metrics.get("accuracy"), "tta_crops": cfg.train.tta_crops},
-    )
-
-    plot_files = ["training_curves.png", "lr_vs_val_loss.png", "spectrogram_batch.png"]
-    plots.plot_training_curves(log, run_dir / plot_files[0])
-    plots.plot_lr_vs_val_loss(log, run_dir / plot_files[1])
-    plots.plot_batch_grid(_grid_images(grid_x, cfg.features.mode), grid_y.tolist(), labels, run_dir / plot_files[2])
-    if metrics:
-        plots.plot_confusion(metrics["confusion_matrix"], labels, run_dir / "confusion_matrix.png")
-        plot_files.append("confusion_matrix.png")
-
-    train_speakers = {corpus.rows_by_id[i].speaker for i in split.train + split.val}
-    test_speakers = {corpus.rows_by_id[i].speaker for i in split.test}
-    summary = {
-        "run_name": run_dir.name, "preset": cfg.preset, "data_path": str(corpus.data_path), "corpus": corpus.manifest.corpus,
-        "label_set": cfg.data.label_set if corpus.manifest.corpus == "ravdess" else "as found",
-        "protocol": split.protocol, "n_train": len(split.train), "n_val": len(split.val), "n_test": len(split.test),
-        "n_skipped": len(corpus.skipped), "mode": cfg.features.mode, "model_name": cfg.model.name,
-        "parameters": n_params["total"], "epochs": trainer.current_epoch, "best_epoch": best_epoch,
-        "wall_time_s": time.time() - started, "device": device,
-        "n_speakers": len(train_speakers | test_speakers), "shared_speakers": len(train_speakers & test_speakers),
-    }
-    write_report(run_dir / "report.md", render_report(summary, metrics or None, plot_files))
-    atomic_write_json(run_dir / "metrics.json", {**metrics, "run": summary, "history": log})
+    mf = model_file(cfg, data, fitted.model)
+    metrics = evaluate(mf, data, fitted.device)
+    write(folder, cfg, mf, fitted, metrics, summarize(cfg, data, folder, fitted, started))
     return metrics

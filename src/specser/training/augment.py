@@ -14,6 +14,7 @@ from torch import nn
 
 from specser.config import AugmentConfig, FeatureConfig
 from specser.features.logmel import LogMel
+from specser.features.normalize import standardize
 
 
 def uniform(n: int, low: float, high: float, device) -> torch.Tensor:
@@ -80,8 +81,8 @@ class WaveFeatures(nn.Module):
         self.cfg, self.random_crop = augment, random_crop
         self.samples = int(round(features.clip_seconds * features.sample_rate))
         self.front_end = LogMel(features, filterbank)
-        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32).view(1, -1, 1))
-        self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32).view(1, -1, 1))
+        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
+        self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32))
 
     def _clip(self, wave: torch.Tensor) -> torch.Tensor:
         n, want = wave.shape[-1], self.samples
@@ -120,7 +121,7 @@ class WaveFeatures(nn.Module):
         else:
             mel = self.front_end.mel(power)
         db = self.front_end._clip(self.front_end.to_db(mel))
-        return ((db - self.mean) / self.std).unsqueeze(1)
+        return standardize(db, self.mean, self.std).unsqueeze(1)
 
 
 def time_shift_frames(features: FeatureConfig, seconds: float) -> int:

@@ -12,6 +12,7 @@ from lightning.pytorch.loggers import CSVLogger
 from torch.utils.data import DataLoader
 
 from specser.config import TrainConfig
+from specser.training.interrupt import TrainingInterrupted
 from specser.training.module import EmotionClassifier
 
 
@@ -67,6 +68,9 @@ def fit(
 
     Returns:
         The trainer and the path of the best checkpoint (by validation loss).
+
+    Raises:
+        TrainingInterrupted: stopped by Ctrl-C or SIGTERM.
     """
     trainer = build_trainer(module.cfg, run_dir, val_loader is not None, progress)
     last = run_dir / "checkpoints" / "last.ckpt"
@@ -75,6 +79,15 @@ def fit(
         # CSVLogger rewrites metrics.csv on resume: keep the earlier epochs as a numbered part.
         parts = len(list(log.parent.glob("metrics.part*.csv")))
         log.rename(log.with_name(f"metrics.part{parts:03d}.csv"))
-    trainer.fit(module, train_loader, val_loader, ckpt_path=str(last) if last.exists() else None)
+    try:
+        trainer.fit(module, train_loader, val_loader, ckpt_path=str(last) if last.exists() else None)
+    except (KeyboardInterrupt, SystemExit) as exc:
+        # Lightning turns Ctrl-C into SystemExit(1), and SIGTERM into SIGTERMException (a SystemExit) after the
+        # batch in hand; both leave last.ckpt of the last finished epoch in place.
+        if isinstance(exc, SystemExit) and not trainer.interrupted:
+            raise
+        raise TrainingInterrupted(f"training was stopped; run the same command again to resume from {last}") from exc
+    if trainer.interrupted:
+        raise TrainingInterrupted(f"training was stopped; run the same command again to resume from {last}")
     best = trainer.checkpoint_callback.best_model_path
     return trainer, Path(best) if best else last
