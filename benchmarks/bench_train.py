@@ -55,16 +55,18 @@ class PerItem(Dataset):
 
 
 def fold_data(cfg):
+    """Fold 1 of random-5fold through the training pipeline's own `prepare` step."""
     from specser.data.folds import fold_split, make_folds
-    from specser.data.inputs import build_inputs
     from specser.features.prepare import prepare_corpus
+    from specser.runs.folder import RunFolder
+    from specser.runs.train import prepare
 
     corpus = prepare_corpus(cfg, progress=False)
     fold = make_folds(corpus.rows, "random-5fold", cfg.seed, 5)[0]
     split = fold_split(fold, corpus.rows_by_id, "random-5fold", cfg.data.val_size, cfg.seed, 5)
-    inputs = build_inputs({"train": split.train, "val": split.val}, corpus.rows_by_id, corpus.features,
-                          corpus.keys, corpus.manifest.labels, cfg.features, progress=False)
-    return inputs.datasets["train"], inputs.datasets["val"], len(corpus.manifest.labels)
+    with tempfile.TemporaryDirectory() as scratch:
+        data = prepare(cfg, RunFolder(scratch), progress=False, corpus=corpus, split=split)
+    return data.inputs.datasets["train"], data.inputs.datasets["val"], len(data.labels)
 
 
 def loaders(train, val, batched: bool, batch_size: int):
@@ -118,7 +120,7 @@ def lightning_epochs(model, train_loader, val_loader, train_cfg, device: str, ep
     import lightning as L
     from lightning.pytorch.callbacks import Callback
 
-    from specser.training.fit import _quiet_lightning
+    from specser.training.fit import quiet_lightning
     from specser.training.module import EmotionClassifier
 
     class Clock(Callback):
@@ -134,7 +136,7 @@ def lightning_epochs(model, train_loader, val_loader, train_cfg, device: str, ep
         def on_train_epoch_end(self, trainer, module):
             self.full.append(time.perf_counter() - self._e)
 
-    _quiet_lightning()
+    quiet_lightning()
     clock = Clock()
     trainer = L.Trainer(max_epochs=epochs, accelerator="gpu" if device == "cuda" else "cpu", devices=1,
                         precision=train_cfg.precision, logger=False, enable_checkpointing=False,
@@ -217,13 +219,17 @@ def run_cv(data: str, out_dir: Path, device: str, extra: list[str]) -> dict:
     start = time.perf_counter()
     subprocess.run(cmd, check=True)
     wall = time.perf_counter() - start
-    summary = json.loads((out_dir / "cv_summary.json").read_text())
+    import dataclasses
+
+    from specser.evaluation.summaries import CVSummary
+
+    summary = CVSummary.load(out_dir / "cv_summary.json")
     result = {"command": shlex.join(["specser", *cmd[3:]]), "wall_s": wall,
-              "accuracy": summary["accuracy"], "uar": summary["uar"], "macro_f1": summary["macro_f1"],
-              "epochs_per_fold": [f["epochs"] for f in summary["run"]["folds"]],
-              "fold_wall_s": [f["wall_time_s"] for f in summary["run"]["folds"]]}
-    acc = summary["accuracy"]
-    print(f"random-5fold CV: {wall / 60:.1f} min wall, accuracy {100 * acc['mean']:.1f} ± {100 * acc['std']:.1f} %, "
+              **{k: dataclasses.asdict(getattr(summary, k)) for k in ("accuracy", "uar", "macro_f1")},
+              "epochs_per_fold": [f.epochs for f in summary.run.folds],
+              "fold_wall_s": [f.wall_time_s for f in summary.run.folds]}
+    acc = summary.accuracy
+    print(f"random-5fold CV: {wall / 60:.1f} min wall, accuracy {100 * acc.mean:.1f} ± {100 * acc.std:.1f} %, "
           f"epochs per fold {result['epochs_per_fold']}")
     return result
 

@@ -14,6 +14,7 @@ job is read back, an interrupted one resumes), then writes
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shlex
@@ -25,6 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from machine import describe  # noqa: E402
+from specser.evaluation.summaries import CVSummary  # noqa: E402
 from specser.references import EMOBOX_BEST, PAPER_HOLDOUT_ACCURACY  # noqa: E402
 
 # (name, command kind, protocol, label set, extra arguments)
@@ -84,12 +86,12 @@ def main() -> int:
             if rc != 0:
                 record["status"] = f"failed (exit {rc})"
         if summary_path.exists():
-            summary = json.loads(summary_path.read_text())
+            summary = CVSummary.load(summary_path)
             record["status"] = "done"
-            record["model"] = summary["run"]["model"]
-            record["protocol"], record["label_set"] = summary["run"]["protocol"], summary["run"]["label_set"]
-            record["wall_time_s"] = round(summary["run"]["fold_wall_time_s"], 1)
-            record |= {k: summary[k] for k in ("accuracy", "uar", "macro_f1")}
+            record["model"], record["protocol"], record["label_set"] = (summary.run.model, summary.run.protocol,
+                                                                        summary.run.label_set)
+            record["wall_time_s"] = round(summary.run.fold_wall_time_s, 1)
+            record |= {k: dataclasses.asdict(getattr(summary, k)) for k in ("accuracy", "uar", "macro_f1")}
         records.append(record)
 
     done = [r for r in records if r["status"] == "done"]

@@ -95,5 +95,36 @@ def test_manifest_csv_is_written(full_layout, tmp_path):
     manifest = load_manifest(full_layout)
     write_manifest_csv(manifest, tmp_path / "manifest.csv")
     lines = (tmp_path / "manifest.csv").read_text().splitlines()
-    assert lines[0].startswith("utt_id,path,label,speaker,actor,emotion,intensity")
+    assert lines[0].startswith("utt_id,path,label,speaker,corpus,actor,emotion,intensity")
     assert len(lines) == len(manifest.rows) + 1
+
+
+def test_a_written_manifest_reads_back_as_the_same_corpus(synth_corpus, tmp_path, monkeypatch):
+    """manifest.csv -> --data: same ids, labels, speakers, metadata, corpus name and splits, from any cwd."""
+    from specser.corpus.manifest import load_manifest, write_manifest_csv
+    from specser.data.folds import make_folds
+    from specser.data.splits import holdout_split
+
+    monkeypatch.chdir(synth_corpus.parent)
+    original = load_manifest(synth_corpus.name)  # a relative --data path, as users type it
+    write_manifest_csv(original, tmp_path / "elsewhere" / "manifest.csv")
+    again = load_manifest(tmp_path / "elsewhere" / "manifest.csv")
+    assert again.corpus == "ravdess" and again.labels == original.labels
+    assert [(r.utt_id, r.label, r.speaker, r.metadata) for r in again.rows] == \
+        [(r.utt_id, r.label, r.speaker, r.metadata) for r in original.rows]
+    assert holdout_split(again.rows, 0.2, 0.2, 7) == holdout_split(original.rows, 0.2, 0.2, 7)
+    assert [f.to_dict() for f in make_folds(again.rows, "actor-5fold", 7)] == \
+        [f.to_dict() for f in make_folds(original.rows, "actor-5fold", 7)]
+
+
+def test_a_runs_manifest_gives_the_runs_split(trained_run):
+    import json
+
+    from specser.config import load_config
+    from specser.data.splits import holdout_split
+    from specser.features.prepare import prepare_corpus
+
+    cfg = load_config(trained_run / "config.yaml", [f"data.path={trained_run / 'manifest.csv'}"])
+    corpus = prepare_corpus(cfg, progress=False)
+    split = holdout_split(corpus.rows, cfg.data.test_size, cfg.data.val_size, cfg.seed, cfg.data.test_speakers)
+    assert split.to_dict() == json.loads((trained_run / "split.json").read_text())

@@ -189,10 +189,18 @@ def parse_folder(root: Path, allowed: list[str] | None = None) -> Manifest:
     return Manifest("folder", str(root), _ordered({r.label for r in rows}), rows, skipped, excluded)
 
 
+MANIFEST_COLUMNS = ("utt_id", "path", "label", "speaker", "corpus")  # what `write_manifest_csv` writes first
+
+
 def parse_csv(csv_path: Path, allowed: list[str] | None = None) -> Manifest:
-    """CSV manifest with a header ``path,label[,speaker]``; other columns become metadata."""
+    """CSV manifest with a header ``path,label[,speaker][,utt_id][,corpus]``; other columns become metadata.
+
+    A run's own ``manifest.csv`` is such a file: fed back as ``--data`` it gives the same utterance
+    ids (the ``utt_id`` column; without one, the path as written), the same rows and the same splits.
+    """
     base = csv_path.parent
     rows, skipped, excluded = [], [], []
+    corpora: set[str] = set()
     with open(csv_path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
@@ -212,10 +220,15 @@ def parse_csv(csv_path: Path, allowed: list[str] | None = None) -> Manifest:
                 skipped.append((str(path), f"file not found (CSV line {line_no})"))
                 continue
             speaker = (rec.get("speaker") or "").strip() or "unknown"
-            meta = {k: v for k, v in rec.items() if k not in ("path", "label", "speaker") and k}
-            rows.append(Utterance(raw_path, str(path), label, speaker, meta))
+            meta = {k: v for k, v in rec.items() if k not in MANIFEST_COLUMNS and k}
+            corpora.add((rec.get("corpus") or "").strip())
+            rows.append(Utterance((rec.get("utt_id") or "").strip() or raw_path, str(path), label, speaker, meta))
+    ids = [r.utt_id for r in rows]
+    if len(ids) != len(set(ids)):
+        raise CorpusError(f"{csv_path}: the same utterance id appears twice")
     rows = _apply_label_filter(rows, allowed or [], excluded)
-    return Manifest("csv", str(csv_path), _ordered({r.label for r in rows}), rows, skipped, excluded)
+    corpus = corpora.pop() if len(corpora) == 1 and "" not in corpora else "csv"
+    return Manifest(corpus, str(csv_path), _ordered({r.label for r in rows}), rows, skipped, excluded)
 
 
 def detect_corpus(path: Path) -> str:
@@ -262,15 +275,16 @@ def load_manifest(
 
 
 def write_manifest_csv(manifest: Manifest, out: Path) -> None:
-    """Write the manifest rows (with metadata columns) atomically."""
-    import io as _io
+    """Write the manifest rows (absolute paths, metadata columns) atomically; `parse_csv` reads it back."""
+    import io
 
     from specser.atomic import atomic_write_text
 
-    meta_keys = sorted({k for r in manifest.rows for k in r.metadata})
-    buf = _io.StringIO()
+    meta_keys = sorted({k for r in manifest.rows for k in r.metadata} - set(MANIFEST_COLUMNS))
+    buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["utt_id", "path", "label", "speaker", *meta_keys])
+    writer.writerow([*MANIFEST_COLUMNS, *meta_keys])
     for r in manifest.rows:
-        writer.writerow([r.utt_id, r.path, r.label, r.speaker, *(r.metadata.get(k, "") for k in meta_keys)])
+        writer.writerow([r.utt_id, str(Path(r.path).resolve()), r.label, r.speaker, manifest.corpus,
+                         *(r.metadata.get(k, "") for k in meta_keys)])
     atomic_write_text(out, buf.getvalue())

@@ -20,7 +20,7 @@ def _devices(value: str):
     return int(value) if value.isdigit() else value
 
 
-def _quiet_lightning() -> None:
+def quiet_lightning() -> None:
     """Drop Lightning's per-Trainer banners (GPU/TPU availability, a logger advert) and an upstream
     deprecation warning: a cross-validation builds a Trainer per fold and they drown the progress."""
     for name in ("lightning.pytorch.utilities.rank_zero", "lightning.pytorch.accelerators.cuda"):
@@ -30,7 +30,7 @@ def _quiet_lightning() -> None:
 
 def build_trainer(cfg: TrainConfig, run_dir: Path, has_val: bool, progress: bool = True) -> L.Trainer:
     """Trainer with early stopping, best/last checkpoints and a CSV log in `run_dir`."""
-    _quiet_lightning()
+    quiet_lightning()
     monitor = "val_loss" if has_val else "train_loss"
     callbacks = [
         ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor=monitor, mode="min",
