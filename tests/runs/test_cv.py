@@ -173,3 +173,47 @@ def test_cv_on_a_folder_per_label_corpus_with_speaker_folders(synth_corpus, tmp_
     cmd[cmd.index(str(tmp_path / "cv"))] = str(tmp_path / "cv-flat")
     refused = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert refused.returncode != 0 and "root/<label>/<speaker>/" in refused.stdout + refused.stderr
+
+
+def _session_processes(sid: int) -> list[int]:
+    """Live (not zombie) processes of session `sid`, from /proc."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":  # fields: state ppid pgrp session ...
+            alive.append(int(stat.parent.name))
+    return alive
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc to list processes")
+def test_sigterm_stops_cv_and_all_its_fold_workers(synth_corpus, tmp_path):
+    """SIGTERM to `specser cv` alone (as `timeout` or a container stop sends it) stops the run and both
+    fold workers within seconds; the folds keep their checkpoints, so the same command resumes."""
+    out = tmp_path / "cv"
+    sets = [a for s in FAST_OVERRIDES + ["train.max_epochs=200", "train.early_stopping_patience=200",
+                                         "cv.parallel_folds=2", "cv.n_folds=2"] for a in ("--set", s)]
+    cmd = [sys.executable, "-m", "specser.cli.main", "cv", "--data", str(synth_corpus), "--protocol", "actor-5fold",
+           "--out", str(out), "--no-progress", *sets]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None and \
+                len(list(out.glob("fold_*/checkpoints/last.ckpt"))) < 2:
+            time.sleep(0.1)
+        assert len(list(out.glob("fold_*/checkpoints/last.ckpt"))) == 2, "the fold workers never started training"
+        assert len(_session_processes(proc.pid)) >= 3  # the command and its two fold workers
+        stopped = time.time()
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+        assert proc.returncode == 130 and "every fold worker has been stopped" in stderr, stderr[-2000:]
+        while _session_processes(proc.pid) and time.time() < stopped + 15:
+            time.sleep(0.1)
+        assert not _session_processes(proc.pid), "fold workers outlived the stopped command"
+        assert time.time() - stopped < 15
+        assert not (out / "cv_summary.json").exists() and (out / "config.yaml").exists()
+    finally:
+        if _session_processes(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)

@@ -88,8 +88,7 @@ def test_interrupted_training_resumes(synth_corpus, tmp_path, monkeypatch):
     cfg = load_config(overrides=FAST_OVERRIDES + [f"data.path={synth_corpus}", "train.max_epochs=3"])
     run = tmp_path / "run"
     monkeypatch.setattr(fit_module, "build_trainer", interrupting)
-    # Lightning shuts down gracefully and exits; older versions return and we raise TrainingInterrupted.
-    with pytest.raises((SystemExit, TrainingInterrupted)):
+    with pytest.raises(TrainingInterrupted, match="run the same command again to resume"):
         train_run(cfg, run, progress=False)
     assert (run / "checkpoints" / "last.ckpt").exists() and not (run / "metrics.json").exists()
     assert torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["epoch"] == 0
@@ -102,3 +101,26 @@ def test_interrupted_training_resumes(synth_corpus, tmp_path, monkeypatch):
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["run"]["epochs"] == 3
     assert sorted(int(k) for k in metrics["history"]["train_loss"]) == [0, 1, 2]
+
+
+def test_sigterm_stops_specser_train_resumably(synth_corpus, tmp_path):
+    """SIGTERM mid-training: Lightning finishes the batch in hand, the command exits 130 and says how to
+    resume; the last finished epoch's checkpoint is kept."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    sets = [a for s in FAST_OVERRIDES + ["train.max_epochs=200", "train.early_stopping_patience=200"]
+            for a in ("--set", s)]
+    proc = subprocess.Popen([sys.executable, "-m", "specser.cli.main", "train", "--data", str(synth_corpus),
+                             "--out", str(out), "--no-progress", *sets],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None and not (out / "checkpoints" / "last.ckpt").exists():
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "run the same command again to resume" in stderr, stderr[-2000:]
+    assert (out / "checkpoints" / "last.ckpt").exists() and not (out / "metrics.json").exists()
