@@ -61,3 +61,31 @@ def test_table_and_bad_arguments(trained_run, clips, tmp_path):
     missing_model = runner.invoke(app, ["predict", str(tmp_path / "none.specser"), str(one)])
     assert missing_model.exit_code == 2 and "model file not found" in missing_model.output
     assert _predict(trained_run, str(one), "--format", "xml").exit_code == 2
+
+
+def test_predict_reproduces_metrics_json_of_a_model_trained_with_test_time_crops(synth_corpus, tmp_path):
+    """train.tta_crops=3 is recorded in model.specser; `specser predict` uses the same three crops, so
+    its probabilities are the run's own metrics.json ones. With one crop they would differ."""
+    from specser.config import load_config
+    from specser.inference.model_file import ModelFile
+    from specser.inference.predictor import Predictor
+    from specser.runs.train import train_run
+    from tests.synth import FAST_OVERRIDES
+
+    cfg = load_config(overrides=FAST_OVERRIDES + [f"data.path={synth_corpus}", "features.clip_seconds=0.8",
+                                                  "train.tta_crops=3", "train.max_epochs=2"])
+    train_run(cfg, tmp_path / "run", progress=False)  # 1 s clips, 0.8 s windows: three different crops each
+    expected = json.loads((tmp_path / "run" / "metrics.json").read_text())["predictions"][:40]
+    out = tmp_path / "predicted.json"
+    result = runner.invoke(app, ["predict", str(tmp_path / "run" / "model.specser"), *[p["path"] for p in expected],
+                                 "--format", "json", "--out", str(out), "--no-progress", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    got = {r["path"]: r for r in json.loads(out.read_text())}
+    for p in expected:
+        assert got[p["path"]]["label"] == p["predicted"]
+        assert max(abs(got[p["path"]]["probabilities"][k] - v) for k, v in p["probabilities"].items()) < 1e-4
+
+    one_crop = Predictor(ModelFile.load(tmp_path / "run" / "model.specser"), device="cpu", tta_crops=1)
+    diffs = [max(abs(one_crop.predict(p["path"]).probabilities[k] - v) for k, v in p["probabilities"].items())
+             for p in expected]
+    assert max(diffs) > 1e-3  # the crops matter: this test would catch a predictor that ignored them
