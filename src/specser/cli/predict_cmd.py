@@ -48,9 +48,6 @@ def predict(
     """
     if format_ not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}")
-    from tqdm.auto import tqdm
-
-    from specser.audio.load import AudioError
     from specser.inference.base import open_predictor
     from specser.inference.sources import expand_inputs
 
@@ -58,38 +55,11 @@ def predict(
     options = {"window_s": window, "hop_s": hop} | ({} if onnx else {"device": device})
     try:
         predictor = open_predictor(model, backend, **options)
-    except (ValueError, ImportError, FileNotFoundError) as exc:  # ArtifactError is a ValueError
+    except (ValueError, ImportError, FileNotFoundError) as exc:  # ModelFileError is a ValueError
         fail(str(exc))
     files, errors = expand_inputs(inputs)
-
-    def load(path: Path):
-        try:
-            return path, predictor.load(path), None
-        except AudioError as exc:
-            return path, None, exc.reason
-
-    results: dict[Path, object] = {}
-    pending: list[tuple[Path, object]] = []
-    bar = tqdm(total=len(files), desc="predict", unit="file", disable=not progress, file=sys.stderr)
-
-    def flush():  # short clips share one forward pass; long ones go through their windows
-        for (path, _), pred in zip(pending, predictor.predict_batch([w for _, w in pending])):
-            results[path] = pred
-        bar.update(len(pending))
-        pending.clear()
-
-    with ThreadPoolExecutor(max_workers=4) as pool:  # decode ahead while the model runs
-        for path, wave, reason in pool.map(load, files):
-            if reason is not None:
-                errors.append((str(path), reason))
-                bar.update(1)
-                continue
-            pending.append((path, wave))
-            if len(pending) >= batch_size:
-                flush()
-        flush()
-    bar.close()
-
+    results, skipped = predict_files(predictor, files, batch_size, progress)
+    errors += skipped
     rows = [(str(p), results[p]) for p in files if p in results]
     text = render(rows, predictor.labels, format_)
     if out is not None:
@@ -100,17 +70,59 @@ def predict(
     else:
         typer.echo(text, nl=False)
     if plot is not None:
-        from specser.inference.timeline_plot import plot_timeline
-
-        for path, pred in rows:
-            if pred.timeline:
-                target = Path(plot) / f"{Path(path).stem}.timeline.png"
-                plot_timeline(pred, predictor.labels, target, title=f"{Path(path).name}: overall {pred.label}")
-                typer.echo(f"timeline plot: {target}", err=True)
+        _plot_timelines(rows, predictor.labels, plot)
     for path, reason in errors:
         typer.secho(f"skipped {path}: {reason}", fg=typer.colors.YELLOW, err=True)
     if errors and not keep_going:
         raise typer.Exit(1)
+
+
+def predict_files(predictor, files: list[Path], batch_size: int, progress: bool):
+    """Predictions by path, and (path, reason) for files that could not be read. Decoding runs ahead in
+    threads while the model runs; short clips share forward passes, long ones go through their windows."""
+    from tqdm.auto import tqdm
+
+    from specser.audio.load import AudioError
+
+    def load(path: Path):
+        try:
+            return path, predictor.load(path), None
+        except AudioError as exc:
+            return path, None, exc.reason
+
+    results: dict[Path, object] = {}
+    errors: list[tuple[str, str]] = []
+    pending: list[tuple[Path, object]] = []
+    bar = tqdm(total=len(files), desc="predict", unit="file", disable=not progress, file=sys.stderr)
+
+    def flush():
+        for (path, _), pred in zip(pending, predictor.predict_batch([w for _, w in pending])):
+            results[path] = pred
+        bar.update(len(pending))
+        pending.clear()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for path, wave, reason in pool.map(load, files):
+            if reason is not None:
+                errors.append((str(path), reason))
+                bar.update(1)
+                continue
+            pending.append((path, wave))
+            if len(pending) >= batch_size:
+                flush()
+        flush()
+    bar.close()
+    return results, errors
+
+
+def _plot_timelines(rows, labels: list[str], folder: Path) -> None:
+    from specser.inference.timeline_plot import plot_timeline
+
+    for path, pred in rows:
+        if pred.timeline:
+            target = Path(folder) / f"{Path(path).stem}.timeline.png"
+            plot_timeline(pred, labels, target, title=f"{Path(path).name}: overall {pred.label}")
+            typer.echo(f"timeline plot: {target}", err=True)
 
 
 def render(rows: list[tuple[str, object]], labels: list[str], format_: str) -> str:

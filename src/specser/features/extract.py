@@ -47,6 +47,69 @@ def torch_threads(n: int):
         torch.set_num_threads(before)
 
 
+class _Extractor:
+    """One extraction: the cache, the front-end, and the batch waiting for the device."""
+
+    def __init__(self, cfg: FeatureConfig, cache_dir: Path | None, max_duration_s: float | None, device: str,
+                 batched: bool, batch_size: int):
+        self.cfg, self.max_duration_s, self.device = cfg, max_duration_s, device
+        self.cache = FeatureCache(cache_dir, cfg) if cache_dir is not None else None
+        self.front_end = LogMel(cfg).to(device)
+        self.batched, self.batch_size = batched, batch_size
+        self.result = ExtractionResult(features={})
+        self.pending: list[tuple[Utterance, str, np.ndarray]] = []
+
+    def one(self, row: Utterance):
+        """(row, key, features or a waveform to batch, skip reason, cache hit); runs in a decoding thread."""
+        try:
+            data = Path(row.path).read_bytes()  # read once: hashed for the cache key, decoded on a miss
+        except OSError as exc:
+            return row, None, None, f"unreadable ({exc.strerror or exc})", False
+        key = content_hash(data)
+        hit = self.cache.get(key) if self.cache else None
+        if hit is not None:
+            return row, key, hit, None, True
+        try:
+            wave = load_audio(data, self.cfg.sample_rate, self.max_duration_s, name=row.path)
+        except AudioError as exc:
+            return row, key, None, exc.reason, False
+        if self.batched:
+            return row, key, wave, None, False
+        with torch.inference_mode():
+            feats = self.front_end(torch.from_numpy(wave)).numpy()
+        if self.cache:
+            self.cache.put(key, feats)
+        return row, key, feats, None, False
+
+    def keep(self, row: Utterance, key: str, feats: np.ndarray, hit: bool) -> None:
+        self.result.features[row.utt_id] = feats
+        self.result.keys[row.utt_id] = key
+        self.result.cached += int(hit)
+        self.result.computed += int(not hit)
+
+    def add(self, row: Utterance, key: str, out: np.ndarray | None, reason: str | None, hit: bool) -> None:
+        if reason is not None:
+            self.result.skipped.append((row.path, reason))
+        elif out.ndim == 1:  # a waveform for the device
+            self.pending.append((row, key, out))
+            if len(self.pending) == self.batch_size:
+                self.flush()
+        else:
+            self.keep(row, key, out, hit)
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        with torch.inference_mode():
+            outs = self.front_end.forward_list([torch.from_numpy(w).to(self.device) for _, _, w in self.pending])
+        for (row, key, _), out in zip(self.pending, outs):
+            feats = out.cpu().numpy()
+            if self.cache:
+                self.cache.put(key, feats)
+            self.keep(row, key, feats, False)
+        self.pending.clear()
+
+
 def extract_logmels(
     rows: list[Utterance],
     cfg: FeatureConfig,
@@ -74,65 +137,11 @@ def extract_logmels(
     Returns:
         Features by utterance id, the skipped files with reasons, and hit counts.
     """
-    cache = FeatureCache(cache_dir, cfg) if cache_dir is not None else None
-    front_end = LogMel(cfg).to(device)
     on_cpu = torch.device(device).type == "cpu"
-    batched = (not on_cpu) if batched is None else batched
+    job = _Extractor(cfg, cache_dir, max_duration_s, device, (not on_cpu) if batched is None else batched, batch_size)
     workers = workers or min(8, os.cpu_count() or 1)
-
-    def one(row: Utterance):
-        """(row, key, features or a waveform to batch, skip reason, cache hit)."""
-        try:
-            data = Path(row.path).read_bytes()  # read once: hashed for the cache key, decoded on a miss
-        except OSError as exc:
-            return row, None, None, f"unreadable ({exc.strerror or exc})", False
-        key = content_hash(data)
-        if cache:
-            hit = cache.get(key)
-            if hit is not None:
-                return row, key, hit, None, True
-        try:
-            wave = load_audio(data, cfg.sample_rate, max_duration_s, name=row.path)
-        except AudioError as exc:
-            return row, key, None, exc.reason, False
-        if batched:
-            return row, key, wave, None, False
-        with torch.inference_mode():
-            feats = front_end(torch.from_numpy(wave)).numpy()
-        if cache:
-            cache.put(key, feats)
-        return row, key, feats, None, False
-
-    result = ExtractionResult(features={})
-    pending: list[tuple[Utterance, str, np.ndarray]] = []
-
-    def keep(row: Utterance, key: str, feats: np.ndarray, hit: bool) -> None:
-        result.features[row.utt_id] = feats
-        result.keys[row.utt_id] = key
-        result.cached += int(hit)
-        result.computed += int(not hit)
-
-    def flush() -> None:
-        with torch.inference_mode():
-            outs = front_end.forward_list([torch.from_numpy(w).to(device) for _, _, w in pending])
-        for (row, key, _), out in zip(pending, outs):
-            feats = out.cpu().numpy()
-            if cache:
-                cache.put(key, feats)
-            keep(row, key, feats, False)
-        pending.clear()
-
     with ThreadPoolExecutor(max_workers=workers) as pool, torch_threads(1 if on_cpu else torch.get_num_threads()):
-        bar = tqdm(pool.map(one, rows), total=len(rows), desc="log-Mel", unit="file", disable=not progress)
-        for row, key, out, reason, hit in bar:
-            if reason is not None:
-                result.skipped.append((row.path, reason))
-            elif out.ndim == 1:  # a waveform for the device
-                pending.append((row, key, out))
-                if len(pending) == batch_size:
-                    flush()
-            else:
-                keep(row, key, out, hit)
-        if pending:
-            flush()
-    return result
+        for item in tqdm(pool.map(job.one, rows), total=len(rows), desc="log-Mel", unit="file", disable=not progress):
+            job.add(*item)
+        job.flush()
+    return job.result

@@ -1,0 +1,72 @@
+"""The /v1 resources. The predictor, settings and inference pool come in as dependencies, so tests and
+other apps can swap them (`app.dependency_overrides`)."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from specser.audio.load import AudioError
+from specser.inference.base import BasePredictor
+from specser.service.errors import ApiError
+from specser.service.settings import ServiceSettings
+from specser.service.uploads import read_upload
+
+router = APIRouter(prefix="/v1")
+
+
+def get_predictor(request: Request) -> BasePredictor:
+    return request.app.state.predictor
+
+
+def get_settings(request: Request) -> ServiceSettings:
+    return request.app.state.settings
+
+
+def get_pool(request: Request) -> ThreadPoolExecutor:
+    return request.app.state.pool
+
+
+PredictorDep = Annotated[BasePredictor, Depends(get_predictor)]
+SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
+PoolDep = Annotated[ThreadPoolExecutor, Depends(get_pool)]
+
+
+@router.get("/health", summary="Liveness")
+async def health() -> dict:
+    return {"status": "ok"}
+
+
+@router.get("/model", summary="The served model: labels, feature settings, size, limits")
+async def model_info(predictor: PredictorDep, settings: SettingsDep) -> dict:
+    fc = predictor.features
+    return {
+        "labels": predictor.labels, "backend": predictor.backend, "parameters": predictor.n_parameters,
+        "feature_config": {k: getattr(fc, k) for k in ("mode", "sample_rate", "n_fft", "hop_length", "n_mels",
+                                                       "f_min", "f_max", "clip_seconds", "length_mode")},
+        "window_s": predictor.window_s, "hop_s": predictor.hop_s, "tta_crops": predictor.tta_crops,
+        "max_upload_bytes": settings.max_upload_bytes, "max_duration_s": settings.max_duration_s,
+    }
+
+
+@router.post("/predict", summary="Predict the emotion of an audio file",
+             description="Send the audio as a multipart field `file`, or as the raw request body (WAV, FLAC, Ogg, "
+                         "AIFF or MP3). Returns `labels`, `probabilities` (same order), `label` and `duration_s`; "
+                         "audio longer than one window plus one hop also gets a `timeline`.",
+             openapi_extra={"requestBody": {"content": {
+                 "multipart/form-data": {"schema": {"type": "object", "properties": {
+                     "file": {"type": "string", "format": "binary"}}}},
+                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
+async def predict(request: Request, predictor: PredictorDep, settings: SettingsDep, pool: PoolDep) -> dict:
+    data, name = await read_upload(request, settings.max_upload_bytes)
+    try:
+        result = await asyncio.get_running_loop().run_in_executor(pool, lambda: predictor.predict(data, name=name))
+    except AudioError as exc:
+        raise ApiError(422, "bad_audio", exc.reason) from exc
+    body = result.to_dict()
+    return {"labels": predictor.labels, "probabilities": [body["probabilities"][l] for l in predictor.labels],
+            "label": body["label"], "duration_s": body["duration_s"],
+            **({"timeline": body["timeline"]} if "timeline" in body else {})}

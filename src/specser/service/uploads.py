@@ -1,0 +1,42 @@
+"""Reading an upload safely: size limits before and while reading (413), audio sniffed from its first bytes (415).
+
+Uploads stay in memory: nothing is written to disk, and no name or path from the client is used as a path.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from specser.audio.formats import sniff_audio
+from specser.service.errors import ApiError
+
+
+async def read_upload(request: Request, limit: int) -> tuple[bytes, str]:
+    """The audio bytes of a multipart upload (field `file`) or of a raw body, at most `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:  # multipart framing slack
+        raise ApiError(413, "too_large", f"upload is {int(declared)} bytes; the limit is {limit} bytes")
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("multipart/form-data"):
+        form = await request.form(max_files=1, max_fields=4, max_part_size=limit + 1)
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise ApiError(400, "no_file", "send the audio as a multipart field named 'file', or as the raw body")
+        data = await upload.read(limit + 1)
+        name = "upload"
+    else:
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise ApiError(413, "too_large", f"upload exceeds the limit of {limit} bytes")
+            chunks.append(chunk)
+        data, name = b"".join(chunks), "body"
+    if len(data) > limit:
+        raise ApiError(413, "too_large", f"upload exceeds the limit of {limit} bytes")
+    if not data:
+        raise ApiError(400, "empty", "the upload is empty")
+    if sniff_audio(data[:16]) is None:
+        raise ApiError(415, "unsupported_media_type",
+                       "not a WAV, FLAC, Ogg, AIFF or MP3 file (checked from its first bytes)")
+    return data, name
