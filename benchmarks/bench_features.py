@@ -23,7 +23,6 @@ benchmarks/results/bench_features.json.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import sys

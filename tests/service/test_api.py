@@ -1,7 +1,6 @@
 """The HTTP API on a real small model (trained on synthetic audio): valid and invalid uploads."""
 
 import io
-import json
 
 import numpy as np
 import pytest
