@@ -24,7 +24,9 @@ def emotional_tone(code: str, actor: int, rng: np.random.Generator, sr: int = 16
     f0 = _F0[code] * (1 + 0.03 * ((actor % 5) - 2)) * (1 + 0.01 * rng.standard_normal())
     wave = sum((1 / k ** _TILT[code]) * np.sin(2 * np.pi * f0 * k * t + rng.uniform(0, 6.28)) for k in range(1, 8))
     wave *= 1 + 0.5 * np.sin(2 * np.pi * _TREMOLO[code] * t)
-    envelope = np.clip(np.minimum(t, t[-1] - t) / 0.05, 0, 1)
+    # Like a recorded utterance: a pause (the noise floor alone) before and after the voiced part,
+    # so a speech detector finds the voice standing above the floor.
+    envelope = np.clip(np.minimum(t - 0.15 * seconds, 0.9 * seconds - t) / 0.05, 0, 1)
     wave = wave * envelope + (0.01 + 0.005 * (actor % 3)) * rng.standard_normal(len(t))
     return (0.3 * wave / np.max(np.abs(wave))).astype(np.float32)
 

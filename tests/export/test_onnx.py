@@ -67,6 +67,18 @@ def test_onnx_backend_runs_without_torch(exported, synth_corpus):
     assert done.stdout.strip() == OnnxPredictor(exported).predict(wav).label
 
 
+def test_onnx_backend_gives_the_same_named_errors(exported):
+    """The speech and length checks live in the shared predictor base: onnxruntime refuses what torch refuses."""
+    from specser.audio.load import AudioError
+
+    onnx = OnnxPredictor(exported)
+    noise = np.random.default_rng(0).standard_normal(24000).astype(np.float32) * 1e-3
+    for wave, kind in ((noise, "no_speech"), (noise[:160] * 100, "too_short")):
+        with pytest.raises(AudioError) as caught:
+            onnx.predict(wave, sample_rate=16000)
+        assert caught.value.kind == kind
+
+
 def test_cli_export_and_predict_with_the_onnx_backend(trained_run, synth_corpus, tmp_path):
     runner = CliRunner()
     out = tmp_path / "m.onnx"

@@ -68,10 +68,13 @@ def test_stereo_48k_flac_and_long_audio(client, angry):
 
 @pytest.mark.parametrize("make, status, error", [
     (lambda a: b"", 400, "empty"),
-    (lambda a: b"RIFF\x10\x00\x00\x00WAVEfmt garbage that is not audio", 422, "bad_audio"),
+    (lambda a: b"RIFF\x10\x00\x00\x00WAVEfmt garbage that is not audio", 422, "corrupt"),
     (lambda a: b"%PDF-1.7 not audio at all", 415, "unsupported_media_type"),
-    (lambda a: _wav(np.zeros(16000, dtype=np.float32)), 422, "bad_audio"),
-    (lambda a: _wav(np.tile(a, 31)), 422, "bad_audio"),  # 31 s > max_duration_s
+    (lambda a: _wav(np.zeros(16000, dtype=np.float32)), 422, "silent"),
+    (lambda a: _wav(np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 1e-3), 422, "no_speech"),
+    (lambda a: _wav(a[4000:4160]), 422, "too_short"),  # 10 ms
+    (lambda a: _wav(a)[:44 + 8000], 422, "truncated"),  # the body cut off mid-transfer
+    (lambda a: _wav(np.tile(a, 31)), 422, "too_long"),  # 31 s > max_duration_s
     (lambda a: _wav(np.tile(a, 40)), 413, "too_large"),  # 1.3 MB > 1 MB
 ])
 def test_bad_uploads_get_json_errors_that_say_why(client, angry, make, status, error):

@@ -26,3 +26,27 @@ def sniff_audio(head: bytes) -> str | None:
         if len(head) >= 4 and test(head):
             return name
     return None
+
+
+def wav_truncation(head: bytes, size: int) -> tuple[float, float] | None:
+    """For a RIFF/WAVE file cut short, (seconds its header promises, seconds it holds); else None.
+
+    libsndfile quietly decodes what is there, so a WAV whose body was cut off mid-transfer
+    would otherwise be classified as if it were whole. `head` is the file's first bytes
+    (the chunk headers before the samples), `size` its length in bytes. A data size of 0 or
+    0xFFFFFFFF (written by streaming recorders that never go back to fix it) is not a claim.
+    """
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    pos, byte_rate = 12, 0
+    while pos + 8 <= len(head):
+        chunk, length = head[pos:pos + 4], int.from_bytes(head[pos + 4:pos + 8], "little")
+        if chunk == b"fmt " and pos + 20 <= len(head):
+            byte_rate = int.from_bytes(head[pos + 16:pos + 20], "little")
+        if chunk == b"data":
+            available = size - (pos + 8)
+            if length in (0, 0xFFFFFFFF) or byte_rate <= 0 or length <= available + 1:
+                return None
+            return length / byte_rate, max(0, available) / byte_rate
+        pos += 8 + length + (length & 1)
+    return None

@@ -13,16 +13,21 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from specser.audio.formats import wav_truncation
+
 SILENCE_PEAK = 1e-4  # about -80 dBFS: below this the whole clip counts as silent
 
 
 class AudioError(ValueError):
-    """Unusable audio. `str()` reads ``<file>: <reason>``."""
+    """Unusable audio. `str()` reads ``<file>: <reason>``; `kind` names the problem for programs:
+    ``not_found``, ``empty``, ``corrupt``, ``truncated``, ``too_long``, ``too_short``, ``not_finite``,
+    ``silent``, ``no_speech`` or ``bad_input``."""
 
-    def __init__(self, source: str, reason: str):
+    def __init__(self, source: str, reason: str, kind: str = "corrupt"):
         super().__init__(f"{source}: {reason}")
         self.source = source
         self.reason = reason
+        self.kind = kind
 
 
 def _decode(source: str | Path | bytes, name: str) -> tuple[np.ndarray, int]:
@@ -58,15 +63,23 @@ def load_audio(
         name = "<bytes>" if isinstance(source, (bytes, bytearray)) else str(source)
     if isinstance(source, (bytes, bytearray)):
         if len(source) == 0:
-            raise AudioError(name, "empty file (0 bytes)")
+            raise AudioError(name, "empty file (0 bytes)", "empty")
+        head, size = bytes(source[:65536]), len(source)
     else:
         path = Path(source)
         if not path.exists():
-            raise AudioError(name, "file not found")
+            raise AudioError(name, "file not found", "not_found")
         if not path.is_file():
-            raise AudioError(name, "not a regular file")
-        if path.stat().st_size == 0:
-            raise AudioError(name, "empty file (0 bytes)")
+            raise AudioError(name, "not a regular file", "not_found")
+        size = path.stat().st_size
+        if size == 0:
+            raise AudioError(name, "empty file (0 bytes)", "empty")
+        with open(path, "rb") as handle:
+            head = handle.read(65536)
+    missing = wav_truncation(head, size)
+    if missing is not None:
+        raise AudioError(name, f"truncated: the header promises {missing[0]:.2f} s of audio, the file holds "
+                               f"{missing[1]:.2f} s", "truncated")
     data, sr = _decode(source, name)
     return prepare_wave(data, sr, sample_rate, max_duration_s, name)
 
@@ -78,15 +91,15 @@ def prepare_wave(data: np.ndarray, sr: int, sample_rate: int, max_duration_s: fl
         AudioError: no samples, too long, NaN/inf, or silent.
     """
     if data.shape[0] == 0:
-        raise AudioError(name, "no audio samples")
+        raise AudioError(name, "no audio samples", "empty")
     duration = data.shape[0] / sr
     if max_duration_s is not None and duration > max_duration_s:
-        raise AudioError(name, f"too long ({duration:.1f} s > limit {max_duration_s:g} s)")
+        raise AudioError(name, f"too long ({duration:.1f} s > limit {max_duration_s:g} s)", "too_long")
     wave = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
     if not np.all(np.isfinite(wave)):
-        raise AudioError(name, "contains NaN or infinite samples")
+        raise AudioError(name, "contains NaN or infinite samples", "not_finite")
     if float(np.max(np.abs(wave))) < SILENCE_PEAK:
-        raise AudioError(name, "all-silent (peak below -80 dBFS)")
+        raise AudioError(name, "all-silent (peak below -80 dBFS)", "silent")
     if sr != sample_rate:
         wave = soxr.resample(wave, sr, sample_rate, quality="HQ")
     return np.ascontiguousarray(wave, dtype=np.float32)

@@ -13,6 +13,7 @@ from typing import Optional
 import typer
 from typing import Annotated
 
+from specser.audio.checks import MIN_DURATION_S
 from specser.cli.common import fail
 
 FORMATS = ("table", "json", "csv")
@@ -30,6 +31,7 @@ def predict(
                                                     "(default: the model's clip length).")] = None,
     hop: Annotated[Optional[float], typer.Option(help="Hop between windows, in seconds (default: half the window).")] = None,
     plot: Annotated[Optional[Path], typer.Option(help="Write a timeline PNG per long recording into this folder.")] = None,
+    min_duration: Annotated[float, typer.Option(help="Shorter audio is refused as too_short, in seconds.")] = MIN_DURATION_S,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda (torch backend).")] = "auto",
     backend: Annotated[str, typer.Option(help="torch, onnx (onnxruntime, no torch; needs a .onnx file from "
                                          "`specser export`) or auto (by the model file's suffix).")] = "auto",
@@ -41,8 +43,9 @@ def predict(
     Each result row has the path, the predicted label and the probability of every label.
     Recordings longer than one window plus one hop are cut into sliding windows: they get
     a timeline (start, end, label, probabilities) in JSON, and an overall label (the
-    window probabilities averaged). Unreadable files are listed with the reason and skipped;
-    the exit status is 1 if any file failed, unless --keep-going.
+    window probabilities averaged); windows without speech are marked no_speech and left out.
+    Files that cannot be classified (unreadable, truncated, too short, silent, no speech) are
+    listed with the reason and skipped; the exit status is 1 if any file failed, unless --keep-going.
 
     Example: specser predict runs/paper/model.specser clips/ --format csv --out predictions.csv
     """
@@ -52,7 +55,7 @@ def predict(
     from specser.inference.sources import expand_inputs
 
     onnx = backend == "onnx" or model.suffix == ".onnx" or (model.is_dir() and not any(model.glob("**/*.specser")))
-    options = {"window_s": window, "hop_s": hop} | ({} if onnx else {"device": device})
+    options = {"window_s": window, "hop_s": hop, "min_duration_s": min_duration} | ({} if onnx else {"device": device})
     try:
         predictor = open_predictor(model, backend, **options)
     except (ValueError, ImportError, FileNotFoundError) as exc:  # ModelFileError is a ValueError
@@ -96,8 +99,15 @@ def predict_files(predictor, files: list[Path], batch_size: int, progress: bool)
     bar = tqdm(total=len(files), desc="predict", unit="file", disable=not progress, file=sys.stderr)
 
     def flush():
-        for (path, _), pred in zip(pending, predictor.predict_batch([w for _, w in pending])):
+        short = [(path, w) for path, w in pending if not predictor.is_long(w)]
+        for (path, _), pred in zip(short, predictor.predict_batch([w for _, w in short])):
             results[path] = pred
+        for path, wave in pending:
+            if predictor.is_long(wave):  # its windows, each checked for speech
+                try:
+                    results[path] = predictor.predict_wave(wave, str(path))
+                except AudioError as exc:
+                    errors.append((str(path), exc.reason))
         bar.update(len(pending))
         pending.clear()
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from specser.audio.checks import MIN_DURATION_S, MIN_SPEECH_S, speech_problem
 from specser.audio.load import AudioError, load_audio, prepare_wave
 from specser.config import FeatureConfig
 from specser.features.length import crop_windows
@@ -33,13 +34,18 @@ class BasePredictor:
             one hop is windowed; shorter ones are one input, cropped or padded like training.
         tta_crops: test-time crops per clip (see `specser.features.length.crop_windows`);
             None takes the number the model was evaluated with.
+        min_duration_s, min_speech_s: audio shorter than the first, or with less speech than the
+            second (`specser.audio.checks`), gets a named error (`too_short`, `no_speech`), never a
+            label; a long recording's windows without speech are marked, not classified.
     """
 
     backend = "none"
 
     def __init__(self, labels: list[str], features: FeatureConfig, max_duration_s: float | None = None,
-                 window_s: float | None = None, hop_s: float | None = None, tta_crops: int | None = None):
+                 window_s: float | None = None, hop_s: float | None = None, tta_crops: int | None = None,
+                 min_duration_s: float = MIN_DURATION_S, min_speech_s: float = MIN_SPEECH_S):
         self.labels = list(labels)
+        self.min_duration_s, self.min_speech_s = min_duration_s, min_speech_s
         self.features = features
         self.tta_crops = max(1, tta_crops or 1)
         self.sample_rate = features.sample_rate
@@ -89,17 +95,29 @@ class BasePredictor:
         return out / np.bincount(owner, minlength=len(windows))[:, None]
 
     def load(self, source: str | Path | bytes | np.ndarray, sample_rate: int | None = None, name: str | None = None) -> np.ndarray:
-        """Mono float32 at the model's rate; raises `AudioError` naming the source and the reason."""
+        """Mono float32 at the model's rate, checked to hold speech; raises `AudioError` naming the
+        source, the reason and its kind."""
         if isinstance(source, np.ndarray):
-            return self._from_array(source, sample_rate, name or "<array>")
-        return load_audio(source, self.sample_rate, self.max_duration_s, name=name)
+            name = name or "<array>"
+            wave = self._from_array(source, sample_rate, name)
+        else:
+            name = name or ("<bytes>" if isinstance(source, (bytes, bytearray)) else str(source))
+            wave = load_audio(source, self.sample_rate, self.max_duration_s, name=name)
+        self.check_speech(wave, name)
+        return wave
+
+    def check_speech(self, wave: np.ndarray, name: str) -> None:
+        """Raises `AudioError` (``too_short`` / ``no_speech``) for audio with nothing to classify."""
+        problem = speech_problem(wave, self.sample_rate, self.min_duration_s, self.min_speech_s)
+        if problem is not None:
+            raise AudioError(name, problem[1], problem[0])
 
     def _from_array(self, wave: np.ndarray, sample_rate: int | None, name: str) -> np.ndarray:
         if sample_rate is None:
             raise ValueError(f"{name}: an array needs its sample rate")
         wave = np.asarray(wave, dtype=np.float32)
         if wave.ndim not in (1, 2):
-            raise AudioError(name, f"expected a 1-D or (frames, channels) array, got shape {wave.shape}")
+            raise AudioError(name, f"expected a 1-D or (frames, channels) array, got shape {wave.shape}", "bad_input")
         frames = wave[:, None] if wave.ndim == 1 else wave  # (frames, channels) as soundfile returns it
         return prepare_wave(frames, sample_rate, self.sample_rate, self.max_duration_s, name)
 
@@ -107,19 +125,31 @@ class BasePredictor:
         return wave.size / self.sample_rate > self.window_s + self.hop_s
 
     def predict(self, source, sample_rate: int | None = None, name: str | None = None) -> Prediction:
-        return self.predict_wave(self.load(source, sample_rate, name))
+        wave = self.load(source, sample_rate, name)
+        return self.predict_wave(wave, name or str(source) if not isinstance(source, (bytes, bytearray, np.ndarray))
+                                 else name or "<audio>")
 
-    def predict_wave(self, wave: np.ndarray) -> Prediction:
+    def predict_wave(self, wave: np.ndarray, name: str = "<audio>") -> Prediction:
+        """A checked waveform (`load`) -> its prediction. A long recording is cut into windows; windows
+        without speech are marked ``no_speech`` and left out of the overall label."""
         duration = wave.size / self.sample_rate
         if not self.is_long(wave):
             return self.prediction(self.probabilities([wave])[0], duration)
         windows = sliding_windows(wave, self.sample_rate, self.window_s, self.hop_s)
-        probs = self.probabilities([w for _, _, w in windows])
-        timeline = [Segment(start, end, self.labels[int(p.argmax())], self._named(p))
-                    for (start, end, _), p in zip(windows, probs)]
-        weights = np.array([end - start for start, end, _ in windows])
+        speech = [speech_problem(w, self.sample_rate, 0.0, self.min_speech_s) is None for _, _, w in windows]
+        if not any(speech):
+            raise AudioError(name, "no speech found in any window of the recording", "no_speech")
+        probs = self.probabilities([w for (_, _, w), ok in zip(windows, speech) if ok])
+        by_window = iter(probs)
+        timeline = [Segment(start, end, *self._labelled(next(by_window))) if ok else Segment(start, end, None, None,
+                                                                                             "no_speech")
+                    for (start, end, _), ok in zip(windows, speech)]
+        weights = np.array([end - start for (start, end, _), ok in zip(windows, speech) if ok])
         overall = (probs * weights[:, None]).sum(axis=0) / weights.sum()
         return self.prediction(overall, duration, timeline)
+
+    def _labelled(self, probs: np.ndarray) -> tuple[str, dict[str, float]]:
+        return self.labels[int(probs.argmax())], self._named(probs)
 
     def predict_batch(self, waves: list[np.ndarray]) -> list[Prediction]:
         """Short clips in one forward pass; long ones each through their windows."""
@@ -147,7 +177,8 @@ def open_predictor(path: Path | str, backend: str = "auto", **kwargs) -> BasePre
     if path.is_dir():
         from specser.inference.ensemble import EnsemblePredictor, ensemble_files
 
-        window = {k: kwargs.pop(k) for k in ("max_duration_s", "window_s", "hop_s", "tta_crops") if k in kwargs}
+        window = {k: kwargs.pop(k) for k in ("max_duration_s", "window_s", "hop_s", "tta_crops", "min_duration_s",
+                                             "min_speech_s") if k in kwargs}
         members = [open_predictor(f, backend, **kwargs) for f in ensemble_files(path)]
         return EnsemblePredictor(members, **window)
     if backend == "auto":

@@ -7,14 +7,17 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Segment:
+    """One window of a long recording. A window without speech has status ``no_speech`` and no label."""
+
     start_s: float
     end_s: float
-    label: str
-    probabilities: dict[str, float]
+    label: str | None
+    probabilities: dict[str, float] | None
+    status: str = "ok"
 
     def to_dict(self) -> dict:
-        return {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3), "label": self.label,
-                "probabilities": self.probabilities}
+        return {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3), "status": self.status,
+                "label": self.label, "probabilities": self.probabilities}
 
 
 @dataclass

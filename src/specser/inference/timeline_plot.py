@@ -20,13 +20,16 @@ def plot_timeline(prediction: Prediction, labels: list[str], path: Path, title: 
     fig, (ax_bar, ax_prob) = plt.subplots(2, 1, figsize=(10, 4.5), sharex=True, gridspec_kw={"height_ratios": [1, 3]})
     for i, seg in enumerate(segments):  # windows overlap: draw each from its start to the next one's
         end = segments[i + 1].start_s if i + 1 < len(segments) else seg.end_s
-        ax_bar.axvspan(seg.start_s, end, color=colors[seg.label], alpha=0.35, lw=0)
+        if seg.label is not None:  # windows without speech stay a gap
+            ax_bar.axvspan(seg.start_s, end, color=colors[seg.label], alpha=0.35, lw=0)
     for start, end, label in _runs(segments):
-        ax_bar.text((start + end) / 2, 0.5, label, ha="center", va="center", fontsize=8)
+        if label is not None:
+            ax_bar.text((start + end) / 2, 0.5, label, ha="center", va="center", fontsize=8)
     ax_bar.set(yticks=[], title=title or f"overall: {prediction.label}")
     centres = [(s.start_s + s.end_s) / 2 for s in segments]
     for label in labels:
-        ax_prob.plot(centres, [s.probabilities[label] for s in segments], marker="o", ms=3, color=colors[label], label=label)
+        ax_prob.plot(centres, [s.probabilities[label] if s.probabilities else float("nan") for s in segments],
+                     marker="o", ms=3, color=colors[label], label=label)
     ax_prob.set(xlabel="time (s)", ylabel="probability", ylim=(0, 1), xlim=(0, prediction.duration_s))
     ax_prob.grid(alpha=0.3)
     ax_prob.legend(fontsize=7, ncol=4, loc="upper right")

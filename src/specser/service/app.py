@@ -25,7 +25,8 @@ from specser.service.settings import ServiceSettings
 def create_app(settings: ServiceSettings, predictor: BasePredictor | None = None) -> FastAPI:
     """Build the app; the model is loaded here (or passed in), never at import time."""
     predictor = predictor or open_predictor(settings.model, settings.backend, max_duration_s=settings.max_duration_s,
-                                            window_s=settings.window_s, hop_s=settings.hop_s)
+                                            window_s=settings.window_s, hop_s=settings.hop_s,
+                                            min_duration_s=settings.min_duration_s)
     pool = ThreadPoolExecutor(max_workers=settings.inference_threads, thread_name_prefix="specser-infer")
 
     @asynccontextmanager

@@ -55,7 +55,10 @@ async def model_info(predictor: PredictorDep, settings: SettingsDep) -> dict:
 @router.post("/predict", summary="Predict the emotion of an audio file",
              description="Send the audio as a multipart field `file`, or as the raw request body (WAV, FLAC, Ogg, "
                          "AIFF or MP3). Returns `labels`, `probabilities` (same order), `label` and `duration_s`; "
-                         "audio longer than one window plus one hop also gets a `timeline`.",
+                         "audio longer than one window plus one hop also gets a `timeline`, whose windows without "
+                         "speech have `status` `no_speech` and no label. Audio with nothing to classify is a 422 "
+                         "whose `error` names why: `too_short`, `no_speech`, `silent`, `truncated`, `corrupt`, "
+                         "`too_long`, `empty`.",
              openapi_extra={"requestBody": {"content": {
                  "multipart/form-data": {"schema": {"type": "object", "properties": {
                      "file": {"type": "string", "format": "binary"}}}},
@@ -65,7 +68,7 @@ async def predict(request: Request, predictor: PredictorDep, settings: SettingsD
     try:
         result = await asyncio.get_running_loop().run_in_executor(pool, lambda: predictor.predict(data, name=name))
     except AudioError as exc:
-        raise ApiError(422, "bad_audio", exc.reason) from exc
+        raise ApiError(422, exc.kind, exc.reason) from exc
     body = result.to_dict()
     return {"labels": predictor.labels, "probabilities": [body["probabilities"][l] for l in predictor.labels],
             "label": body["label"], "duration_s": body["duration_s"],

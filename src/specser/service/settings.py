@@ -8,6 +8,8 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from specser.audio.checks import MIN_DURATION_S
+
 ENV_KEY = "SPECSER_SERVE_SETTINGS"
 
 
@@ -17,6 +19,7 @@ class ServiceSettings:
     backend: str = "auto"  # torch | onnx | auto (by suffix)
     max_upload_mb: float = 20.0  # larger bodies get 413 before they are read
     max_duration_s: float = 600.0  # longer audio gets 422
+    min_duration_s: float = MIN_DURATION_S  # shorter audio gets 422 too_short
     inference_threads: int = 2  # concurrent decode + inference jobs per process
     window_s: float | None = None  # sliding windows for long audio (default: the model's clip length)
     hop_s: float | None = None

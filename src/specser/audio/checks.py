@@ -1,0 +1,56 @@
+"""Is there speech to classify? Checks that never depend on the clip's own peak.
+
+A model trained on studio speech gives a confident label to anything: a 10 ms file, a
+noise floor, near-silence. Before a clip (or a window of a long recording) reaches the
+network it must be long enough and hold speech. The speech check is an energy detector
+with absolute thresholds: a 25 ms frame counts as active when it is louder than
+`ABSOLUTE_FLOOR_DB` dBFS *and* at least `ABOVE_FLOOR_DB` above the recording's own noise
+floor (a low percentile of its frame energies). Stationary noise, however loud, never rises
+above its own floor; near-silence never reaches the absolute threshold; speech, whose
+energy swings by 20-40 dB between syllables and pauses, does both.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MIN_DURATION_S = 0.25  # shorter audio is refused as too short
+MIN_SPEECH_S = 0.1  # less active time than this is "no speech"
+ABSOLUTE_FLOOR_DB = -75.0  # dBFS: quieter frames are never speech; RAVDESS clips peak as low as -52 dBFS
+ABOVE_FLOOR_DB = 6.0  # an active frame is this far above the recording's noise floor
+FRAME_S, HOP_S = 0.025, 0.010
+_FLOOR_PERCENTILE = 5
+
+
+def frame_db(wave: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Energy of 25 ms frames every 10 ms, in dBFS (a full-scale sine is -3 dB)."""
+    frame, hop = int(FRAME_S * sample_rate), int(HOP_S * sample_rate)
+    if wave.size < frame:
+        return np.array([10 * np.log10(np.mean(np.square(wave, dtype=np.float64)) + 1e-12)]) if wave.size else np.array([])
+    frames = np.lib.stride_tricks.sliding_window_view(wave, frame)[::hop]
+    return 10 * np.log10(np.mean(np.square(frames, dtype=np.float64), axis=1) + 1e-12)
+
+
+def speech_seconds(wave: np.ndarray, sample_rate: int) -> float:
+    """Seconds of frames that pass both the absolute and the above-floor threshold."""
+    db = frame_db(wave, sample_rate)
+    audible = db[db > -100.0]  # digital zeros (padding, gaps) say nothing about the noise floor
+    if audible.size == 0:
+        return 0.0
+    floor = np.percentile(audible, _FLOOR_PERCENTILE)
+    active = (db >= ABSOLUTE_FLOOR_DB) & (db >= floor + ABOVE_FLOOR_DB)
+    return float(active.sum() * HOP_S)
+
+
+def speech_problem(wave: np.ndarray, sample_rate: int, min_duration_s: float = MIN_DURATION_S,
+                   min_speech_s: float = MIN_SPEECH_S) -> tuple[str, str] | None:
+    """None when `wave` can be classified, else (kind, reason): ``too_short`` or ``no_speech``."""
+    duration = wave.size / sample_rate
+    if duration < min_duration_s:
+        return "too_short", f"too short to classify ({1000 * duration:.0f} ms; at least {1000 * min_duration_s:.0f} ms)"
+    speech = speech_seconds(wave, sample_rate)
+    if speech < min_speech_s:
+        peak = 20 * np.log10(float(np.max(np.abs(wave))) + 1e-12)
+        return "no_speech", (f"no speech found ({1000 * speech:.0f} ms of speech-like energy, peak {peak:.0f} dBFS): "
+                             "silence, a steady noise, or a level too low")
+    return None
