@@ -24,7 +24,7 @@ class ConfigError(ValueError):
 
 
 # Choice-valued fields: a value outside these fails when the config loads, before any audio is read.
-CorpusLayout = Literal["auto", "ravdess", "folder", "csv"]
+CorpusLayout = Literal["auto", "ravdess", "nemo", "folder", "csv"]
 LabelSet = Literal["ravdess6", "ravdess8", "calm_neutral", "calm→neutral", "calm-neutral", "calm->neutral"]
 FeatureMode = Literal["native", "image"]
 LengthMode = Literal["pad_crop", "pad_batch"]

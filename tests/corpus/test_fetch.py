@@ -107,3 +107,56 @@ def test_unreachable_server_is_a_clear_error(tmp_path):
     server.close()  # nothing listens on that port any more
     with pytest.raises(FetchError, match="download failed after 1 attempts.*run again to resume"):
         download(server.url, tmp_path / "x.zip", retries=1, timeout=2, progress=False)
+
+
+NEMO_SPEAKERS = ("EB0", "IC0", "KD0", "KS0", "MK0", "MP0", "SM0", "TP0", "WR0")
+NEMO_EMOTIONS = ("anger", "fear", "happiness", "neutral", "sadness", "surprised")
+
+
+def _nemo_archive(drop: int = 0) -> bytes:
+    """A zip shaped like GitHub's archive of amu-cai/nEMO: 4481 tiny clips listed in data.tsv."""
+    from specser.corpus.fetch import NEMO_FILES
+
+    lines = ["file_id\temotion\traw_text\tnormalized_text\tspeaker_id\tgender\tage"]
+    names = []
+    for k in range(NEMO_FILES):
+        spk, emo = NEMO_SPEAKERS[k % 9], NEMO_EMOTIONS[(k // 9) % 6]
+        names.append(f"{spk}_{emo}_{k}.wav")
+        lines.append(f"{names[-1]}\t{emo}\tTekst, z przecinkiem.\ttekst z przecinkiem\t        {spk}\tfemale\t27")
+    buf = io.BytesIO()
+    payload = _tiny_wav()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("nEMO-main/data.tsv", "\n".join(lines) + "\n")
+        zf.writestr("nEMO-main/LICENSE", "CC BY-NC-SA 4.0")
+        zf.writestr("nEMO-main/README.md", "# nEMO")
+        for name in names[drop:]:
+            zf.writestr(f"nEMO-main/samples/{name}", payload)
+    return buf.getvalue()
+
+
+def test_fetch_nemo_downloads_checks_and_unpacks(tmp_path, monkeypatch):
+    from specser.corpus.fetch import fetch_nemo
+    from specser.corpus.manifest import load_manifest
+
+    monkeypatch.setenv("SPECSER_FAST_RETRY", "1")
+    body = _nemo_archive()
+    server = _Server(body, cut_first_at=len(body) // 2)
+    try:
+        out = fetch_nemo(tmp_path / "nemo", url=server.url, progress=False)
+    finally:
+        server.close()
+    assert server.requests[1].startswith("bytes=")  # resumed after the cut
+    assert (out / "data.tsv").is_file() and (out / "LICENSE").is_file() and not (out / "README.md").exists()
+    manifest = load_manifest(out)
+    assert manifest.corpus == "nemo" and len(manifest.rows) == 4481
+    assert manifest.labels == ["neutral", "happy", "sad", "angry", "fearful", "surprised"]
+    assert {r.speaker for r in manifest.rows} == set(NEMO_SPEAKERS)  # leading spaces stripped
+
+
+def test_a_nemo_archive_missing_clips_is_refused(tmp_path):
+    from specser.corpus.fetch import nemo_members
+
+    path = tmp_path / "nEMO-main.zip"
+    path.write_bytes(_nemo_archive(drop=3))
+    with pytest.raises(FetchError, match="3 of them missing"):
+        nemo_members(path)

@@ -128,3 +128,21 @@ def test_a_runs_manifest_gives_the_runs_split(trained_run):
     corpus = prepare_corpus(cfg, progress=False)
     split = holdout_split(corpus.rows, cfg.data.test_size, cfg.data.val_size, cfg.seed, cfg.data.test_speakers)
     assert split.to_dict() == json.loads((trained_run / "split.json").read_text())
+
+
+def test_the_shared_nemo_copy_reads_as_six_canonical_emotions_and_nine_speakers():
+    """nEMO's own labels map to the paper's six; counts as its README gives them (no audio is decoded)."""
+    import os
+    from collections import Counter
+    from pathlib import Path
+
+    from specser.corpus.manifest import load_manifest
+
+    root = Path(os.environ.get("SPECSER_NEMO", Path(__file__).resolve().parents[3] / "shared" / "data" / "nemo"))
+    if not (root / "data.tsv").is_file():
+        pytest.skip(f"nEMO not found at {root} (set SPECSER_NEMO to run this test)")
+    manifest = load_manifest(root)
+    assert manifest.corpus == "nemo" and len(manifest.rows) == 4481 and not manifest.skipped
+    assert Counter(r.label for r in manifest.rows) == {"neutral": 809, "happy": 749, "sad": 769, "angry": 749,
+                                                      "fearful": 736, "surprised": 669}
+    assert len({r.speaker for r in manifest.rows}) == 9 and all(r.speaker == r.speaker.strip() for r in manifest.rows)

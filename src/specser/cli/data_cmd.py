@@ -1,4 +1,4 @@
-"""`specser data`: inspect a corpus, and `specser data fetch` to download RAVDESS."""
+"""`specser data`: inspect a corpus, and `specser data fetch` to download RAVDESS or nEMO."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Annotated
 
 from specser.cli.common import DataOpt, ProgressOpt, fail, user_errors
 
-app = typer.Typer(help="Inspect a corpus (counts, durations, problems) or fetch RAVDESS.", no_args_is_help=False)
+app = typer.Typer(help="Inspect a corpus (counts, durations, problems) or fetch RAVDESS or nEMO.", no_args_is_help=False)
 
 
 @app.callback(invoke_without_command=True)
@@ -76,22 +76,26 @@ def summary(
 
 @app.command("fetch")
 def fetch(
-    corpus: Annotated[str, typer.Argument(help="Corpus to fetch (only 'ravdess' is known).")],
-    to: Annotated[Path, typer.Option("--to", help="Folder to unpack into (Actor_01 ... Actor_24 appear there).")],
-    url: Annotated[Optional[str], typer.Option(help="Archive URL (default: the official Zenodo record 1188976).")] = None,
+    corpus: Annotated[str, typer.Argument(help="Corpus to fetch: ravdess (Zenodo, about 200 MB) or nemo (GitHub, "
+                                                "about 520 MB).")],
+    to: Annotated[Path, typer.Option("--to", help="Folder to unpack into (RAVDESS: Actor_01 ... Actor_24; "
+                                                  "nEMO: data.tsv and samples/).")],
+    url: Annotated[Optional[str], typer.Option(help="Archive URL (default: the corpus's public home).")] = None,
     keep_zip: Annotated[bool, typer.Option(help="Keep the downloaded zip after unpacking.")] = False,
     progress: ProgressOpt = True,
 ) -> None:
-    """Download RAVDESS speech (Audio_Speech_Actors_01-24.zip, about 200 MB), check it, unpack it.
+    """Download a corpus, check every file of it, unpack it. Both are CC BY-NC-SA 4.0 (non-commercial).
 
     A broken download resumes when you run the same command again.
+    Example: specser data fetch nemo --to ~/data/nemo
     """
-    from specser.corpus.fetch import RAVDESS_URL, fetch_ravdess
+    from specser.corpus.fetch import FETCHERS
 
-    if corpus.lower() != "ravdess":
-        fail(f"unknown corpus {corpus!r}; only 'ravdess' can be fetched")
+    if corpus.lower() not in FETCHERS:
+        fail(f"unknown corpus {corpus!r}; choose one of {', '.join(FETCHERS)}")
+    fetcher, default_url = FETCHERS[corpus.lower()]
     try:
-        out = fetch_ravdess(to, url or RAVDESS_URL, keep_zip=keep_zip, progress=progress)
+        out = fetcher(to, url or default_url, keep_zip=keep_zip, progress=progress)
     except user_errors() as exc:
         fail(str(exc))
-    typer.echo(f"RAVDESS speech is ready in {out}. Next: specser data --data {out}")
+    typer.echo(f"{corpus} is ready in {out}. Next: specser data --data {out}")

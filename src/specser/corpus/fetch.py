@@ -1,9 +1,9 @@
-"""Download RAVDESS speech from Zenodo: resumable, integrity-checked, unpacked in the official layout.
+"""Download corpora from their public homes: resumable, integrity-checked, unpacked in their own layout.
 
-The archive is fetched to ``<dest>/Audio_Speech_Actors_01-24.zip.part`` and
-resumed with an HTTP Range request after a broken connection. Before anything
-is unpacked, every member's CRC is checked and the 1440 expected file names
-(24 actors x 60) must all be present.
+RAVDESS speech comes from Zenodo, nEMO from its GitHub repository. The archive is fetched to
+``<dest>/<name>.zip.part`` and resumed with an HTTP Range request after a broken connection.
+Before anything is unpacked, every member's CRC is checked and every expected file must be
+there: RAVDESS's 1440 names (24 actors x 60), and for nEMO every clip its ``data.tsv`` lists.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from tqdm.auto import tqdm
 
 RAVDESS_URL = "https://zenodo.org/records/1188976/files/Audio_Speech_Actors_01-24.zip?download=1"
 RAVDESS_ZIP = "Audio_Speech_Actors_01-24.zip"
+NEMO_URL = "https://github.com/amu-cai/nEMO/archive/refs/heads/main.zip"
+NEMO_ZIP = "nEMO-main.zip"
+NEMO_FILES = 4481
 
 
 class FetchError(RuntimeError):
@@ -91,6 +94,30 @@ def verify_zip(archive: Path, expected: set[str]) -> None:
         raise FetchError(f"{archive}: {len(missing)} of {len(expected)} expected files missing, e.g. {sorted(missing)[0]}")
 
 
+def _unpack(archive: Path, to: Path, members: dict[str, str], progress: bool) -> None:
+    """Extract `members` (archive name -> path under `to`) through a staging folder, then move each
+    top-level entry into place, so a stopped unpack never leaves a half-filled corpus."""
+    staging = to / ".unpacking"
+    shutil.rmtree(staging, ignore_errors=True)
+    with zipfile.ZipFile(archive) as zf:
+        for member, target in tqdm(members.items(), desc="unpacking", unit="file", disable=not progress):
+            out = staging / target
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(member) as src, open(out, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+    for entry in sorted(staging.iterdir()):
+        target = to / entry.name
+        if target.is_dir():
+            shutil.rmtree(target)
+        os.replace(entry, target)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _download_once(url: str, archive: Path, progress: bool) -> None:
+    if not archive.exists():
+        download(url, archive, progress=progress)
+
+
 def fetch_ravdess(to: Path, url: str = RAVDESS_URL, keep_zip: bool = False, progress: bool = True) -> Path:
     """Download, verify and unpack RAVDESS speech into `to` (``to/Actor_01/...wav``)."""
     to = Path(to)
@@ -98,21 +125,52 @@ def fetch_ravdess(to: Path, url: str = RAVDESS_URL, keep_zip: bool = False, prog
     if all((to / name).is_file() for name in expected):
         return to
     archive = to / RAVDESS_ZIP
-    if not archive.exists():
-        download(url, archive, progress=progress)
+    _download_once(url, archive, progress)
     verify_zip(archive, expected)
-    staging = to / ".unpacking"
-    shutil.rmtree(staging, ignore_errors=True)
-    with zipfile.ZipFile(archive) as zf:
-        members = [m for m in zf.namelist() if m in expected]
-        for member in tqdm(members, desc="unpacking", unit="file", disable=not progress):
-            zf.extract(member, staging)
-    for actor_dir in sorted(staging.iterdir()):
-        target = to / actor_dir.name
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(actor_dir, target)
-    shutil.rmtree(staging, ignore_errors=True)
+    _unpack(archive, to, {name: name for name in sorted(expected)}, progress)
     if not keep_zip:
         archive.unlink()
     return to
+
+
+def nemo_members(archive: Path) -> dict[str, str]:
+    """The archive's data.tsv, LICENSE and every clip data.tsv lists, mapped to their places under the
+    corpus folder (the archive's top folder, e.g. ``nEMO-main/``, dropped)."""
+    import csv
+    import io
+
+    with zipfile.ZipFile(archive) as zf:
+        names = {n for n in zf.namelist() if not n.endswith("/")}
+        tsv = next((n for n in names if n.count("/") <= 1 and n.endswith("data.tsv")), None)
+        if tsv is None:
+            raise FetchError(f"{archive}: no data.tsv at the top of the archive: not the nEMO repository")
+        top = tsv[: -len("data.tsv")]
+        listed = [rec["file_id"].strip() for rec in
+                  csv.DictReader(io.TextIOWrapper(zf.open(tsv), encoding="utf-8"), delimiter="\t")]
+    members = {tsv: "data.tsv", **{f"{top}samples/{f}": f"samples/{f}" for f in listed}}
+    missing = [m for m in members if m not in names]
+    if missing or len(listed) != NEMO_FILES:
+        raise FetchError(f"{archive}: data.tsv lists {len(listed)} clips (nEMO has {NEMO_FILES}), "
+                         f"{len(missing)} of them missing from the archive"
+                         + (f", e.g. {missing[0]}" if missing else ""))
+    if f"{top}LICENSE" in names:
+        members[f"{top}LICENSE"] = "LICENSE"
+    return members
+
+
+def fetch_nemo(to: Path, url: str = NEMO_URL, keep_zip: bool = False, progress: bool = True) -> Path:
+    """Download, verify and unpack nEMO into `to` (``to/data.tsv``, ``to/samples/*.wav``)."""
+    to = Path(to)
+    if (to / "data.tsv").is_file() and len(list((to / "samples").glob("*.wav"))) >= NEMO_FILES:
+        return to
+    archive = to / NEMO_ZIP
+    _download_once(url, archive, progress)
+    members = nemo_members(archive)
+    verify_zip(archive, set(members))
+    _unpack(archive, to, members, progress)
+    if not keep_zip:
+        archive.unlink()
+    return to
+
+
+FETCHERS = {"ravdess": (fetch_ravdess, RAVDESS_URL), "nemo": (fetch_nemo, NEMO_URL)}

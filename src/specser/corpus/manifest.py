@@ -1,9 +1,10 @@
 """Corpus parsers: turn a folder or CSV into manifest rows (path, label, speaker, metadata).
 
-Everything downstream reads a `Manifest`, never folder or file names. Three
+Everything downstream reads a `Manifest`, never folder or file names. Four
 layouts are understood:
 
 * RAVDESS (official WAV release or a FLAC transcode): ``MM-VV-EE-II-SS-RR-AA``;
+* nEMO (``data.tsv`` + ``samples/``, in `specser.corpus.nemo`);
 * a folder per label (``root/<label>/*.wav``);
 * a CSV manifest with columns ``path,label[,speaker]``, relative paths resolved
   against the CSV's folder.
@@ -129,12 +130,12 @@ def _audio_files(root: Path) -> list[Path]:
     return files
 
 
-def _ordered(labels: set[str]) -> list[str]:
+def ordered_labels(labels: set[str]) -> list[str]:
     known = [l for l in _PAPER_ORDER if l in labels]
     return known + sorted(labels - set(known))
 
 
-def _apply_label_filter(
+def apply_label_filter(
     rows: list[Utterance], allowed: list[str], excluded: list[tuple[str, str]]
 ) -> list[Utterance]:
     if not allowed:
@@ -168,7 +169,7 @@ def parse_ravdess(root: Path, label_set: str = "ravdess6") -> Manifest:
     ids = [r.utt_id for r in rows]
     if len(ids) != len(set(ids)):
         raise CorpusError(f"{root}: the same RAVDESS file name appears twice (wav and flac copies?)")
-    labels = _ordered({r.label for r in rows})
+    labels = ordered_labels({r.label for r in rows})
     return Manifest("ravdess", str(root), labels, rows, skipped, excluded)
 
 
@@ -185,8 +186,8 @@ def parse_folder(root: Path, allowed: list[str] | None = None) -> Manifest:
         utt_id = rel.with_suffix("").as_posix()
         speaker = rel.parts[1] if len(rel.parts) >= 3 else "unknown"
         rows.append(Utterance(utt_id, str(path), rel.parts[0], speaker, {}))
-    rows = _apply_label_filter(rows, allowed or [], excluded)
-    return Manifest("folder", str(root), _ordered({r.label for r in rows}), rows, skipped, excluded)
+    rows = apply_label_filter(rows, allowed or [], excluded)
+    return Manifest("folder", str(root), ordered_labels({r.label for r in rows}), rows, skipped, excluded)
 
 
 MANIFEST_COLUMNS = ("utt_id", "path", "label", "speaker", "corpus")  # what `write_manifest_csv` writes first
@@ -226,9 +227,9 @@ def parse_csv(csv_path: Path, allowed: list[str] | None = None) -> Manifest:
     ids = [r.utt_id for r in rows]
     if len(ids) != len(set(ids)):
         raise CorpusError(f"{csv_path}: the same utterance id appears twice")
-    rows = _apply_label_filter(rows, allowed or [], excluded)
+    rows = apply_label_filter(rows, allowed or [], excluded)
     corpus = corpora.pop() if len(corpora) == 1 and "" not in corpora else "csv"
-    return Manifest(corpus, str(csv_path), _ordered({r.label for r in rows}), rows, skipped, excluded)
+    return Manifest(corpus, str(csv_path), ordered_labels({r.label for r in rows}), rows, skipped, excluded)
 
 
 def detect_corpus(path: Path) -> str:
@@ -236,6 +237,10 @@ def detect_corpus(path: Path) -> str:
         if path.suffix.lower() == ".csv":
             return "csv"
         raise CorpusError(f"{path}: --data must be a corpus folder or a .csv manifest")
+    from specser.corpus.nemo import is_nemo
+
+    if is_nemo(path):
+        return "nemo"
     for candidate in _audio_files(path)[:50]:
         if _RAVDESS_NAME.match(candidate.stem):
             return "ravdess"
@@ -249,7 +254,7 @@ def load_manifest(
 
     Args:
         path: corpus folder or CSV manifest.
-        corpus: ``auto``, ``ravdess``, ``folder`` or ``csv``.
+        corpus: ``auto``, ``ravdess``, ``nemo``, ``folder`` or ``csv``.
         label_set: RAVDESS label set (``ravdess6``, ``ravdess8``, ``calm_neutral``).
         labels: for folder/CSV corpora, keep only these labels (others are excluded).
 
@@ -266,8 +271,12 @@ def load_manifest(
         manifest = parse_folder(path, labels)
     elif kind == "csv":
         manifest = parse_csv(path, labels)
+    elif kind == "nemo":
+        from specser.corpus.nemo import parse_nemo
+
+        manifest = parse_nemo(path, labels)
     else:
-        raise CorpusError(f"unknown corpus layout {corpus!r}; choose auto, ravdess, folder or csv")
+        raise CorpusError(f"unknown corpus layout {corpus!r}; choose auto, ravdess, nemo, folder or csv")
     if not manifest.rows:
         raise CorpusError(f"{path}: no usable audio files found ({len(manifest.skipped)} skipped)")
     manifest.rows.sort(key=lambda r: r.path)
