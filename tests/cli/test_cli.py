@@ -109,3 +109,18 @@ def test_baseline_then_compare(synth_corpus, tmp_path):
 def test_cv_errors_are_one_clear_line(synth_corpus, tmp_path, args, message):
     result = runner.invoke(app, [*args, "--data", str(synth_corpus), "--out", str(tmp_path / "r"), "--no-progress", *_sets()])
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+
+
+def test_evaluate_under_recording_conditions(trained_run, tmp_path):
+    import json
+
+    result = runner.invoke(app, ["evaluate", str(trained_run), "--out", str(tmp_path), "--no-progress",
+                                 "--conditions", "clean,gain -20 dB,babble 20 dB SNR"])
+    assert result.exit_code == 0, result.output
+    record = json.loads((tmp_path / "robustness.json").read_text())
+    assert list(record["conditions"]) == ["clean", "gain -20 dB", "babble 20 dB SNR"]
+    clean = record["conditions"]["clean"]
+    assert clean["agreement"] == 1.0 and clean["refused"] == 0 and record["n"] > 0
+    assert "| gain -20 dB |" in (tmp_path / "robustness.md").read_text()
+    bad = runner.invoke(app, ["evaluate", str(trained_run), "--out", str(tmp_path), "--conditions", "underwater"])
+    assert bad.exit_code == 2 and "unknown conditions ['underwater']" in bad.output

@@ -194,13 +194,24 @@ def evaluate(
     tta_crops: Annotated[Optional[int], typer.Option("--tta-crops", help="Test-time augmentation: average the "
                          "predictions of this many evenly spaced clip windows per file (1: the centred window only). "
                          "Default: what the model was trained with (train.tta_crops).")] = None,
+    conditions: Annotated[Optional[str], typer.Option("--conditions", help="Also degrade the test files: 'all', or "
+                          "comma-separated names (noise, gain, 8-bit, telephone band, codec, reverb; see docs/cli.md). "
+                          "Writes robustness.json and robustness.md.")] = None,
     progress: ProgressOpt = True,
 ) -> None:
-    """Re-evaluate a trained run's model.specser on its test split (or on a whole corpus with --all)."""
+    """Re-evaluate a trained run's model.specser on its test split (or on a whole corpus with --all).
+
+    Example: specser evaluate runs/si --conditions all   (accuracy and label agreement under noise, level, codecs...)
+    """
     from specser.runs.evaluate import evaluate_run
 
     try:
         metrics = evaluate_run(run_dir, data, out, all_files, progress, tta_crops)
+        if conditions:
+            from specser.runs.robustness import render, robustness
+
+            names = None if conditions == "all" else [c.strip() for c in conditions.split(",")]
+            typer.echo(render(robustness(run_dir, names, data, out, progress=progress)))
     except user_errors() as exc:
         fail(str(exc))
     typer.echo(f"accuracy {metrics['accuracy']:.4f}  UA {metrics['uar']:.4f}  macro-F1 {metrics['macro_f1']:.4f}  (n={metrics['n']})")

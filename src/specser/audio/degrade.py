@@ -1,0 +1,121 @@
+"""Recording conditions a user's audio meets, applied to clean speech: noise, level, quantisation,
+telephone band, a lossy codec, a room. For the robustness benchmark (`specser evaluate --conditions`)
+and for augmentation. Every function takes and returns mono float32 at `sample_rate`; randomness
+comes from the `rng` passed in, so a condition is the same on every run.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Callable
+
+import numpy as np
+
+
+def _rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)) + 1e-20))
+
+
+def pink_noise(n: int, rng: np.random.Generator) -> np.ndarray:
+    """1/f noise by shaping white noise's spectrum, unit RMS."""
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    spectrum /= np.sqrt(np.maximum(np.arange(spectrum.size), 1))
+    noise = np.fft.irfft(spectrum, n)
+    return noise / _rms(noise)
+
+
+def add_noise(wave: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
+    """`noise` (tiled or cut to length) scaled to `snr_db` below the speech's RMS."""
+    noise = np.resize(noise, wave.size)
+    return wave + noise * (_rms(wave) / _rms(noise) / 10 ** (snr_db / 20))
+
+
+def noise_floor(wave: np.ndarray, dbfs: float, rng: np.random.Generator) -> np.ndarray:
+    """White noise at an absolute level (RMS in dBFS), as an idle microphone adds."""
+    return wave + rng.standard_normal(wave.size) * 10 ** (dbfs / 20)
+
+
+def gain(wave: np.ndarray, db: float) -> np.ndarray:
+    """Level change, clipped at full scale as a recorder would."""
+    return np.clip(wave * 10 ** (db / 20), -1.0, 1.0)
+
+
+def quantize(wave: np.ndarray, bits: int) -> np.ndarray:
+    levels = 2 ** (bits - 1)
+    return np.clip(np.round(wave * levels), -levels, levels - 1) / levels
+
+
+def telephone(wave: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Narrow-band telephone: 8 kHz sampling and a 300-3400 Hz band, back at `sample_rate`."""
+    import soxr
+    from scipy.signal import butter, sosfiltfilt
+
+    narrow = soxr.resample(wave, sample_rate, 8000)
+    narrow = sosfiltfilt(butter(4, [300, 3400], btype="band", fs=8000, output="sos"), narrow)
+    return soxr.resample(narrow, 8000, sample_rate)
+
+
+def codec(wave: np.ndarray, sample_rate: int, fmt: str = "OGG", subtype: str = "OPUS",
+          compression: float = 0.95) -> np.ndarray:
+    """A round trip through a lossy codec (Opus by default) at a low bit rate (`compression` 0-1, 1 smallest)."""
+    import soundfile as sf
+
+    buf = io.BytesIO()
+    rate = 16000 if subtype == "OPUS" and sample_rate not in (8000, 12000, 16000, 24000, 48000) else sample_rate
+    sf.write(buf, wave, rate, format=fmt, subtype=subtype, compression_level=compression)
+    decoded, _ = sf.read(io.BytesIO(buf.getvalue()), dtype="float32")
+    out = np.zeros_like(wave)
+    out[: min(wave.size, decoded.size)] = decoded[: wave.size]
+    return out
+
+
+def room_impulse(sample_rate: int, rt60_s: float, rng: np.random.Generator) -> np.ndarray:
+    """A synthetic room: the direct sound, then exponentially decaying noise reaching -60 dB at `rt60_s`."""
+    n = int(rt60_s * sample_rate)
+    t = np.arange(n) / sample_rate
+    tail = rng.standard_normal(n) * np.exp(-6.9 * t / rt60_s) * 0.3
+    tail[: int(0.002 * sample_rate)] = 0.0  # a 2 ms gap before the first reflections
+    tail[0] = 1.0
+    return tail / np.sqrt(np.sum(tail ** 2))
+
+
+def reverberate(wave: np.ndarray, sample_rate: int, rt60_s: float, rng: np.random.Generator) -> np.ndarray:
+    from scipy.signal import fftconvolve
+
+    wet = fftconvolve(wave, room_impulse(sample_rate, rt60_s, rng))[: wave.size]
+    return wet * (_rms(wave) / _rms(wet))
+
+
+Condition = Callable[[np.ndarray, int, np.random.Generator, np.ndarray], np.ndarray]
+
+
+def _noise(kind: str, snr: float) -> Condition:
+    def apply(wave, sr, rng, babble):
+        source = {"white": lambda: rng.standard_normal(wave.size), "pink": lambda: pink_noise(wave.size, rng),
+                  "babble": lambda: babble}[kind]()
+        return add_noise(wave, source, snr)
+
+    return apply
+
+
+CONDITIONS: dict[str, Condition] = {
+    "clean": lambda w, sr, rng, babble: w,
+    **{f"{kind} {snr} dB SNR": _noise(kind, snr) for kind in ("white", "pink", "babble") for snr in (30, 20, 10)},
+    "noise floor -60 dBFS": lambda w, sr, rng, babble: noise_floor(w, -60.0, rng),
+    "gain -20 dB": lambda w, sr, rng, babble: gain(w, -20.0),
+    "gain +20 dB": lambda w, sr, rng, babble: gain(w, 20.0),
+    "8-bit": lambda w, sr, rng, babble: quantize(w, 8),
+    "telephone band": lambda w, sr, rng, babble: telephone(w, sr),
+    "opus, low bit rate": lambda w, sr, rng, babble: codec(w, sr),
+    "reverb RT60 0.6 s": lambda w, sr, rng, babble: reverberate(w, sr, 0.6, rng),
+}
+
+
+def babble_for(index: int, waves: list[np.ndarray], speakers: list[str], talkers: int = 4) -> np.ndarray:
+    """Babble for clip `index`: the sum of `talkers` clips of other speakers from the same set."""
+    others = [i for i, s in enumerate(speakers) if s != speakers[index]]
+    if not others:
+        raise ValueError("babble needs clips of at least one other speaker")
+    chosen = [others[(index * 7 + k * 13) % len(others)] for k in range(talkers)]
+    n = waves[index].size
+    return np.sum([np.resize(waves[i], n) for i in chosen], axis=0)

@@ -1,0 +1,96 @@
+"""A run's model under recording conditions: accuracy on its held-out test files, and how often the
+label stays what it was on the clean clip.
+
+Each test file is decoded, degraded (`specser.audio.degrade.CONDITIONS`) and predicted through the
+`Predictor`, speech check included: a degraded clip the check refuses counts as wrong and as
+changed, and is counted apart. Babble is made from the other speakers' test clips.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from specser.atomic import atomic_write_json, atomic_write_text
+from specser.audio.degrade import CONDITIONS, babble_for
+from specser.audio.load import AudioError, load_audio
+from specser.config import load_config
+from specser.corpus.manifest import load_manifest
+from specser.inference.model_file import ModelFile
+from specser.inference.predictor import Predictor
+from specser.paths import resolve_data_path
+from specser.runs.folder import RunFolder
+
+
+def _condition_result(predictor: Predictor, waves: list[np.ndarray], targets: np.ndarray,
+                      clean: np.ndarray | None) -> tuple[dict, np.ndarray]:
+    predicted = np.full(len(waves), -1)
+    ok = []
+    for i, wave in enumerate(waves):
+        try:
+            predictor.check_speech(wave, str(i))
+            ok.append(i)
+        except AudioError:
+            pass
+    if ok:
+        predicted[ok] = predictor.probabilities([waves[i] for i in ok]).argmax(axis=1)
+    result = {"accuracy": float(np.mean(predicted == targets)), "refused": int(len(waves) - len(ok)),
+              "most_predicted": Counter(predictor.labels[p] for p in predicted if p >= 0).most_common(1)[0][0]
+              if ok else None}
+    if clean is not None:
+        result["agreement"] = float(np.mean(predicted == clean))
+    return result, predicted
+
+
+def robustness(run_dir: Path, conditions: list[str] | None = None, data: Path | None = None,
+               out: Path | None = None, seed: int = 0, progress: bool = True) -> dict:
+    """Evaluate `run_dir`'s model on its test split under each condition; writes robustness.{json,md}.
+
+    Returns:
+        {"run", "n", "conditions": {name: {"accuracy", "agreement", "refused", "most_predicted"}}}.
+    """
+    from tqdm.auto import tqdm
+
+    folder = RunFolder(run_dir)
+    mf = ModelFile.load(folder / "model.specser")
+    cfg = load_config(folder / "config.yaml", [f"data.path={data}"] if data is not None else [])
+    manifest = load_manifest(resolve_data_path(cfg.data.path), cfg.data.corpus, cfg.data.label_set, cfg.data.labels)
+    rows_by_id = {r.utt_id: r for r in manifest.rows}
+    rows = [rows_by_id[i] for i in folder.read_json("split.json")["test"]]
+    if not rows:
+        raise ValueError(f"{run_dir}: the run has no test split to degrade")
+    names = conditions or list(CONDITIONS)
+    unknown = sorted(set(names) - set(CONDITIONS))
+    if unknown:
+        raise ValueError(f"unknown conditions {unknown}; choose from: {', '.join(CONDITIONS)}")
+    predictor = Predictor(mf, device=cfg.train.accelerator)
+    sr = predictor.sample_rate
+    waves = [load_audio(r.path, sr, name=r.path) for r in rows]
+    speakers = [r.speaker for r in rows]
+    targets = np.array([mf.labels.index(r.label) for r in rows])
+    _, clean = _condition_result(predictor, waves, targets, None)
+    results = {}
+    for name in tqdm(names, desc="conditions", disable=not progress):
+        degraded = [CONDITIONS[name](w, sr, np.random.default_rng(seed + i), babble_for(i, waves, speakers)
+                                     if name.startswith("babble") else None).astype(np.float32)
+                    for i, w in enumerate(waves)]
+        results[name], _ = _condition_result(predictor, degraded, targets, clean)
+    record = {"run": str(run_dir), "protocol": folder.read_json("split.json")["protocol"], "n": len(rows),
+              "conditions": results}
+    out = Path(out) if out else folder / "robustness"
+    atomic_write_json(out / "robustness.json", record)
+    atomic_write_text(out / "robustness.md", render(record))
+    return record
+
+
+def render(record: dict) -> str:
+    lines = [f"# Robustness of `{record['run']}`", "",
+             f"{record['n']} test files ({record['protocol']}). Accuracy counts a clip the speech check refuses as "
+             "wrong; agreement is the share of clips whose label is the clean clip's.", "",
+             "| condition | accuracy | agreement with clean | refused | most predicted |", "|---|---|---|---|---|"]
+    for name, r in record["conditions"].items():
+        agreement = f"{100 * r['agreement']:.1f} %" if "agreement" in r else ""
+        lines.append(f"| {name} | {100 * r['accuracy']:.1f} % | {agreement} | {r['refused']} | {r['most_predicted']} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,55 @@
+"""Recording conditions: each does what its name says, reproducibly."""
+
+import numpy as np
+import pytest
+
+from specser.audio.degrade import (CONDITIONS, add_noise, babble_for, codec, gain, pink_noise, quantize, reverberate,
+                                   telephone)
+from tests.synth import emotional_tone
+
+SR = 16000
+WAVE = emotional_tone("05", 2, np.random.default_rng(0), seconds=1.5)
+
+
+def _rms_db(x):
+    return 10 * np.log10(np.mean(np.square(x, dtype=np.float64)))
+
+
+def test_noise_is_added_at_the_asked_snr():
+    rng = np.random.default_rng(0)
+    for noise in (rng.standard_normal(WAVE.size), pink_noise(WAVE.size, rng)):
+        noisy = add_noise(WAVE, noise, 20.0)
+        assert _rms_db(WAVE) - _rms_db(noisy - WAVE) == pytest.approx(20.0, abs=0.01)
+
+
+def test_pink_noise_falls_3_db_per_octave():
+    noise = pink_noise(2 ** 16, np.random.default_rng(0))
+    power = np.abs(np.fft.rfft(noise)) ** 2
+    octave = lambda lo: power[lo:2 * lo].mean()  # noqa: E731
+    assert 10 * np.log10(octave(1000) / octave(2000)) == pytest.approx(3.0, abs=0.5)
+
+
+def test_level_quantisation_band_codec_and_room():
+    assert _rms_db(gain(WAVE, -20)) == pytest.approx(_rms_db(WAVE) - 20, abs=0.01)
+    assert np.abs(gain(WAVE, 40)).max() == 1.0  # clipped at full scale
+    assert len(np.unique(quantize(WAVE, 8))) <= 256
+    spectrum = np.abs(np.fft.rfft(telephone(WAVE, SR))) ** 2
+    freqs = np.fft.rfftfreq(WAVE.size, 1 / SR)
+    assert spectrum[freqs > 4500].sum() < 1e-4 * spectrum.sum()  # nothing above the 8 kHz-sampled band
+    opus = codec(WAVE, SR)
+    assert opus.shape == WAVE.shape and 0.5 < np.corrcoef(opus, WAVE)[0, 1] < 0.9999
+    wet = reverberate(WAVE, SR, 0.6, np.random.default_rng(0))
+    assert wet.shape == WAVE.shape and _rms_db(wet) == pytest.approx(_rms_db(WAVE), abs=0.01)
+    assert np.corrcoef(wet, WAVE)[0, 1] < 0.9
+
+
+def test_babble_comes_from_other_speakers_and_conditions_are_reproducible():
+    waves = [np.full(100, float(k), np.float32) for k in range(6)]
+    speakers = ["a", "a", "b", "b", "c", "c"]
+    babble = babble_for(0, waves, speakers)
+    assert babble.shape == (100,) and babble.min() >= 4 * 2  # four talkers, never speaker a's own clips (0 and 1)
+    for name, condition in CONDITIONS.items():
+        b = babble_for(0, [WAVE, WAVE * 0.5], ["x", "y"]) if name.startswith("babble") else None
+        one = condition(WAVE, SR, np.random.default_rng(3), b)
+        two = condition(WAVE, SR, np.random.default_rng(3), b)
+        assert one.shape == WAVE.shape and np.array_equal(one, two), name
