@@ -97,11 +97,10 @@ class BasePredictor:
     def load(self, source: str | Path | bytes | np.ndarray, sample_rate: int | None = None, name: str | None = None) -> np.ndarray:
         """Mono float32 at the model's rate, checked to hold speech; raises `AudioError` naming the
         source, the reason and its kind."""
+        name = name or _source_name(source)
         if isinstance(source, np.ndarray):
-            name = name or "<array>"
             wave = self._from_array(source, sample_rate, name)
         else:
-            name = name or ("<bytes>" if isinstance(source, (bytes, bytearray)) else str(source))
             wave = load_audio(source, self.sample_rate, self.max_duration_s, name=name)
         self.check_speech(wave, name)
         return wave
@@ -125,9 +124,8 @@ class BasePredictor:
         return wave.size / self.sample_rate > self.window_s + self.hop_s
 
     def predict(self, source, sample_rate: int | None = None, name: str | None = None) -> Prediction:
-        wave = self.load(source, sample_rate, name)
-        return self.predict_wave(wave, name or str(source) if not isinstance(source, (bytes, bytearray, np.ndarray))
-                                 else name or "<audio>")
+        name = name or _source_name(source)
+        return self.predict_wave(self.load(source, sample_rate, name), name)
 
     def predict_wave(self, wave: np.ndarray, name: str = "<audio>") -> Prediction:
         """A checked waveform (`load`) -> its prediction. A long recording is cut into windows; windows
@@ -168,6 +166,13 @@ class BasePredictor:
 
     def prediction(self, probs: np.ndarray, duration: float, timeline: list[Segment] | None = None) -> Prediction:
         return Prediction(self.labels[int(np.argmax(probs))], self._named(probs), duration, timeline or [])
+
+
+def _source_name(source) -> str:
+    """How errors name a source the caller gave no name for."""
+    if isinstance(source, np.ndarray):
+        return "<array>"
+    return "<bytes>" if isinstance(source, (bytes, bytearray)) else str(source)
 
 
 def open_predictor(path: Path | str, backend: str = "auto", **kwargs) -> BasePredictor:
