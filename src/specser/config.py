@@ -79,6 +79,7 @@ class FeatureConfig:
     f_min: float = 0.0
     f_max: float = 8000.0
     top_db: float = 80.0
+    level_norm: bool = False  # log-Mel relative to the utterance's speech level: a recording's gain changes nothing
     length_mode: LengthMode = "pad_crop"
     clip_seconds: float = 4.0
     image_size: int = 224

@@ -126,3 +126,29 @@ def test_new_heads_export_with_parity(name, tmp_path):
                          torch.from_numpy(mel_filterbank(fc)), torch.zeros(40), torch.ones(40)).save(tmp_path / "m.specser")
     export_onnx(tmp_path / "m.specser", tmp_path / "m.onnx")
     assert parity_check(tmp_path / "m.specser", tmp_path / "m.onnx") < 1e-4
+
+
+def test_a_level_normalised_model_exports_with_parity_on_audio(tmp_path):
+    """features.level_norm travels in the ONNX metadata; the numpy front-end applies it as torch does."""
+    import dataclasses
+
+    from specser.features.logmel import mel_filterbank
+    from specser.inference.model_file import ModelFile
+    from specser.models import create_model
+    from specser.models.registry import config_dict
+
+    fc = dataclasses.replace(FeatureConfig(n_mels=40, n_fft=512, win_length=512, hop_length=160, clip_seconds=1.0),
+                             level_norm=True)
+    options = {"stem_channels": 8, "widths": [8, 8, 16, 16], "num_classes": 6}
+    model = create_model("spec_resnet", **options).eval()
+    ModelFile.from_model(model, "spec_resnet", config_dict("spec_resnet", **options), list("abcdef"), fc,
+                         torch.from_numpy(mel_filterbank(fc)), torch.full((40,), -30.0), torch.full((40,), 15.0)
+                         ).save(tmp_path / "m.specser")
+    export_onnx(tmp_path / "m.specser", tmp_path / "m.onnx")
+    ours, theirs = Predictor.from_file(tmp_path / "m.specser", device="cpu"), OnnxPredictor(tmp_path / "m.onnx")
+    assert theirs.features.level_norm
+    rng = np.random.default_rng(0)
+    waves = [emotional_tone(c, 1, rng, seconds=s) * g for c, s, g in (("05", 1.0, 1.0), ("01", 1.4, 0.05))]
+    assert np.abs(ours.probabilities(waves) - theirs.probabilities(waves)).max() < 1e-4
+    quiet = ours.probabilities([w * 0.1 for w in waves])
+    assert np.abs(quiet - ours.probabilities(waves)).max() < 1e-3  # 20 dB quieter: the same probabilities

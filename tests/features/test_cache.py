@@ -27,3 +27,9 @@ def test_put_get_and_a_damaged_entry_is_recomputed_not_fatal(tmp_path):
     assert got.dtype == np.float32 and np.array_equal(got, value)
     (cache.dir / f"{key}.npy").write_bytes(b"\x93NUMPY truncated")
     assert cache.get(key) is None and not (cache.dir / f"{key}.npy").exists()
+
+
+def test_level_normalisation_gets_its_own_cache_and_leaves_earlier_caches_valid():
+    base = FeatureConfig()
+    assert settings_hash(dataclasses.replace(base, level_norm=True)) != settings_hash(base)
+    assert settings_hash(base) == "8281de390af5"  # the folder name every earlier release used

@@ -140,3 +140,27 @@ def test_cpu_chunking_changes_nothing(monkeypatch):
     whole = lm(wave)
     monkeypatch.setattr(logmel, "CPU_CHUNK_ELEMENTS", 2 * 32 * 1024)  # two 32-frame waves per chunk
     torch.testing.assert_close(lm(wave), whole)
+
+
+def test_level_normalised_log_mel_ignores_the_recording_gain_in_torch_and_numpy():
+    """features.level_norm: the log-Mel relative to the utterance's speech level, so 20 dB quieter or
+    louder gives the same features; the numpy front-end (ONNX backend) computes the same."""
+    import dataclasses
+
+    from specser.features.logmel_np import logmel_numpy
+
+    cfg = dataclasses.replace(FeatureConfig(), level_norm=True)
+    wave = emotional_tone("05", 2, np.random.default_rng(0), seconds=1.5) * 0.3
+    front = LogMel(cfg)
+    ref = front(torch.from_numpy(wave)).numpy()
+    for scale in (0.1, 3.0):
+        got = front(torch.from_numpy((wave * scale).astype(np.float32))).numpy()
+        assert np.abs(got - ref).max() < 1e-3
+    plain = LogMel(FeatureConfig())(torch.from_numpy(wave * 0.1)).numpy()
+    assert np.abs(plain - LogMel(FeatureConfig())(torch.from_numpy(wave)).numpy()).max() > 19  # without it: 20 dB
+    assert np.percentile(10 * np.log10((10 ** (ref / 10)).sum(axis=0)), 90) == pytest.approx(0.0, abs=1e-3)
+    numpy_db = logmel_numpy(wave, front.filterbank.numpy(), cfg.n_fft, cfg.hop_length, cfg.win_length, cfg.top_db,
+                            level_norm=True)
+    assert np.abs(numpy_db - ref).max() < 2e-3
+    batch = front.forward_list([torch.from_numpy(wave), torch.from_numpy(wave[:8000] * 0.2)])
+    assert np.abs(batch[0].numpy() - ref).max() < 1e-4

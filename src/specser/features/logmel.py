@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from specser.config import FeatureConfig
-from specser.features.logmel_np import mel_bands
+from specser.features.logmel_np import LEVEL_PERCENTILE, mel_bands
 
 AMIN = 1e-10
 CPU_CHUNK_ELEMENTS = 2**20  # framed samples per chunk on CPU (4 MB of float32)
@@ -59,6 +59,7 @@ class LogMel(nn.Module):
         super().__init__()
         self.n_fft, self.hop, self.win = cfg.n_fft, cfg.hop_length, cfg.win_length
         self.top_db = cfg.top_db
+        self.level_norm = cfg.level_norm
         fb = mel_filterbank(cfg) if filterbank is None else filterbank
         self.register_buffer("filterbank", torch.as_tensor(np.asarray(fb), dtype=torch.float32))
         self.register_buffer("window", torch.hann_window(cfg.win_length, periodic=True))
@@ -100,6 +101,11 @@ class LogMel(nn.Module):
         return self.to_db(self.mel(self.power(wave)))
 
     def _clip(self, db: torch.Tensor) -> torch.Tensor:
+        """Per utterance: relative to its speech level (`features.level_norm`), then the `top_db` floor."""
+        if self.level_norm:
+            frame_db = 10.0 * torch.log10(torch.clamp(torch.sum(10.0 ** (db.double() / 10.0), dim=-2), min=AMIN))
+            level = torch.quantile(frame_db, LEVEL_PERCENTILE / 100, dim=-1, keepdim=True).unsqueeze(-1)
+            db = (db - level).to(db.dtype)
         if self.top_db is not None and self.top_db > 0:
             peak = db.amax(dim=(-2, -1), keepdim=True)
             db = torch.maximum(db, peak - self.top_db)

@@ -2,7 +2,7 @@
 
 Same computation as `specser.features.logmel.LogMel` (centred frames with zero padding,
 periodic Hann window, power spectrum, the stored Slaney filterbank, dB with ``amin=1e-10``,
-``top_db`` clipping per utterance); the tests check the two agree.
+optional speech-level normalisation, ``top_db`` clipping per utterance); the tests check the two agree.
 """
 
 from __future__ import annotations
@@ -20,6 +20,14 @@ def _rfft():
     return rfft
 
 AMIN = 1e-10
+LEVEL_PERCENTILE = 90  # the speech level: this percentile of an utterance's frame energies, in dB
+
+
+def speech_level(db: np.ndarray) -> float:
+    """An utterance's speech level from its (n_mels, frames) dB: the 90th percentile over frames of
+    the frame energy (the Mel bands' power summed). Loud frames are speech whatever the noise."""
+    frame_db = 10.0 * np.log10(np.maximum(np.sum(10.0 ** (db.astype(np.float64) / 10.0), axis=0), AMIN))
+    return float(np.percentile(frame_db, LEVEL_PERCENTILE))
 
 
 def mel_bands(filterbank: np.ndarray, group: int = 16) -> list[tuple[int, int, np.ndarray]]:
@@ -42,9 +50,10 @@ def hann_window(win_length: int, n_fft: int) -> np.ndarray:
 
 
 def logmel_numpy(wave: np.ndarray, filterbank: np.ndarray, n_fft: int, hop_length: int, win_length: int,
-                 top_db: float | None, bands: list | None = None) -> np.ndarray:
+                 top_db: float | None, bands: list | None = None, level_norm: bool = False) -> np.ndarray:
     """(n_mels, frames) log-Mel in dB of a mono float32 waveform (`bands`: `mel_bands(filterbank)`,
-    precomputed by callers that convert many clips)."""
+    precomputed by callers that convert many clips). `level_norm` expresses it relative to the
+    utterance's speech level (`speech_level`), so a recording's gain does not change it."""
     padded = np.pad(np.asarray(wave, dtype=np.float32), n_fft // 2)
     n_frames = 1 + (padded.size - n_fft) // hop_length
     frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop_length][:n_frames]
@@ -53,6 +62,8 @@ def logmel_numpy(wave: np.ndarray, filterbank: np.ndarray, n_fft: int, hop_lengt
     bands = bands if bands is not None else mel_bands(filterbank)
     mel = np.concatenate([power[:, lo:hi] @ band for lo, hi, band in bands], axis=1).T  # (n_mels, frames)
     db = 10.0 * np.log10(np.maximum(mel, AMIN))
+    if level_norm:
+        db = db - speech_level(db)
     if top_db is not None and top_db > 0:
         db = np.maximum(db, db.max() - top_db)
     return db.astype(np.float32)
