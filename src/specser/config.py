@@ -32,7 +32,7 @@ Optimizer = Literal["adam", "adamw"]
 Scheduler = Literal["plateau", "cosine", "onecycle"]
 Accelerator = Literal["auto", "cpu", "gpu", "cuda", "mps"]
 Precision = Literal["32-true", "32", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true"]
-Protocol = Literal["random-5fold", "actor-5fold", "emobox", "loso"]
+Protocol = Literal["random-5fold", "actor-5fold", "emobox", "loso", "loco"]
 BaselineModel = Literal["svm", "mlp"]
 BaselineFeatures = Literal["mfcc", "egemaps"]
 PROTOCOLS: tuple[str, ...] = get_args(Protocol)
@@ -42,12 +42,15 @@ PROTOCOLS: tuple[str, ...] = get_args(Protocol)
 class DataConfig:
     """Where the corpus is and how it is split.
 
-    `path` is a folder or a CSV manifest; empty means `SPECSER_RAVDESS` or the
-    shared RAVDESS copy. `test_speakers` switches the holdout from a random,
-    stratified split to a speaker-held-out one.
+    `path` is a folder or a CSV manifest, or a list of them (combined, with labels
+    harmonised); empty means `SPECSER_RAVDESS` or the shared RAVDESS copy.
+    `extra_train` corpora join every training part and are never tested.
+    `test_speakers` switches the holdout from a random, stratified split to a
+    speaker-held-out one.
     """
 
-    path: str = ""
+    path: str | list[str] = ""  # one corpus, or several combined (`specser.corpus.combine`)
+    extra_train: list[str] = field(default_factory=list)  # corpora added to every training part, never tested
     corpus: CorpusLayout = "auto"
     label_set: LabelSet = "ravdess6"  # RAVDESS only
     labels: list[str] = field(default_factory=list)  # restrict folder/CSV corpora

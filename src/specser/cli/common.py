@@ -13,6 +13,18 @@ DataOpt = Annotated[
     typer.Option("--data", help="Corpus folder (RAVDESS or folder-per-label) or CSV manifest (path,label[,speaker]). "
                  "Default: $SPECSER_RAVDESS, else ../shared/data/ravdess if it exists."),
 ]
+DataListOpt = Annotated[
+    Optional[list[Path]],
+    typer.Option("--data", help="Corpus folder (RAVDESS, nEMO, or folder-per-label) or CSV manifest. Repeat it to "
+                 "combine corpora: labels are harmonised and speakers kept apart per corpus (--protocol loco then "
+                 "tests each corpus on a model trained on the others). Default: $SPECSER_RAVDESS, else "
+                 "../shared/data/ravdess if it exists."),
+]
+ExtraTrainOpt = Annotated[
+    Optional[list[Path]],
+    typer.Option("--extra-train", help="Another corpus added to every training part and never tested, e.g. nEMO "
+                 "beside RAVDESS's actor-5fold (repeatable)."),
+]
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="YAML file with any config sections to change.")]
 SetOpt = Annotated[
     Optional[list[str]],
@@ -22,7 +34,8 @@ PresetOpt = Annotated[Optional[str], typer.Option("--preset", help="Recipe prese
                                                                "or best (specser's, see the README's ablation).")]
 ProtocolOpt = Annotated[Optional[str], typer.Option(
     "--protocol", help="random-5fold (files, the paper's), actor-5fold (speaker-independent), emobox "
-    "(EmoBox fixed actor folds, use with --set data.label_set=ravdess8) or loso (leave one speaker out). "
+    "(EmoBox fixed actor folds, use with --set data.label_set=ravdess8), loso (leave one speaker out) or loco "
+    "(leave one corpus out: cross-corpus, needs --data twice). "
     "Default: cv.protocol of the config (random-5fold).")]
 CVOutOpt = Annotated[Path, typer.Option("--out", help="Run folder to create, or to resume if a run there was interrupted.")]
 RestartOpt = Annotated[bool, typer.Option("--overwrite", help="Delete the folds in --out and start again.")]
@@ -34,14 +47,21 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def build_config(config: Path | None, overrides: list[str] | None, preset: str | None, data: Path | None,
-                 extra: list[str] | None = None):
-    """Load the config and put --data (an explicit CLI option) on top of everything."""
+def build_config(config: Path | None, overrides: list[str] | None, preset: str | None,
+                 data: Path | list[Path] | None, extra: list[str] | None = None, extra_train: list[Path] | None = None):
+    """Load the config and put --data / --extra-train (explicit CLI options) on top of everything."""
+    import json
+
     from specser.config import ConfigError, load_config
 
     sets = list(overrides or []) + list(extra or [])
-    if data is not None:
-        sets.append(f"data.path={data}")
+    paths = [data] if isinstance(data, Path) else list(data or [])
+    if len(paths) == 1:
+        sets.append(f"data.path={paths[0]}")
+    elif paths:
+        sets.append(f"data.path={json.dumps([str(p) for p in paths])}")  # JSON is YAML
+    if extra_train:
+        sets.append(f"data.extra_train={json.dumps([str(p) for p in extra_train])}")
     try:
         return load_config(config, sets, preset)
     except ConfigError as exc:

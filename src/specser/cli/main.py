@@ -14,8 +14,8 @@ import typer
 from typing import Annotated
 
 from specser.cli import data_cmd, predict_cmd
-from specser.cli.common import (ConfigOpt, CVOutOpt, DataOpt, PresetOpt, ProgressOpt, ProtocolOpt, RestartOpt, SetOpt,
-                                build_config, fail, user_errors)
+from specser.cli.common import (ConfigOpt, CVOutOpt, DataListOpt, DataOpt, ExtraTrainOpt, PresetOpt, ProgressOpt,
+                                ProtocolOpt, RestartOpt, SetOpt, build_config, fail, user_errors)
 
 app = typer.Typer(
     help="specser: speech emotion recognition with Spec-ResNet on log-Mel spectrograms.\n\n"
@@ -29,7 +29,7 @@ app.command(name="predict")(predict_cmd.predict)
 
 @app.command()
 def features(
-    data: DataOpt = None,
+    data: DataListOpt = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     preset: PresetOpt = None,
@@ -69,7 +69,8 @@ def features(
 @app.command()
 def train(
     out: Annotated[Path, typer.Option("--out", help="Run folder to create (or resume, if a run there was interrupted).")],
-    data: DataOpt = None,
+    data: DataListOpt = None,
+    extra_train: ExtraTrainOpt = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     preset: PresetOpt = None,
@@ -84,7 +85,7 @@ def train(
     Example: specser train --data ../shared/data/ravdess --out runs/paper --set train.max_epochs=20
     """
     extra = [f"data.test_speakers=[{','.join(repr(s.strip()) for s in test_speakers.split(','))}]"] if test_speakers else []
-    cfg = build_config(config, set_, preset, data, extra)  # checked before the heavy imports: a typo fails at once
+    cfg = build_config(config, set_, preset, data, extra, extra_train)  # checked before the heavy imports
     from specser.runs.folder import RunFolderError
     from specser.runs.train import TrainingInterrupted, train_run
 
@@ -101,8 +102,9 @@ def train(
 
 
 @app.command()
-def cv(out: CVOutOpt, data: DataOpt = None, protocol: ProtocolOpt = None, config: ConfigOpt = None,
-       set_: SetOpt = None, preset: PresetOpt = None, overwrite: RestartOpt = False, progress: ProgressOpt = True) -> None:
+def cv(out: CVOutOpt, data: DataListOpt = None, extra_train: ExtraTrainOpt = None, protocol: ProtocolOpt = None,
+       config: ConfigOpt = None, set_: SetOpt = None, preset: PresetOpt = None, overwrite: RestartOpt = False,
+       progress: ProgressOpt = True) -> None:
     """Cross-validate Spec-ResNet: one complete run per fold, then mean ± std over folds.
 
     Writes folds.json, fold_NN/ (one run folder each), cv_summary.json, report.md and plots into --out.
@@ -110,7 +112,7 @@ def cv(out: CVOutOpt, data: DataOpt = None, protocol: ProtocolOpt = None, config
     On a GPU with room to spare, `--set cv.parallel_folds=5` trains the folds side by side.
     Example: specser cv --data ../shared/data/ravdess --protocol actor-5fold --out runs/cv-actor
     """
-    cfg = build_config(config, set_, preset, data, [f"cv.protocol={protocol}"] if protocol else [])
+    cfg = build_config(config, set_, preset, data, [f"cv.protocol={protocol}"] if protocol else [], extra_train)
     from specser.runs.cv import fold_curves, run_cv, spec_resnet_runner, train_fold_in_process
     from specser.runs.folder import RunFolderError
     from specser.training.interrupt import TrainingInterrupted
@@ -132,8 +134,8 @@ def baseline(
     model: Annotated[str, typer.Option("--model", help="svm (RBF SVM) or mlp (multi-layer perceptron).")] = "svm",
     features: Annotated[str, typer.Option("--features", help="mfcc (mean/std of 40 MFCCs + deltas) or egemaps "
                         "(88 eGeMAPS v02 functionals; needs pip install 'specser[baselines]').")] = "mfcc",
-    data: DataOpt = None, protocol: ProtocolOpt = None, config: ConfigOpt = None, set_: SetOpt = None,
-    preset: PresetOpt = None, overwrite: RestartOpt = False, progress: ProgressOpt = True,
+    data: DataListOpt = None, extra_train: ExtraTrainOpt = None, protocol: ProtocolOpt = None, config: ConfigOpt = None,
+    set_: SetOpt = None, preset: PresetOpt = None, overwrite: RestartOpt = False, progress: ProgressOpt = True,
 ) -> None:
     """Cross-validate a classic baseline (scaler + SVM or MLP) on exactly the folds `specser cv` uses.
 
@@ -142,7 +144,7 @@ def baseline(
     Example: specser baseline --data ../shared/data/ravdess --protocol actor-5fold --model svm --out runs/svm-actor
     """
     extra = [f"baseline.model={model}", f"baseline.features={features}"] + ([f"cv.protocol={protocol}"] if protocol else [])
-    cfg = build_config(config, set_, preset, data, extra)
+    cfg = build_config(config, set_, preset, data, extra, extra_train)
     from specser.baselines.run import baseline_label, baseline_runner
     from specser.runs.cv import run_cv
     from specser.runs.folder import RunFolderError

@@ -6,6 +6,7 @@ Protocols (SPEC.md section 2):
     actor-5fold   stratified 5-fold grouped by speaker: no speaker in both train and test.
     emobox        the EmoBox fixed RAVDESS folds: 6 folds x 4 test actors.
     loso          leave one speaker out.
+    loco          leave one corpus out: train on the other corpora, test on this one (cross-corpus).
 
 Same rows, protocol and seed give the same folds, on any machine: rows are sorted by
 utterance id before splitting, so the order the files were listed in does not matter.
@@ -22,7 +23,7 @@ from specser.corpus.manifest import Utterance
 from specser.data.splits import Split, SplitError, split_validation
 
 from specser.config import PROTOCOLS  # noqa: E402  (one list: the config validates it)
-GROUPED_PROTOCOLS = ("actor-5fold", "emobox", "loso")
+GROUPED_PROTOCOLS = ("actor-5fold", "emobox", "loso", "loco")
 
 # EmoBox (Ma et al., 2024) RAVDESS folds: the test actors of each fold.
 EMOBOX_RAVDESS_TEST_ACTORS = (
@@ -78,6 +79,12 @@ def make_folds(rows: list[Utterance], protocol: str, seed: int, n_splits: int = 
             raise SplitError(f"{protocol}: needs at least {n_splits} speakers, the corpus has {n_speakers}"
                              + (_SPEAKER_HINT if n_speakers <= 1 else ""))
         indices = StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed).split(ids, labels, speakers)
+    elif protocol == "loco":
+        corpora = np.array([r.metadata.get("corpus", "") for r in rows])
+        if len(set(corpora)) < 2:
+            raise SplitError("loco: leave-one-corpus-out needs at least two corpora: pass --data twice "
+                             "(e.g. --data ravdess/ --data nemo/)")
+        indices = LeaveOneGroupOut().split(ids, labels, corpora)
     elif protocol == "loso":
         if n_speakers < 2:
             raise SplitError(f"{protocol}: needs at least 2 speakers, the corpus has {n_speakers}{_SPEAKER_HINT}")
@@ -87,6 +94,8 @@ def make_folds(rows: list[Utterance], protocol: str, seed: int, n_splits: int = 
     folds = []
     for k, (train_idx, test_idx) in enumerate(indices, start=1):
         test_speakers = sorted(set(speakers[test_idx]), key=lambda s: (len(s), s))
+        if protocol == "loco":  # name the held-out corpus rather than list its speakers
+            test_speakers = [rows[test_idx[0]].metadata["corpus"]]
         folds.append(Fold(k, ids[train_idx].tolist(), ids[test_idx].tolist(), test_speakers))
     return folds
 

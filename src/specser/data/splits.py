@@ -78,3 +78,11 @@ def holdout_split(
 def split_validation(ids: list[str], labels: list[str], val_size: float, seed: int) -> tuple[list[str], list[str]]:
     """A stratified validation part of a training part: (train, val), both sorted."""
     return _stratified(ids, labels, val_size, seed)
+
+
+def with_extra_train(split: Split, extra_ids: list[str]) -> Split:
+    """`split` with corpora that only ever train (`data.extra_train`) added to its training part."""
+    if not extra_ids:
+        return split
+    return Split(train=sorted(split.train + list(extra_ids)), val=split.val, test=split.test,
+                 protocol=f"{split.protocol} + extra training corpora")

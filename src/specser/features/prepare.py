@@ -1,4 +1,9 @@
-"""Corpus -> manifest -> cached log-Mel features: the shared first half of every command."""
+"""Corpus -> manifest -> cached log-Mel features: the shared first half of every command.
+
+Several corpora (`data.path` as a list, and `data.extra_train`) are combined into one manifest
+(`specser.corpus.combine`); the rows of `data.extra_train` are marked, so splits and folds are
+made of the other rows and the extra ones only ever join training parts.
+"""
 
 from __future__ import annotations
 
@@ -8,32 +13,65 @@ from pathlib import Path
 import numpy as np
 
 from specser.config import ExperimentConfig
-from specser.corpus.manifest import Manifest, Utterance, load_manifest
+from specser.corpus.combine import combine, corpus_names
+from specser.corpus.manifest import CorpusError, Manifest, Utterance, load_manifest, ordered_labels
 from specser.features.extract import extract_logmels
 from specser.paths import default_cache_dir, resolve_data_path
 
 
 @dataclass
 class PreparedCorpus:
-    data_path: Path
+    data_path: Path | str  # the corpus, or "a + b" for several
     manifest: Manifest
-    rows: list[Utterance]  # rows whose features exist, manifest order
+    rows: list[Utterance]  # rows whose features exist, manifest order (extra training rows included)
     features: dict[str, np.ndarray]
     keys: dict[str, str]
     skipped: list[tuple[str, str]]  # unparseable names and unusable audio, with reasons
     computed: int
     cached: int
+    extra_ids: frozenset[str] = frozenset()  # rows of `data.extra_train`: training only, never tested
 
     @property
     def rows_by_id(self) -> dict[str, Utterance]:
         return {r.utt_id: r for r in self.rows}
 
+    @property
+    def main_rows(self) -> list[Utterance]:
+        """The rows that splits and folds are made of (everything but `extra_ids`)."""
+        return [r for r in self.rows if r.utt_id not in self.extra_ids]
+
+    @property
+    def extra_train(self) -> list[str]:
+        return sorted(self.extra_ids)
+
+
+def build_manifest(cfg: ExperimentConfig) -> tuple[Manifest, frozenset[str], str]:
+    """The combined manifest of `data.path` and `data.extra_train`, the extra rows' ids, and a name for it."""
+    named = [cfg.data.path] if isinstance(cfg.data.path, str) else cfg.data.path
+    main = [resolve_data_path(p) for p in named if p] or [resolve_data_path(None)]
+    extra = [Path(p).expanduser() for p in cfg.data.extra_train]
+    if len(main) == 1 and not extra:
+        return load_manifest(main[0], cfg.data.corpus, cfg.data.label_set, cfg.data.labels), frozenset(), main[0]
+    manifests = [load_manifest(p, cfg.data.corpus if len(main) == 1 else "auto", cfg.data.label_set, None)
+                 for p in main + extra]
+    merged = combine(manifests, plain_first=len(main) == 1)
+    names = corpus_names(manifests)
+    extra_names = set(names[len(main):])
+    main_labels = {r.label for r in merged.rows if r.metadata["corpus"] not in extra_names}
+    wanted = set(cfg.data.labels) or main_labels
+    kept = [r for r in merged.rows if r.label in wanted and (r.label in main_labels or r.metadata["corpus"] not in extra_names)]
+    merged.excluded += [(r.path, f"label {r.label!r} not among the labels used") for r in merged.rows if r not in kept]
+    merged.rows, merged.labels = kept, ordered_labels({r.label for r in kept})
+    extra_ids = frozenset(r.utt_id for r in kept if r.metadata["corpus"] in extra_names)
+    return merged, extra_ids, " + ".join(str(p) for p in main + extra)
+
 
 def prepare_corpus(cfg: ExperimentConfig, progress: bool = True, device: str = "cpu") -> PreparedCorpus:
-    """Parse the configured corpus and extract (or load cached) log-Mels for every usable file
+    """Parse the configured corpora and extract (or load cached) log-Mels for every usable file
     (computed on `device`)."""
-    data_path = resolve_data_path(cfg.data.path)
-    manifest = load_manifest(data_path, cfg.data.corpus, cfg.data.label_set, cfg.data.labels)
+    manifest, extra_ids, data_path = build_manifest(cfg)
+    if not manifest.rows:
+        raise CorpusError(f"{data_path}: no usable audio files found")
     result = extract_logmels(manifest.rows, cfg.features, default_cache_dir(cfg.data.cache_dir), cfg.data.max_duration_s,
                             progress=progress, device=device)
     rows = [r for r in manifest.rows if r.utt_id in result.features]
@@ -41,5 +79,5 @@ def prepare_corpus(cfg: ExperimentConfig, progress: bool = True, device: str = "
         raise ValueError(f"{data_path}: every file was skipped; first reason: {result.skipped[:1]}")
     return PreparedCorpus(
         data_path, manifest, rows, result.features, result.keys,
-        manifest.skipped + result.skipped, result.computed, result.cached,
+        manifest.skipped + result.skipped, result.computed, result.cached, extra_ids & {r.utt_id for r in rows},
     )

@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 
 from specser.config import ExperimentConfig, from_dict
 from specser.data.folds import GROUPED_PROTOCOLS, Fold, fold_split, make_folds
-from specser.data.splits import Split
+from specser.data.splits import Split, with_extra_train
 from specser.evaluation.cv_summary import summarize_folds
 from specser.evaluation.summaries import CVRun, CVSummary, FoldRecord
 from specser.features.prepare import PreparedCorpus, prepare_corpus
@@ -90,7 +90,7 @@ def run_cv(
     started = time.time()
     protocol = cfg.cv.protocol
     corpus = prepare_corpus(cfg, progress)
-    folds = make_folds(corpus.rows, protocol, cfg.seed, cfg.cv.n_folds)
+    folds = make_folds(corpus.main_rows, protocol, cfg.seed, cfg.cv.n_folds)
     _write_folds(folder, folds, protocol, cfg.seed)
     folder.write_start(cfg, corpus)
 
@@ -102,7 +102,8 @@ def run_cv(
             print(f"fold {fold.index}/{len(folds)}: already finished (accuracy {done['accuracy']:.4f}), skipped")
             results[fold.index] = done
         else:
-            pending.append((fold, fold_split(fold, corpus.rows_by_id, protocol, cfg.data.val_size, cfg.seed, len(folds))))
+            split = fold_split(fold, corpus.rows_by_id, protocol, cfg.data.val_size, cfg.seed, len(folds))
+            pending.append((fold, with_extra_train(split, corpus.extra_train)))
     resumed = sorted(results)
     if pool_fold is not None and cfg.cv.parallel_folds > 1 and len(pending) > 1:
         from specser.runs.workers import run_parallel
@@ -131,7 +132,7 @@ def _cv_run(cfg: ExperimentConfig, folder: RunFolder, corpus: PreparedCorpus, fo
         run_name=folder.path.name, model=model_label, protocol=cfg.cv.protocol, preset=cfg.preset,
         speaker_independent=cfg.cv.protocol in GROUPED_PROTOCOLS, n_folds=len(folds),
         data_path=str(corpus.data_path), corpus=corpus.manifest.corpus, label_set=cfg.data.label_set,
-        n_files=len(corpus.rows), n_skipped=len(corpus.skipped), seed=cfg.seed, folds=records,
+        n_files=len(corpus.main_rows), n_skipped=len(corpus.skipped), seed=cfg.seed, folds=records,
         fold_wall_time_s=sum(r.get("wall_time_s") or 0.0 for r in fold_runs),
         session_wall_time_s=time.time() - started, resumed_folds=resumed)
 

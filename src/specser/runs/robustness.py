@@ -17,10 +17,9 @@ from specser.atomic import atomic_write_json, atomic_write_text
 from specser.audio.degrade import CONDITIONS, babble_for
 from specser.audio.load import AudioError, load_audio
 from specser.config import load_config
-from specser.corpus.manifest import load_manifest
+from specser.features.prepare import build_manifest
 from specser.inference.model_file import ModelFile
 from specser.inference.predictor import Predictor
-from specser.paths import resolve_data_path
 from specser.runs.folder import RunFolder
 
 
@@ -56,8 +55,7 @@ def robustness(run_dir: Path, conditions: list[str] | None = None, data: Path | 
     folder = RunFolder(run_dir)
     mf = ModelFile.load(folder / "model.specser")
     cfg = load_config(folder / "config.yaml", [f"data.path={data}"] if data is not None else [])
-    manifest = load_manifest(resolve_data_path(cfg.data.path), cfg.data.corpus, cfg.data.label_set, cfg.data.labels)
-    rows_by_id = {r.utt_id: r for r in manifest.rows}
+    rows_by_id = {r.utt_id: r for r in build_manifest(cfg)[0].rows}
     rows = [rows_by_id[i] for i in folder.read_json("split.json")["test"]]
     if not rows:
         raise ValueError(f"{run_dir}: the run has no test split to degrade")

@@ -23,7 +23,7 @@ from specser.config import ConfigError, ExperimentConfig
 from specser.corpus.manifest import Utterance
 from specser.data.datasets import LogMelDataset, RandomCropDataset, WaveDataset, collate_for
 from specser.data.inputs import Inputs, build_inputs, load_waves
-from specser.data.splits import Split, holdout_split
+from specser.data.splits import Split, holdout_split, with_extra_train
 from specser.evaluation.metrics import compute_metrics
 from specser.evaluation.summaries import RunSummary
 from specser.features.prepare import PreparedCorpus, prepare_corpus
@@ -66,7 +66,8 @@ def prepare(cfg: ExperimentConfig, folder: RunFolder, progress: bool = True, cor
     corpus = corpus or prepare_corpus(cfg, progress)
     folder.write_start(cfg, corpus)
     if split is None:
-        split = holdout_split(corpus.rows, cfg.data.test_size, cfg.data.val_size, cfg.seed, cfg.data.test_speakers)
+        split = with_extra_train(holdout_split(corpus.main_rows, cfg.data.test_size, cfg.data.val_size, cfg.seed,
+                                               cfg.data.test_speakers), corpus.extra_train)
     folder.write_json("split.json", split.to_dict())
     labels = corpus.manifest.labels
     image_dir = default_cache_dir(cfg.data.cache_dir) / "images" if cfg.features.mode == "image" else None
