@@ -1,4 +1,4 @@
-"""Tensor datasets for native mode, normalisation statistics and the length policy.
+"""Tensor datasets for training: standardised log-Mels (fixed or batch-padded length), random crops, waveforms.
 
 Features live in memory (a six-class RAVDESS run is about 130 MB of float32),
 so an epoch never touches the disk.

@@ -1,1 +1,1 @@
-"""Evaluation: metrics, batch inference on prepared inputs, plots and the Markdown report."""
+"""Evaluation: metrics, typed summaries, plots, the Markdown reports and `specser compare` (predictions come from the Predictor)."""
