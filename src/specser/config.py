@@ -128,6 +128,7 @@ class AugmentConfig:
     pitch_semitones: float = 0.0  # warp the frequency axis by up to this many semitones either way
     gain_db: float = 0.0  # scale by up to this many dB either way
     noise_snr_db: list[float] = field(default_factory=list)  # [low, high]: white noise at an SNR drawn from it
+    noise_prob: float = 1.0  # the share of training clips that get the noise (the rest stay clean)
 
     @property
     def audio_domain(self) -> bool:

@@ -77,6 +77,18 @@ def test_wave_features_augment_and_keep_the_shape():
     assert not torch.allclose(out, clean)
 
 
+def test_noise_reaches_only_the_asked_share_of_clips():
+    """noise_prob: some clips stay clean, so a model trained with noise still sees clean speech."""
+    torch.manual_seed(0)
+    wave = torch.from_numpy(emotional_tone("05", 1, np.random.default_rng(0), seconds=1.0))
+    batch, lengths = wave.repeat(400, 1), torch.full((400,), len(wave))
+    clean = _wave_features(AugmentConfig())[0](batch[:1], lengths[:1])[0]
+    for prob, expected in ((0.0, 0.0), (0.3, 0.3), (1.0, 1.0)):
+        out = _wave_features(AugmentConfig(noise_snr_db=[10, 10], noise_prob=prob))[0](batch, lengths)
+        changed = (out - clean).abs().amax(dim=(1, 2, 3)) > 1e-3
+        assert changed.float().mean().item() == pytest.approx(expected, abs=0.07)
+
+
 def test_random_crops_are_windows_of_the_clip():
     torch.manual_seed(0)
     long, short = np.arange(40, dtype=np.float32).reshape(1, 40), np.full((1, 6), 3.0, np.float32)

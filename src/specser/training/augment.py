@@ -113,7 +113,8 @@ class WaveFeatures(nn.Module):
             low, high = cfg.noise_snr_db[0], cfg.noise_snr_db[-1]
             rms = x.square().mean(dim=1, keepdim=True).sqrt()
             snr = uniform(b, low, high, device)[:, None]
-            x = x + torch.randn_like(x) * rms / 10 ** (snr / 20)
+            noisy = (torch.rand(b, 1, device=device) < cfg.noise_prob).to(x.dtype)
+            x = x + noisy * torch.randn_like(x) * rms / 10 ** (snr / 20)
         power = self.front_end.power(x)  # (B, frames, n_freq)
         if cfg.pitch_semitones > 0:
             ratio = 2 ** (uniform(b, -cfg.pitch_semitones, cfg.pitch_semitones, device) / 12)
