@@ -64,7 +64,7 @@ def test_train_then_evaluate(synth_corpus, tmp_path):
     (["train", "--out", "X", "--set", "train.max_epoch=1"], "unknown config key"),
     (["train", "--out", "X", "--data", "/no/such/corpus"], "does not exist"),
     (["data", "--data", "/no/such/corpus"], "does not exist"),
-    (["data", "fetch", "iemocap", "--to", "X"], "only 'ravdess'"),
+    (["data", "fetch", "iemocap", "--to", "X"], "unknown corpus 'iemocap'; choose one of ravdess, nemo"),
     (["evaluate", "/no/such/run"], "not a run folder"),
 ])
 def test_clear_errors(args, message, tmp_path):
