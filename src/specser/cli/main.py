@@ -258,7 +258,8 @@ def serve(
     threads: Annotated[int, typer.Option(help="Concurrent decode + inference jobs per process.")] = 2,
     max_upload_mb: Annotated[float, typer.Option(help="Larger uploads get HTTP 413.")] = 20.0,
     max_duration: Annotated[float, typer.Option(help="Longer audio gets HTTP 422, in seconds.")] = 600.0,
-    min_duration: Annotated[float, typer.Option(help="Shorter audio gets HTTP 422 too_short, in seconds.")] = 0.25,
+    min_duration: Annotated[Optional[float], typer.Option(help="Shorter audio gets HTTP 422 too_short, in seconds "
+                            "(default 0.25).")] = None,
     backend: Annotated[str, typer.Option(help="torch, onnx or auto (by file suffix).")] = "auto",
 ) -> None:
     """Serve a model over HTTP: a page to try it at /, POST /v1/predict, GET /v1/health, /v1/model, /docs.
@@ -276,7 +277,8 @@ def serve(
     if not model.is_file():
         fail(f"model file not found: {model}")
     settings = ServiceSettings(model=model.resolve(), backend=backend, max_upload_mb=max_upload_mb,
-                               max_duration_s=max_duration, min_duration_s=min_duration, inference_threads=threads)
+                               max_duration_s=max_duration, inference_threads=threads,
+                               **({} if min_duration is None else {"min_duration_s": min_duration}))
     os.environ[ENV_KEY] = settings.to_env()
     typer.echo(f"serving {model} on http://{host}:{port}/  (API docs: /docs)")
     uvicorn.run("specser.service.app:app_from_env", factory=True, host=host, port=port, workers=workers,

@@ -54,7 +54,3 @@ def combine(manifests: list[Manifest], plain_first: bool = False) -> Manifest:
     return Manifest("+".join(corpus_names(manifests)), "; ".join(m.root for m in manifests),
                     ordered_labels({r.label for r in rows}), rows, skipped, excluded)
 
-
-def corpus_of(row) -> str:
-    """The corpus a row came from (empty for a single-corpus manifest)."""
-    return row.metadata.get("corpus", "")

@@ -52,10 +52,6 @@ class RunFolder:
     def finished(self) -> bool:
         return (self.path / self.kind.marker).exists()
 
-    @property
-    def last_checkpoint(self) -> Path:
-        return self.path / "checkpoints" / "last.ckpt"
-
     def open(self, cfg: ExperimentConfig, overwrite: bool = False) -> "RunFolder":
         """Create the folder, or check that it may be resumed with `cfg` (or clear it, with `overwrite`).
 

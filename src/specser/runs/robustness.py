@@ -56,7 +56,8 @@ def robustness(run_dir: Path, conditions: list[str] | None = None, data: Path | 
     mf = ModelFile.load(folder / "model.specser")
     cfg = load_config(folder / "config.yaml", [f"data.path={data}"] if data is not None else [])
     rows_by_id = {r.utt_id: r for r in build_manifest(cfg)[0].rows}
-    rows = [rows_by_id[i] for i in folder.read_json("split.json")["test"]]
+    split = folder.read_json("split.json")
+    rows = [rows_by_id[i] for i in split["test"]]
     if not rows:
         raise ValueError(f"{run_dir}: the run has no test split to degrade")
     names = conditions or list(CONDITIONS)
@@ -75,7 +76,7 @@ def robustness(run_dir: Path, conditions: list[str] | None = None, data: Path | 
                                      if name.startswith("babble") else None).astype(np.float32)
                     for i, w in enumerate(waves)]
         results[name], _ = _condition_result(predictor, degraded, targets, clean)
-    record = {"run": str(run_dir), "protocol": folder.read_json("split.json")["protocol"], "n": len(rows),
+    record = {"run": str(run_dir), "protocol": split["protocol"], "n": len(rows),
               "conditions": results}
     out = Path(out) if out else folder / "robustness"
     atomic_write_json(out / "robustness.json", record)
