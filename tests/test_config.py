@@ -102,7 +102,7 @@ def test_every_config_key_is_read_by_a_short_run_of_each_command(config_reads, s
     from tests.synth import FAST_OVERRIDES
 
     base = FAST_OVERRIDES + [f"data.path={synth_corpus}", f"data.cache_dir={tmp_path / 'cache'}", "train.max_epochs=1"]
-    recipe = load_config(preset="best", overrides=base + [
+    recipe = load_config(preset="robust", overrides=base + [
         "cv.protocol=actor-5fold", "cv.n_folds=2", "train.class_weights=true", "train.label_smoothing=0.1",
         "train.tta_crops=2", "train.specaugment.enabled=true"])
     run_cv(recipe, tmp_path / "cv", lambda c, corpus: spec_resnet_runner(c, corpus, False), "Spec-ResNet",
@@ -117,6 +117,15 @@ def test_every_config_key_is_read_by_a_short_run_of_each_command(config_reads, s
     every = {(cls.__name__, f.name) for cls in CONFIG_CLASSES for f in dataclasses.fields(cls)
              if not dataclasses.is_dataclass(f.default_factory if f.default_factory is not dataclasses.MISSING else None)}
     assert not every - config_reads, f"config keys that no command reads: {sorted(every - config_reads)}"
+
+
+def test_robust_preset_is_best_plus_the_real_voice_ingredients():
+    best, robust = load_config(preset="best"), load_config(preset="robust")
+    assert robust.features.level_norm and not best.features.level_norm
+    assert robust.model == best.model and robust.train.optimizer == best.train.optimizer
+    aug = robust.train.augment
+    assert set(aug.noise_types) == {"white", "pink", "babble"} and 0 < aug.noise_prob < 1
+    assert aug.reverb_prob > 0 and aug.band_prob > 0 and aug.quantize_prob > 0 and aug.audio_domain
 
 
 def test_best_preset_differs_from_paper_only_in_recipe():

@@ -33,6 +33,7 @@ Scheduler = Literal["plateau", "cosine", "onecycle"]
 Accelerator = Literal["auto", "cpu", "gpu", "cuda", "mps"]
 Precision = Literal["32-true", "32", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true"]
 Protocol = Literal["random-5fold", "actor-5fold", "emobox", "loso", "loco"]
+NoiseType = Literal["white", "pink", "babble"]
 BaselineModel = Literal["svm", "mlp"]
 BaselineFeatures = Literal["mfcc", "egemaps"]
 PROTOCOLS: tuple[str, ...] = get_args(Protocol)
@@ -116,7 +117,8 @@ class AugmentConfig:
     """Training-only augmentation besides SpecAugment (`train.specaugment`); all off in the paper preset.
 
     Feature domain: mixup, a random clip window, a random circular time shift.
-    Audio domain: speed, pitch, gain and noise act on the waveform, so when any is on the
+    Audio domain: speed, pitch, gain, noise, reverberation, band-limiting and quantisation act
+    on the waveform (or its spectrum), so when any is on the
     training clips are kept as waveforms and their log-Mels computed batch by batch
     (validation and test inputs are never augmented).
     """
@@ -129,10 +131,17 @@ class AugmentConfig:
     gain_db: float = 0.0  # scale by up to this many dB either way
     noise_snr_db: list[float] = field(default_factory=list)  # [low, high]: white noise at an SNR drawn from it
     noise_prob: float = 1.0  # the share of training clips that get the noise (the rest stay clean)
+    noise_types: list[NoiseType] = field(default_factory=lambda: ["white"])  # one drawn per clip
+    # Recording conditions (`specser.training.conditions`), each on this share of the clips:
+    reverb_prob: float = 0.0  # a synthetic room, RT60 drawn from `reverb_rt60_s`
+    reverb_rt60_s: list[float] = field(default_factory=lambda: [0.2, 1.0])
+    band_prob: float = 0.0  # band-pass: high-pass at 50-400 Hz, low-pass at 3-7.5 kHz (phones, calls)
+    quantize_prob: float = 0.0  # rounding to 8-12 bits after the gain change
 
     @property
     def audio_domain(self) -> bool:
-        return self.speed > 0 or self.pitch_semitones > 0 or self.gain_db > 0 or bool(self.noise_snr_db)
+        return (self.speed > 0 or self.pitch_semitones > 0 or self.gain_db > 0 or bool(self.noise_snr_db)
+                or self.reverb_prob > 0 or self.band_prob > 0 or self.quantize_prob > 0)
 
 
 @dataclass
@@ -217,7 +226,7 @@ class ExperimentConfig:
         atomic_write_text(Path(path), yaml.safe_dump(self.to_dict(), sort_keys=False))
 
 
-PRESETS = ("paper", "best")
+PRESETS = ("paper", "best", "robust")
 RUNTIME_KEYS = (("cv", "parallel_folds"), ("train", "threads"), ("train", "num_workers"))
 
 

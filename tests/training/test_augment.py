@@ -66,7 +66,8 @@ def test_wave_features_without_augmentation_is_the_clean_front_end():
 
 def test_wave_features_augment_and_keep_the_shape():
     torch.manual_seed(0)
-    aug = AugmentConfig(speed=0.1, pitch_semitones=2, gain_db=6, noise_snr_db=[10, 20])
+    aug = AugmentConfig(speed=0.1, pitch_semitones=2, gain_db=6, noise_snr_db=[10, 20], noise_types=["pink", "babble"],
+                        reverb_prob=0.5, band_prob=0.5, quantize_prob=0.5)
     wf, lm = _wave_features(aug, random_crop=True)
     rng = np.random.default_rng(1)
     waves = [emotional_tone(c, 1, rng, seconds=s) for c, s in (("01", 0.7), ("05", 1.4))]
@@ -111,7 +112,9 @@ def test_random_crops_are_windows_of_the_clip():
      "train.class_weights=true", "train.optimizer=adamw", "train.scheduler=cosine", "train.warmup_epochs=1",
      "train.tta_crops=3"],
     ["model.name=spec_crnn", "train.augment.speed=0.1", "train.augment.pitch_semitones=1", "train.augment.gain_db=6",
-     "train.augment.noise_snr_db=[15, 30]", "train.scheduler=onecycle"],
+     "train.augment.noise_snr_db=[15, 30]", "train.augment.noise_types=[white, pink, babble]",
+     "train.augment.reverb_prob=0.3", "train.augment.band_prob=0.3", "train.augment.quantize_prob=0.3",
+     "train.scheduler=onecycle"],
 ])
 def test_augmented_recipes_train_and_learn(synth_corpus, tmp_path, extra):
     from specser.runs.train import train_run

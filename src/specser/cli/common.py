@@ -30,8 +30,10 @@ SetOpt = Annotated[
     Optional[list[str]],
     typer.Option("--set", help="Override one config key, dotted: --set train.max_epochs=5 (repeatable)."),
 ]
-PresetOpt = Annotated[Optional[str], typer.Option("--preset", help="Recipe preset: paper (the paper's recipe, the default) "
-                                                               "or best (specser's, see the README's ablation).")]
+PresetOpt = Annotated[Optional[str], typer.Option("--preset", help="Recipe preset: paper (the paper's recipe, the default), "
+                                                               "best (specser's most accurate on RAVDESS, see the README's ablation) "
+                                                               "or robust (best plus a level-free front-end and recording-condition "
+                                                               "training: for real recordings).")]
 ProtocolOpt = Annotated[Optional[str], typer.Option(
     "--protocol", help="random-5fold (files, the paper's), actor-5fold (speaker-independent), emobox "
     "(EmoBox fixed actor folds, use with --set data.label_set=ravdess8), loso (leave one speaker out) or loco "

@@ -15,6 +15,7 @@ from torch import nn
 from specser.config import AugmentConfig, FeatureConfig
 from specser.features.logmel import LogMel
 from specser.features.normalize import standardize
+from specser.training import conditions
 
 
 def uniform(n: int, low: float, high: float, device) -> torch.Tensor:
@@ -63,9 +64,10 @@ class WaveFeatures(nn.Module):
     """Training waveforms -> augmented, standardised log-Mel batches (B, 1, n_mels, frames).
 
     Per example: speed (resampling by a random factor), a clip window (random or
-    centred), gain, white noise at a random SNR, then the log-Mel front-end with an
-    optionally frequency-warped filterbank (pitch), the per-clip ``top_db`` floor and
-    the training-set standardisation. With every option off this is the clean
+    centred), a room, gain, noise (white, pink or babble) at a random SNR, quantisation,
+    then the log-Mel front-end with an optional band-pass on the power spectrum and an
+    optionally frequency-warped filterbank (pitch), the per-clip level and ``top_db``
+    steps and the training-set standardisation. With every option off this is the clean
     front-end applied to the centred clip.
 
     Args:
@@ -80,6 +82,7 @@ class WaveFeatures(nn.Module):
         super().__init__()
         self.cfg, self.random_crop = augment, random_crop
         self.samples = int(round(features.clip_seconds * features.sample_rate))
+        self.sample_rate = features.sample_rate
         self.front_end = LogMel(features, filterbank)
         self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
         self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32))
@@ -107,15 +110,26 @@ class WaveFeatures(nn.Module):
             clips.append(self._clip(wave))
         x = torch.stack(clips)  # (B, samples)
         b = x.shape[0]
+
+        def chosen(prob: float) -> torch.Tensor:
+            return torch.rand(b, device=device) < prob
+
+        if cfg.reverb_prob > 0:
+            rt60 = uniform(b, cfg.reverb_rt60_s[0], cfg.reverb_rt60_s[-1], device)
+            x = conditions.reverberate(x, chosen(cfg.reverb_prob), self.sample_rate, rt60)
         if cfg.gain_db > 0:
             x = x * 10 ** (uniform(b, -cfg.gain_db, cfg.gain_db, device) / 20)[:, None]
         if cfg.noise_snr_db:
-            low, high = cfg.noise_snr_db[0], cfg.noise_snr_db[-1]
-            rms = x.square().mean(dim=1, keepdim=True).sqrt()
-            snr = uniform(b, low, high, device)[:, None]
-            noisy = (torch.rand(b, 1, device=device) < cfg.noise_prob).to(x.dtype)
-            x = x + noisy * torch.randn_like(x) * rms / 10 ** (snr / 20)
-        power = self.front_end.power(x)  # (B, frames, n_freq)
+            snr = uniform(b, cfg.noise_snr_db[0], cfg.noise_snr_db[-1], device)
+            x = conditions.add_noise(x, chosen(cfg.noise_prob), snr, list(cfg.noise_types))
+        if cfg.quantize_prob > 0:
+            bits = torch.randint(8, 13, (b,), device=device).to(x.dtype)
+            x = conditions.quantize(x, chosen(cfg.quantize_prob), bits)
+        power = torch.cat([self.front_end.power(x[i:i + 8]) for i in range(0, b, 8)])  # (B, frames, n_freq)
+        if cfg.band_prob > 0:
+            mask = conditions.band_mask(chosen(cfg.band_prob), power.shape[-1], self.sample_rate,
+                                        uniform(b, 50.0, 400.0, device), uniform(b, 3000.0, 7500.0, device))
+            power = power * mask[:, None, :]
         if cfg.pitch_semitones > 0:
             ratio = 2 ** (uniform(b, -cfg.pitch_semitones, cfg.pitch_semitones, device) / 12)
             mel = power @ warped_filterbank(self.front_end.filterbank, ratio)

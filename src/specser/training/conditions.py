@@ -1,0 +1,99 @@
+"""Recording conditions as training augmentation, batched in torch on the training device.
+
+The robustness benchmark (`specser.audio.degrade`) degrades clips one at a time in numpy
+with fixed settings; these draw the settings at random per example and work on a whole
+(B, samples) batch, so they cost milliseconds per batch. They are separate implementations
+of the same physical effects (a benchmark that reused the training code would flatter it).
+
+Each function takes `chosen`, a (B,) boolean mask of the examples it applies to, and leaves
+the others untouched.
+"""
+
+from __future__ import annotations
+
+import torch
+
+NOISE_TYPES = ("white", "pink", "babble")
+
+
+def _rms(x: torch.Tensor) -> torch.Tensor:
+    return x.square().mean(dim=-1, keepdim=True).add(1e-20).sqrt()
+
+
+def pink_noise(b: int, n: int, device) -> torch.Tensor:
+    """(b, n) noise with a 1/f power spectrum, unit RMS."""
+    spectrum = torch.fft.rfft(torch.randn(b, n, device=device))
+    spectrum = spectrum / torch.arange(spectrum.shape[-1], device=device).clamp(min=1).sqrt()
+    noise = torch.fft.irfft(spectrum, n)
+    return noise / _rms(noise)
+
+
+def babble(x: torch.Tensor, rows: torch.Tensor, talkers: int = 3) -> torch.Tensor:
+    """For clips `rows` of batch `x`, the sum of `talkers` other clips of the batch."""
+    b = x.shape[0]
+    if b < 2:
+        return torch.randn(len(rows), x.shape[1], device=x.device)
+    picks = torch.stack([torch.randperm(b - 1, device=x.device)[: min(talkers, b - 1)] for _ in range(len(rows))])
+    others = (rows[:, None] + 1 + picks) % b  # never the clip itself
+    return x[others].sum(dim=1)
+
+
+def add_noise(x: torch.Tensor, chosen: torch.Tensor, snr_db: torch.Tensor, types: list[str]) -> torch.Tensor:
+    """Noise of a type drawn from `types` per chosen example, at `snr_db` (B,) below each clip's RMS."""
+    n = x.shape[1]
+    kinds = torch.randint(0, len(types), (x.shape[0],), device=x.device)
+    out = x.clone()
+    for k, kind in enumerate(types):
+        rows = (chosen & (kinds == k)).nonzero().flatten()
+        if rows.numel() == 0:
+            continue
+        if kind == "white":
+            noise = torch.randn(len(rows), n, device=x.device)
+        elif kind == "pink":
+            noise = pink_noise(len(rows), n, x.device)
+        else:
+            noise = babble(x, rows)
+        scale = _rms(x[rows]) / _rms(noise) / 10 ** (snr_db[rows, None] / 20)
+        out[rows] = x[rows] + noise * scale
+    return out
+
+
+def room_impulses(b: int, sample_rate: int, rt60_s: torch.Tensor, device) -> torch.Tensor:
+    """(b, n) synthetic room responses: the direct sound, a 2 ms gap, then noise decaying by 60 dB at rt60."""
+    n = int(float(rt60_s.max()) * sample_rate) + 1
+    t = torch.arange(n, device=device) / sample_rate
+    tail = torch.randn(b, n, device=device) * torch.exp(-6.9 * t[None, :] / rt60_s[:, None]) * 0.3
+    tail[:, : int(0.002 * sample_rate)] = 0.0
+    tail[:, 0] = 1.0
+    return tail / tail.square().sum(dim=-1, keepdim=True).sqrt()
+
+
+def reverberate(x: torch.Tensor, chosen: torch.Tensor, sample_rate: int, rt60_s: torch.Tensor) -> torch.Tensor:
+    """Convolve the chosen clips with a room of their own RT60 (FFT convolution), level kept."""
+    rows = chosen.nonzero().flatten()
+    if rows.numel() == 0:
+        return x
+    dry = x[rows]
+    rir = room_impulses(len(rows), sample_rate, rt60_s[rows], x.device)
+    size = dry.shape[-1] + rir.shape[-1] - 1
+    wet = torch.fft.irfft(torch.fft.rfft(dry, size) * torch.fft.rfft(rir, size), size)[:, : dry.shape[-1]]
+    out = x.clone()
+    out[rows] = wet * (_rms(dry) / _rms(wet))
+    return out
+
+
+def quantize(x: torch.Tensor, chosen: torch.Tensor, bits: torch.Tensor) -> torch.Tensor:
+    """Round the chosen clips to `bits` (B,) bits, as a low-resolution recorder or codec would."""
+    levels = (2 ** (bits - 1))[:, None]
+    rounded = torch.clamp(torch.round(x * levels), -levels, levels - 1) / levels
+    return torch.where(chosen[:, None], rounded, x)
+
+
+def band_mask(chosen: torch.Tensor, n_freq: int, sample_rate: int, low_hz: torch.Tensor,
+              high_hz: torch.Tensor) -> torch.Tensor:
+    """(B, n_freq) power gains of a band-pass (4th-order Butterworth-like skirts) for the chosen
+    examples, 1 elsewhere: phones, calls and cheap microphones drop the lows and the highs."""
+    freqs = torch.linspace(0, sample_rate / 2, n_freq, device=chosen.device)[None, :]
+    high_pass = 1 / (1 + (low_hz[:, None] / freqs.clamp(min=1.0)) ** 8)
+    low_pass = 1 / (1 + (freqs / high_hz[:, None]) ** 8)
+    return torch.where(chosen[:, None], high_pass * low_pass, torch.ones_like(high_pass))

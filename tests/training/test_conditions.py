@@ -1,0 +1,73 @@
+"""Recording-condition augmentation: each effect is the physical one, at the asked amount, on the chosen clips only."""
+
+import torch
+
+from specser.training import conditions
+
+
+def _speech_like(b: int, n: int = 16000) -> torch.Tensor:
+    t = torch.arange(n) / 16000
+    f0 = torch.linspace(120, 260, b)[:, None]
+    return 0.2 * torch.sin(2 * torch.pi * f0 * t) * (1 + torch.sin(2 * torch.pi * 3 * t)) / 2
+
+
+def _band_power(x: torch.Tensor, lo: float, hi: float, sr: int = 16000) -> torch.Tensor:
+    spec = torch.fft.rfft(x).abs().square()
+    freqs = torch.fft.rfftfreq(x.shape[-1], 1 / sr)
+    return spec[..., (freqs >= lo) & (freqs < hi)].mean(dim=-1)
+
+
+def test_pink_noise_falls_by_3_db_per_octave():
+    torch.manual_seed(0)
+    noise = conditions.pink_noise(8, 32000, "cpu")
+    assert torch.allclose(noise.square().mean(dim=1), torch.ones(8), atol=1e-4)
+    ratio = (_band_power(noise, 250, 500) / _band_power(noise, 2000, 4000)).mean()
+    assert 6 < ratio < 10, ratio  # three octaves apart: 1/f power gives 8x
+
+
+def test_noise_is_at_the_asked_snr_and_only_on_chosen_clips():
+    torch.manual_seed(0)
+    x = _speech_like(6)
+    chosen = torch.tensor([True, True, True, True, True, False])
+    for kind in conditions.NOISE_TYPES:
+        out = conditions.add_noise(x, chosen, torch.full((6,), 10.0), [kind])
+        noise = out - x
+        snr = 10 * torch.log10(x.square().mean(1) / noise.square().mean(1).clamp(min=1e-30))
+        assert torch.allclose(snr[:5], torch.full((5,), 10.0), atol=0.01), (kind, snr)
+        assert torch.equal(out[5], x[5])
+
+
+def test_babble_is_made_of_other_clips_never_the_clip_itself():
+    torch.manual_seed(0)
+    x = torch.eye(5)  # clip i is the indicator of sample i, so a sum shows which clips it holds
+    mix = conditions.babble(x, torch.arange(5), talkers=3)
+    assert torch.equal(mix.diagonal(), torch.zeros(5))
+    assert torch.equal(mix.sum(dim=1), torch.full((5,), 3.0))
+
+
+def test_reverb_keeps_the_level_and_adds_a_tail():
+    torch.manual_seed(0)
+    x = torch.zeros(3, 16000)
+    x[:, 4000:4400] = torch.randn(3, 400)
+    chosen = torch.tensor([True, True, False])
+    out = conditions.reverberate(x, chosen, 16000, torch.tensor([0.3, 0.9, 0.5]))
+    assert torch.equal(out[2], x[2])
+    assert torch.allclose(out[:2].square().mean(1), x[:2].square().mean(1), rtol=1e-4)
+    tail = out[:, 4400 + 1600:4400 + 3200].square().mean(1)  # 100-200 ms after the burst: only the room
+    assert tail[1] > tail[0] > 0  # the longer room rings longer
+
+
+def test_quantize_puts_chosen_clips_on_the_grid():
+    x = _speech_like(2)
+    out = conditions.quantize(x, torch.tensor([True, False]), torch.tensor([8.0, 8.0]))
+    assert torch.equal(out[0] * 128, torch.round(out[0] * 128)) and (out[0] - x[0]).abs().max() <= 0.5 / 128 + 1e-7
+    assert torch.equal(out[1], x[1])
+
+
+def test_band_mask_passes_speech_and_cuts_lows_and_highs():
+    mask = conditions.band_mask(torch.tensor([True, False]), 513, 16000, torch.tensor([300.0, 300.0]),
+                                torch.tensor([3400.0, 3400.0]))
+    freqs = torch.linspace(0, 8000, 513)
+    at = lambda hz: mask[0, int(torch.argmin((freqs - hz).abs()))]  # noqa: E731
+    assert at(1000) > 0.99 and at(75) < 1e-4 and at(7000) < 0.01
+    assert torch.equal(mask[1], torch.ones(513))
