@@ -38,18 +38,25 @@ def test_folder_json_with_timeline_and_skips(trained_run, clips):
     result = _predict(trained_run, str(clips), "--format", "json", "--out", str(clips.parent / "p.json"))
     assert result.exit_code == 1  # two files could not be read
     assert "skipped" in result.output and "broken.wav" in result.output and "silent" in result.output
+    assert "6 predictions written" in result.output and "(2 files skipped)" in result.output
     rows = json.loads((clips.parent / "p.json").read_text())
-    assert len(rows) == 6
-    long = next(r for r in rows if r["path"].endswith("long.flac"))
+    assert len(rows) == 8  # a row for every input, the failures with their kind and reason
+    status = {r["path"].rsplit("/", 1)[-1]: (r["status"], r["error"]) for r in rows}
+    assert status["broken.wav"][0] == "corrupt" and status["silent.wav"][0] == "silent"
+    assert "BytesIO" not in status["broken.wav"][1] and "object at 0x" not in status["broken.wav"][1]
+    ok = [r for r in rows if r["status"] == "ok"]
+    assert len(ok) == 6 and all(r["error"] is None for r in ok)
+    long = next(r for r in ok if r["path"].endswith("long.flac"))
     assert long["duration_s"] == pytest.approx(4.0) and len(long["timeline"]) == 7
-    assert all(abs(sum(r["probabilities"].values()) - 1) < 1e-4 for r in rows)
+    assert all(abs(sum(r["probabilities"].values()) - 1) < 1e-4 for r in ok)
 
 
 def test_csv_glob_keep_going_and_plot(trained_run, clips, tmp_path):
     result = _predict(trained_run, str(clips / "**" / "*.*"), "--format", "csv", "--keep-going", "--plot", str(tmp_path))
     assert result.exit_code == 0, result.output
     table = list(csv.reader(io.StringIO(result.stdout)))
-    assert table[0][:4] == ["path", "label", "duration_s", "segments"] and len(table) == 7
+    assert table[0][:6] == ["path", "status", "error", "label", "duration_s", "segments"] and len(table) == 9
+    assert sorted(row[1] for row in table[1:]) == ["corrupt"] + ["ok"] * 6 + ["silent"]
     assert (tmp_path / "long.timeline.png").stat().st_size > 5000
 
 
@@ -57,7 +64,11 @@ def test_table_and_bad_arguments(trained_run, clips, tmp_path):
     one = sorted(clips.glob("*-01.wav"))[0]
     result = _predict(trained_run, str(one))
     assert result.exit_code == 0 and one.name in result.output and "surprised" in result.output
-    assert _predict(trained_run, str(tmp_path / "nope.wav")).exit_code == 1
+    nothing = _predict(trained_run, str(tmp_path / "nope.wav"), str(clips / "broken.wav"))
+    assert nothing.exit_code == 1 and nothing.stdout == ""  # no empty table header when every input fails
+    assert "skipped" in nothing.output and "nope.wav: not found" in nothing.output
+    single = _predict(trained_run, str(one), "--out", str(tmp_path / "one.txt"))
+    assert "1 prediction written" in single.output
     missing_model = runner.invoke(app, ["predict", str(tmp_path / "none.specser"), str(one)])
     assert missing_model.exit_code == 2 and "model file not found" in missing_model.output
     assert _predict(trained_run, str(one), "--format", "xml").exit_code == 2

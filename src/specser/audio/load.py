@@ -7,6 +7,7 @@ can list skipped files and go on.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -30,12 +31,22 @@ class AudioError(ValueError):
         self.kind = kind
 
 
+def _decoder_message(exc: Exception) -> str:
+    """libsndfile's reason without the Python object it was handed (``Error opening <_io.BytesIO object at
+    0x7f...>: Format not recognised.`` becomes ``format not recognised``): people read this."""
+    text = getattr(exc, "error_string", None) or str(exc)
+    text = re.sub(r"Error opening <[^>]*>:\s*", "", text)
+    text = re.sub(r"Error opening '[^']*':\s*", "", text)
+    text = re.sub(r"<[^<>]* object at 0x[0-9a-fA-F]+>", "the file", text).strip().rstrip(".")
+    return text[:1].lower() + text[1:] if text else type(exc).__name__
+
+
 def _decode(source: str | Path | bytes, name: str) -> tuple[np.ndarray, int]:
     try:
         handle = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
         data, sr = sf.read(handle, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise AudioError(name, f"corrupt or unsupported audio ({exc})") from exc
+        raise AudioError(name, f"corrupt or unsupported audio ({_decoder_message(exc)})") from exc
     return data, sr
 
 

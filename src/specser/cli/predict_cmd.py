@@ -7,6 +7,7 @@ import io
 import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -19,12 +20,20 @@ from specser.cli.common import fail
 FORMATS = ("table", "json", "csv")
 
 
+MODEL_SUFFIXES = (".specser", ".onnx")
+
+
 def predict(
-    model: Annotated[Path, typer.Argument(help="A model.specser file (from `specser train` or a CV fold), a .onnx "
-                                                      "file, or a `specser cv` folder: the ensemble of its fold models.")],
-    inputs: Annotated[list[str], typer.Argument(help="Audio files, folders (searched recursively) or glob patterns "
-                                                "(quote them: 'clips/**/*.wav').")],
-    format_: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    paths: Annotated[list[str], typer.Argument(
+        metavar="[MODEL] INPUTS...",
+        help="Optionally a model first: a model.specser file (from `specser train` or a CV fold), a .onnx file, "
+             "or a `specser cv` folder (the ensemble of its fold models); without one, the model that ships "
+             "with specser (`specser models`). Then audio files, folders (searched recursively) or glob "
+             "patterns (quote them: 'clips/**/*.wav').")],
+    model_opt: Annotated[Optional[Path], typer.Option("--model", "-m", help="The model, when you would rather "
+                                                      "name it than give it first.")] = None,
+    format_: Annotated[str, typer.Option("--format", help="table, json or csv. JSON and CSV have a row for every "
+                                         "input, with `status` (ok or the error kind) and `error`.")] = "table",
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the results here instead of the terminal.")] = None,
     batch_size: Annotated[int, typer.Option(help="Clips per forward pass.")] = 32,
     window: Annotated[Optional[float], typer.Option(help="Window for long recordings, in seconds "
@@ -38,7 +47,7 @@ def predict(
     keep_going: Annotated[bool, typer.Option(help="Exit 0 even when some files could not be read.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
-    """Predict the emotion of audio files with a trained model.
+    """Predict the emotion of audio files, with your model or the one that ships with specser.
 
     Each result row has the path, the predicted label and the probability of every label.
     Recordings longer than one window plus one hop are cut into sliding windows: they get
@@ -47,8 +56,10 @@ def predict(
     Files that cannot be classified (unreadable, truncated, too short, silent, no speech) are
     listed with the reason and skipped; the exit status is 1 if any file failed, unless --keep-going.
 
-    Example: specser predict runs/paper/model.specser clips/ --format csv --out predictions.csv
+    Examples:  specser predict clip.wav
+               specser predict runs/paper/model.specser clips/ --format csv --out predictions.csv
     """
+    model, inputs = split_model_and_inputs(paths, model_opt)
     if format_ not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}")
     from specser.inference.base import open_predictor
@@ -60,28 +71,80 @@ def predict(
         predictor = open_predictor(model, backend, **options)
     except (ValueError, ImportError, FileNotFoundError) as exc:  # ModelFileError is a ValueError
         fail(str(exc))
-    files, errors = expand_inputs(inputs)
-    results, skipped = predict_files(predictor, files, batch_size, progress)
-    errors += skipped
-    rows = [(str(p), results[p]) for p in files if p in results]
-    text = render(rows, predictor.labels, format_)
+    files, missing = expand_inputs(inputs)
+    results, failed = predict_files(predictor, files, batch_size, progress)
+    rows = [Row(str(p), results.get(p), *failed.get(p, (None, None))) for p in files]
+    rows += [Row(item, None, kind, reason) for item, kind, reason in missing]
+    ok = [r for r in rows if r.prediction is not None]
     if out is not None:
         from specser.atomic import atomic_write_text
 
-        atomic_write_text(out, text)
-        typer.echo(f"{len(rows)} predictions written to {out}", err=True)
+        atomic_write_text(out, render(rows, predictor.labels, format_))
+        typer.echo(f"{plural(len(ok), 'prediction')} written to {out}"
+                   + (f" ({plural(len(rows) - len(ok), 'file')} skipped)" if len(ok) < len(rows) else ""), err=True)
     else:
-        typer.echo(text, nl=False)
+        typer.echo(render(rows, predictor.labels, format_), nl=False)
     if plot is not None:
-        _plot_timelines(rows, predictor.labels, plot)
-    for path, reason in errors:
-        typer.secho(f"skipped {path}: {reason}", fg=typer.colors.YELLOW, err=True)
-    if errors and not keep_going:
+        _plot_timelines(ok, predictor.labels, plot)
+    for row in rows:
+        if row.prediction is None:
+            typer.secho(f"skipped {row.path}: {row.error}", fg=typer.colors.YELLOW, err=True)
+    if len(ok) < len(rows) and not keep_going:
         raise typer.Exit(1)
 
 
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+@dataclass
+class Row:
+    """One input's outcome: a prediction, or the error kind (`AudioError.kind`) and its reason."""
+
+    path: str
+    prediction: object | None
+    status: str | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        if self.prediction is None:
+            return {"path": self.path, "status": self.status, "error": self.error}
+        return {"path": self.path, "status": "ok", "error": None, **self.prediction.to_dict()}
+
+
+def split_model_and_inputs(paths: list[str], model: Path | None) -> tuple[Path, list[str]]:
+    """(model, inputs): `--model`, else the first path when it is a model (a model suffix, a folder of
+    model files, or a file that is not audio while inputs follow), else the bundled default model."""
+    if model is not None:
+        return model, paths
+    first = Path(paths[0])
+    if len(paths) > 1 and _is_model(first):
+        return first, paths[1:]
+    if len(paths) == 1 and first.suffix.lower() in MODEL_SUFFIXES:
+        fail(f"{first} is a model; give the audio to classify after it: specser predict {first} clip.wav")
+    from specser.bundled import default_model
+
+    try:
+        return default_model(), paths
+    except FileNotFoundError as exc:
+        fail(str(exc))
+
+
+def _is_model(path: Path) -> bool:
+    from specser.audio.formats import AUDIO_EXTENSIONS, sniff_audio
+
+    if path.suffix.lower() in MODEL_SUFFIXES:
+        return True
+    if path.is_dir():
+        return any(path.glob("**/*.specser")) or any(path.glob("*.onnx"))
+    if path.is_file() and path.suffix.lower() not in AUDIO_EXTENSIONS:
+        with open(path, "rb") as handle:
+            return sniff_audio(handle.read(16)) is None
+    return False
+
+
 def predict_files(predictor, files: list[Path], batch_size: int, progress: bool):
-    """Predictions by path, and (path, reason) for files that could not be read. Decoding runs ahead in
+    """Predictions by path, and (error kind, reason) by path for files that could not be classified. Decoding runs ahead in
     threads while the model runs; short clips share forward passes, long ones go through their windows."""
     from tqdm.auto import tqdm
 
@@ -91,10 +154,10 @@ def predict_files(predictor, files: list[Path], batch_size: int, progress: bool)
         try:
             return path, predictor.load(path), None
         except AudioError as exc:
-            return path, None, exc.reason
+            return path, None, (exc.kind, exc.reason)
 
     results: dict[Path, object] = {}
-    errors: list[tuple[str, str]] = []
+    errors: dict[Path, tuple[str, str]] = {}
     pending: list[tuple[Path, object]] = []
     bar = tqdm(total=len(files), desc="predict", unit="file", disable=not progress, file=sys.stderr)
 
@@ -107,14 +170,14 @@ def predict_files(predictor, files: list[Path], batch_size: int, progress: bool)
                 try:
                     results[path] = predictor.predict_wave(wave, str(path))
                 except AudioError as exc:
-                    errors.append((str(path), exc.reason))
+                    errors[path] = (exc.kind, exc.reason)
         bar.update(len(pending))
         pending.clear()
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        for path, wave, reason in pool.map(load, files):
-            if reason is not None:
-                errors.append((str(path), reason))
+        for path, wave, error in pool.map(load, files):
+            if error is not None:
+                errors[path] = error
                 bar.update(1)
                 continue
             pending.append((path, wave))
@@ -125,31 +188,42 @@ def predict_files(predictor, files: list[Path], batch_size: int, progress: bool)
     return results, errors
 
 
-def _plot_timelines(rows, labels: list[str], folder: Path) -> None:
+def _plot_timelines(rows: list[Row], labels: list[str], folder: Path) -> None:
     from specser.inference.timeline_plot import plot_timeline
 
-    for path, pred in rows:
-        if pred.timeline:
-            target = Path(folder) / f"{Path(path).stem}.timeline.png"
-            plot_timeline(pred, labels, target, title=f"{Path(path).name}: overall {pred.label}")
+    for row in rows:
+        if row.prediction.timeline:
+            target = Path(folder) / f"{Path(row.path).stem}.timeline.png"
+            plot_timeline(row.prediction, labels, target, title=f"{Path(row.path).name}: overall {row.prediction.label}")
             typer.echo(f"timeline plot: {target}", err=True)
 
 
-def render(rows: list[tuple[str, object]], labels: list[str], format_: str) -> str:
+def render(rows: list[Row], labels: list[str], format_: str) -> str:
+    """JSON and CSV hold a row for every input (`status` ok or the error kind); the table only the
+    predictions (the skipped files are listed on stderr), and nothing at all when there are none."""
     if format_ == "json":
-        return json.dumps([{"path": path, **pred.to_dict()} for path, pred in rows], indent=2) + "\n"
+        return json.dumps([row.to_dict() for row in rows], indent=2) + "\n"
     if format_ == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(["path", "label", "duration_s", "segments", *labels])
-        for path, pred in rows:
-            writer.writerow([path, pred.label, f"{pred.duration_s:.3f}", len(pred.timeline),
-                             *(f"{pred.probabilities[l]:.6f}" for l in labels)])
+        writer.writerow(["path", "status", "error", "label", "duration_s", "segments", *labels])
+        for row in rows:
+            pred = row.prediction
+            if pred is None:
+                writer.writerow([row.path, row.status, row.error, "", "", "", *("" for _ in labels)])
+            else:
+                writer.writerow([row.path, "ok", "", pred.label, f"{pred.duration_s:.3f}", len(pred.timeline),
+                                 *(f"{pred.probabilities[l]:.6f}" for l in labels)])
         return buffer.getvalue()
-    width = max([len(p) for p, _ in rows] + [4])
+    ok = [row for row in rows if row.prediction is not None]
+    if not ok:
+        return ""
+    width = max([len(r.path) for r in ok] + [4])
     head = f"{'path':<{width}}  {'label':<10} " + " ".join(f"{l[:9]:>9}" for l in labels)
     lines = [head, "-" * len(head)]
-    for path, pred in rows:
+    for row in ok:
+        pred = row.prediction
         note = f"  ({len(pred.timeline)} windows)" if pred.timeline else ""
-        lines.append(f"{path:<{width}}  {pred.label:<10} " + " ".join(f"{pred.probabilities[l]:>9.3f}" for l in labels) + note)
+        lines.append(f"{row.path:<{width}}  {pred.label:<10} "
+                     + " ".join(f"{pred.probabilities[l]:>9.3f}" for l in labels) + note)
     return "\n".join(lines) + "\n"
