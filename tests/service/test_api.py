@@ -1,6 +1,7 @@
 """The HTTP API on a real small model (trained on synthetic audio): valid and invalid uploads."""
 
 import io
+import time
 
 import numpy as np
 import pytest
@@ -37,8 +38,12 @@ def test_health_model_docs_and_page(client):
     info = client.get("/v1/model").json()
     assert info["labels"] == ["neutral", "happy", "sad", "angry", "fearful", "surprised"]
     assert info["parameters"] > 10_000 and info["feature_config"]["sample_rate"] == 16000
-    assert client.get("/openapi.json").json()["paths"]["/v1/predict"]["post"]
-    assert client.get("/docs").status_code == 200
+    predict = client.get("/openapi.json").json()["paths"]["/v1/predict"]["post"]
+    assert predict["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Prediction")
+    for status in ("400", "413", "415", "422"):  # the error bodies are documented too
+        assert predict["responses"][status]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/openapi.json" in docs.text and "cdn" not in docs.text.lower()
     page = client.get("/").text
     assert 'id="drop"' in page and "MediaRecorder" in page and "http://" not in page.replace("http://www.w3.org", "")
 
@@ -50,7 +55,8 @@ def test_multipart_and_raw_uploads_agree(client, angry):
     assert a.status_code == b.status_code == 200
     body = a.json()
     assert body == b.json() and body["label"] == "angry" and set(body) == {"labels", "probabilities", "label", "duration_s"}
-    assert abs(sum(body["probabilities"]) - 1) < 1e-4 and body["duration_s"] == pytest.approx(1.0)
+    assert list(body["probabilities"]) == body["labels"]  # label -> probability, as in the timeline and the CLI
+    assert abs(sum(body["probabilities"].values()) - 1) < 1e-4 and body["duration_s"] == pytest.approx(1.0)
 
 
 def test_stereo_48k_flac_and_long_audio(client, angry):
@@ -64,6 +70,33 @@ def test_stereo_48k_flac_and_long_audio(client, angry):
     body = client.post("/v1/predict", files={"file": ("long.wav", _wav(long))}).json()
     assert body["duration_s"] == pytest.approx(4.0) and len(body["timeline"]) == 7
     assert body["timeline"][0]["label"] == "neutral" and body["timeline"][-1]["label"] == "surprised"
+    assert set(body["timeline"][0]["probabilities"]) == set(body["labels"])
+
+
+def test_errors_name_the_upload_never_a_python_object(client):
+    response = client.post("/v1/predict", files={"file": ("C:\\clips\\my voice.wav", b"RIFF\x10\x00\x00\x00WAVEfmt junk")})
+    detail = response.json()["detail"]
+    assert response.status_code == 422 and detail.startswith("my voice.wav: ") and "object at 0x" not in detail
+    big = client.post("/v1/predict", content=b"RIFF" + bytes(2_000_000))
+    assert big.status_code == 413 and "MB" in big.json()["detail"] and "bytes" not in big.json()["detail"]
+
+
+def test_long_recordings_queue_apart_from_clips(client, angry):
+    """A clip is served while long uploads hold the long-recording pool: it never waits behind them."""
+    import threading
+
+    from specser.service.routes import header_duration
+
+    state = client.app.state
+    assert header_duration(_wav(np.tile(angry, 40))) == pytest.approx(40.0) and header_duration(b"junk") is None
+    release = threading.Event()
+    state.long_pool.submit(release.wait, 30)  # the only long-recording thread is busy
+    try:
+        started = time.perf_counter()
+        response = client.post("/v1/predict", files={"file": ("a.wav", _wav(angry))})
+        assert response.status_code == 200 and time.perf_counter() - started < 10
+    finally:
+        release.set()
 
 
 @pytest.mark.parametrize("make, status, error", [

@@ -1,10 +1,11 @@
 """The FastAPI app, built by a factory: POST /v1/predict, GET /v1/health, GET /v1/model, the page at /,
-OpenAPI at /docs.
+API docs at /docs (a page of our own that renders /openapi.json offline, not Swagger UI from a CDN).
 
 Guards (`uploads.py`): the body size is limited before and while reading (413); the first bytes
 must be an audio container we decode (415); decoding and inference errors are JSON 422s that say
-what was wrong (`errors.py`). Decoding and inference run in a bounded thread pool, so slow requests
-never block the event loop or each other's I/O.
+what was wrong (`errors.py`). Decoding and inference run in bounded thread pools, so slow requests
+never block the event loop or each other's I/O; recordings longer than `long_after_s` (read from the
+header) queue in a pool of their own, so a 4 s clip never waits behind 10-minute uploads.
 """
 
 from __future__ import annotations
@@ -28,22 +29,31 @@ def create_app(settings: ServiceSettings, predictor: BasePredictor | None = None
                                             window_s=settings.window_s, hop_s=settings.hop_s,
                                             min_duration_s=settings.min_duration_s)
     pool = ThreadPoolExecutor(max_workers=settings.inference_threads, thread_name_prefix="specser-infer")
+    long_pool = ThreadPoolExecutor(max_workers=settings.long_threads, thread_name_prefix="specser-long")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
         pool.shutdown(wait=False, cancel_futures=True)
+        long_pool.shutdown(wait=False, cancel_futures=True)
 
-    app = FastAPI(title="specser", version="1", lifespan=lifespan,
+    app = FastAPI(title="specser", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Speech emotion recognition: upload audio, get probabilities over the model's labels.")
     app.state.predictor, app.state.settings, app.state.pool = predictor, settings, pool
+    app.state.long_pool = long_pool
     install_error_handlers(app)
     app.include_router(router)
-    page = resources.files("specser.service").joinpath("static/index.html").read_text(encoding="utf-8")
+    static = resources.files("specser.service").joinpath("static")
+    page = static.joinpath("index.html").read_text(encoding="utf-8")
+    docs = static.joinpath("docs.html").read_text(encoding="utf-8")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index() -> str:
         return page
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    async def api_docs() -> str:  # rendered in the browser from /openapi.json: no CDN, works offline
+        return docs
 
     return app
 

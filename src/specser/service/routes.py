@@ -1,5 +1,5 @@
-"""The /v1 resources. The predictor, settings and inference pool come in as dependencies, so tests and
-other apps can swap them (`app.dependency_overrides`)."""
+"""The /v1 resources. The predictor and settings come in as dependencies, so tests and other apps can
+swap them (`app.dependency_overrides`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from specser.audio.load import AudioError
 from specser.inference.base import BasePredictor
 from specser.service.errors import ApiError
+from specser.service.schemas import ERROR_RESPONSES, Prediction
 from specser.service.settings import ServiceSettings
 from specser.service.uploads import read_upload
 
@@ -26,13 +27,29 @@ def get_settings(request: Request) -> ServiceSettings:
     return request.app.state.settings
 
 
-def get_pool(request: Request) -> ThreadPoolExecutor:
-    return request.app.state.pool
+def header_duration(data: bytes) -> float | None:
+    """Seconds of audio the container's header announces (no decoding); None when it cannot tell."""
+    import io
+
+    import soundfile as sf
+
+    try:
+        return float(sf.info(io.BytesIO(data)).duration)
+    except Exception:  # noqa: BLE001 - undecodable uploads get their 422 from the predictor
+        return None
+
+
+def pool_for(request: Request, data: bytes) -> ThreadPoolExecutor:
+    """The long-recording pool for audio longer than `long_after_s`, else the clip pool."""
+    duration = header_duration(data)
+    state = request.app.state
+    if duration is not None and duration > state.settings.long_after_s:
+        return state.long_pool
+    return state.pool
 
 
 PredictorDep = Annotated[BasePredictor, Depends(get_predictor)]
 SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
-PoolDep = Annotated[ThreadPoolExecutor, Depends(get_pool)]
 
 
 @router.get("/health", summary="Liveness")
@@ -52,9 +69,11 @@ async def model_info(predictor: PredictorDep, settings: SettingsDep) -> dict:
     }
 
 
-@router.post("/predict", summary="Predict the emotion of an audio file",
+@router.post("/predict", summary="Predict the emotion of an audio file", response_model=Prediction,
+             response_model_exclude_unset=True, responses=ERROR_RESPONSES,
              description="Send the audio as a multipart field `file`, or as the raw request body (WAV, FLAC, Ogg, "
-                         "AIFF or MP3). Returns `labels`, `probabilities` (same order), `label` and `duration_s`; "
+                         "AIFF or MP3). Returns `labels`, `probabilities` (label -> probability), `label` and "
+                         "`duration_s`; "
                          "audio longer than one window plus one hop also gets a `timeline`, whose windows without "
                          "speech have `status` `no_speech` and no label. Audio with nothing to classify is a 422 "
                          "whose `error` names why: `too_short`, `no_speech`, `silent`, `truncated`, `corrupt`, "
@@ -63,13 +82,11 @@ async def model_info(predictor: PredictorDep, settings: SettingsDep) -> dict:
                  "multipart/form-data": {"schema": {"type": "object", "properties": {
                      "file": {"type": "string", "format": "binary"}}}},
                  "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
-async def predict(request: Request, predictor: PredictorDep, settings: SettingsDep, pool: PoolDep) -> dict:
+async def predict(request: Request, predictor: PredictorDep, settings: SettingsDep) -> Prediction:
     data, name = await read_upload(request, settings.max_upload_bytes)
+    pool = pool_for(request, data)
     try:
         result = await asyncio.get_running_loop().run_in_executor(pool, lambda: predictor.predict(data, name=name))
     except AudioError as exc:
-        raise ApiError(422, exc.kind, exc.reason) from exc
-    body = result.to_dict()
-    return {"labels": predictor.labels, "probabilities": [body["probabilities"][l] for l in predictor.labels],
-            "label": body["label"], "duration_s": body["duration_s"],
-            **({"timeline": body["timeline"]} if "timeline" in body else {})}
+        raise ApiError(422, exc.kind, str(exc)) from exc
+    return Prediction(labels=predictor.labels, **result.to_dict())

@@ -20,7 +20,9 @@ class ServiceSettings:
     max_upload_mb: float = 20.0  # larger bodies get 413 before they are read
     max_duration_s: float = 600.0  # longer audio gets 422
     min_duration_s: float = MIN_DURATION_S  # shorter audio gets 422 too_short
-    inference_threads: int = 2  # concurrent decode + inference jobs per process
+    inference_threads: int = 2  # concurrent decode + inference jobs per process, for clips
+    long_threads: int = 1  # recordings longer than `long_after_s` run here, so they never hold up short clips
+    long_after_s: float = 30.0
     window_s: float | None = None  # sliding windows for long audio (default: the model's clip length)
     hop_s: float | None = None
 

@@ -5,17 +5,30 @@ Uploads stay in memory: nothing is written to disk, and no name or path from the
 
 from __future__ import annotations
 
+import re
+
 from fastapi import Request
 
 from specser.audio.formats import sniff_audio
 from specser.service.errors import ApiError
 
 
+def _mb(n_bytes: int) -> str:
+    return f"{n_bytes / 1e6:.1f} MB"
+
+
+def display_name(filename: str | None) -> str:
+    """The client's file name, for messages only (never a path): its last part, printable, at most 80 characters."""
+    base = re.split(r"[\\/]", filename or "")[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip()[:80]
+    return base or "the upload"
+
+
 async def read_upload(request: Request, limit: int) -> tuple[bytes, str]:
     """The audio bytes of a multipart upload (field `file`) or of a raw body, at most `limit` bytes."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:  # multipart framing slack
-        raise ApiError(413, "too_large", f"upload is {int(declared)} bytes; the limit is {limit} bytes")
+        raise ApiError(413, "too_large", f"the upload is {_mb(int(declared))}; the limit is {_mb(limit)}")
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("multipart/form-data"):
         form = await request.form(max_files=1, max_fields=4, max_part_size=limit + 1)
@@ -23,17 +36,17 @@ async def read_upload(request: Request, limit: int) -> tuple[bytes, str]:
         if upload is None or isinstance(upload, str):
             raise ApiError(400, "no_file", "send the audio as a multipart field named 'file', or as the raw body")
         data = await upload.read(limit + 1)
-        name = "upload"
+        name = display_name(upload.filename)
     else:
         chunks, size = [], 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                raise ApiError(413, "too_large", f"upload exceeds the limit of {limit} bytes")
+                raise ApiError(413, "too_large", f"the upload is larger than the limit of {_mb(limit)}")
             chunks.append(chunk)
-        data, name = b"".join(chunks), "body"
+        data, name = b"".join(chunks), "the request body"
     if len(data) > limit:
-        raise ApiError(413, "too_large", f"upload exceeds the limit of {limit} bytes")
+        raise ApiError(413, "too_large", f"the upload is larger than the limit of {_mb(limit)}")
     if not data:
         raise ApiError(400, "empty", "the upload is empty")
     if sniff_audio(data[:16]) is None:

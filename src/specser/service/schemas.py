@@ -1,0 +1,39 @@
+"""Response bodies of the API, as pydantic models: they document `/v1/predict` (and its errors) in the
+OpenAPI schema. Probabilities have one shape everywhere, at the top level, in the timeline and in the
+CLI's JSON: an object from label to probability, in the model's label order (`labels`)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Window(BaseModel):
+    """One window of a long recording; a window without speech has status `no_speech` and no label."""
+
+    start_s: float
+    end_s: float
+    status: str = Field(description="`ok`, or `no_speech` for a window with nothing to classify")
+    label: str | None
+    probabilities: dict[str, float] | None
+
+
+class Prediction(BaseModel):
+    labels: list[str] = Field(description="The model's labels, in order")
+    label: str = Field(description="The most probable label (for long audio, of the averaged windows)")
+    probabilities: dict[str, float] = Field(description="Probability of every label, summing to 1")
+    duration_s: float
+    timeline: list[Window] | None = Field(None, description="Only for audio longer than one window plus one hop")
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="What went wrong, for programs: e.g. too_short, no_speech, silent, truncated, "
+                                   "corrupt, too_long, empty, too_large, unsupported_media_type, no_file")
+    detail: str = Field(description="The same, for people")
+
+
+ERROR_RESPONSES = {
+    400: {"model": ErrorBody, "description": "No file in the request, or an empty one"},
+    413: {"model": ErrorBody, "description": "The upload is larger than the service's limit"},
+    415: {"model": ErrorBody, "description": "Not a WAV, FLAC, Ogg, AIFF or MP3 file"},
+    422: {"model": ErrorBody, "description": "Audio with nothing to classify; `error` names why"},
+}
