@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 
 from specser.audio.load import AudioError
 from specser.inference.predictor import Predictor
@@ -116,3 +117,24 @@ def test_a_cv_folder_predicts_as_the_mean_of_its_fold_models(trained_run, tmp_pa
     wave = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
     np.testing.assert_allclose(ensemble.probabilities([wave]), single.probabilities([wave]), atol=1e-6)
     assert ensemble.labels == single.labels and ensemble.n_parameters == 2 * single.n_parameters
+
+
+@pytest.mark.parametrize("name", ["spec_resnet", "spec_crnn", "spec_resnet_attn"])
+def test_batch_norm_folding_keeps_the_outputs(name):
+    """Folding BatchNorms into convolutions (no tracing) changes nothing but speed, for every model."""
+    import copy
+
+    from specser.inference.predictor import fold_batch_norms
+    from specser.models import create_model
+
+    torch.manual_seed(0)
+    model = create_model(name)
+    for m in model.modules():  # non-trivial statistics, so a wrong fold would show
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-1, 1), m.running_var.uniform_(0.5, 2), m.weight.data.uniform_(0.5, 1.5)
+    model.eval()
+    x = torch.randn(2, 1, 128, 126)
+    folded = fold_batch_norms(copy.deepcopy(model))
+    torch.testing.assert_close(folded(x), model(x), rtol=1e-4, atol=1e-4)
+    if name == "spec_resnet":
+        assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())

@@ -19,18 +19,29 @@ from specser.inference.model_file import ModelFile
 
 
 def fold_batch_norms(model: torch.nn.Module) -> torch.nn.Module:
-    """Fold each eval-mode BatchNorm into the convolution before it (same outputs, fewer passes over
-    memory). Models that torch.fx cannot trace are returned unchanged."""
-    import warnings
+    """Fold each eval-mode BatchNorm into the convolution it follows (same outputs, fewer passes over
+    memory), in place. Safe pairs are a Conv2d directly followed by a BatchNorm2d inside an
+    `nn.Sequential`, and the (conv, bn) attribute pairs a block lists in `conv_bn_pairs`, a promise
+    that its forward applies the one right after the other. No tracing: this costs milliseconds,
+    where torch.fx's fuser cost a quarter of a second of every `specser predict`."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-    with warnings.catch_warnings():  # the module's import trips torch's own jit deprecation warning
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from torch.fx.experimental.optimization import fuse
+    def foldable(conv, bn) -> bool:
+        return isinstance(conv, torch.nn.Conv2d) and isinstance(bn, torch.nn.BatchNorm2d) and bn.track_running_stats
 
-    try:
-        return fuse(model)
-    except Exception:  # noqa: BLE001 - tracing limits vary by model; unfused is still correct
-        return model
+    for module in list(model.modules()):
+        if isinstance(module, torch.nn.Sequential):
+            names = list(module._modules)
+            for a, b in zip(names, names[1:]):
+                if foldable(module._modules[a], module._modules[b]):
+                    module._modules[a] = fuse_conv_bn_eval(module._modules[a], module._modules[b])
+                    module._modules[b] = torch.nn.Identity()
+        for conv_name, bn_name in getattr(module, "conv_bn_pairs", ()):
+            conv, bn = getattr(module, conv_name), getattr(module, bn_name)
+            if foldable(conv, bn):
+                setattr(module, conv_name, fuse_conv_bn_eval(conv, bn))
+                setattr(module, bn_name, torch.nn.Identity())
+    return model
 
 
 class Predictor(BasePredictor):

@@ -28,6 +28,8 @@ class SpecResNetConfig:
 
 
 class BasicBlock(nn.Module):
+    conv_bn_pairs = (("conv1", "bn1"), ("conv2", "bn2"))  # forward applies each bn right after its conv
+
     def __init__(self, c_in: int, c_out: int, stride: int):
         super().__init__()
         self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
