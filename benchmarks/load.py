@@ -1,10 +1,15 @@
 """Load test: `specser serve` on loopback, driven by a bounded number of concurrent clients.
 
     python benchmarks/load.py --model runs/paper/model.specser [--clients 8] [--seconds 30] [--threads 2]
+    python benchmarks/load.py --mixed 2 [--long-after 30]   # plus 2 clients posting 10-minute recordings
 
 Every request posts the same 4-second WAV clip (a real RAVDESS file, cut or padded to
 4 s; a synthetic tone if the corpus is absent). Reports requests/s, p50/p99 latency and
-errors; writes benchmarks/results/load.json.
+errors; writes benchmarks/results/load.json. With --mixed N, N more clients post a
+10-minute recording (the clip tiled) over and over, and the clip latencies show whether short
+requests wait behind long ones; the server queues audio longer than --long-after seconds apart
+(a --long-after of 100000 puts everything in one queue, as before). Without --model it serves the
+bundled model.
 """
 
 from __future__ import annotations
@@ -42,6 +47,42 @@ def _clip(data: Path) -> tuple[bytes, str]:
     return buffer.getvalue(), source
 
 
+def _tiled(body: bytes, seconds: float) -> bytes:
+    import soundfile as sf
+
+    wave, sr = sf.read(io.BytesIO(body), dtype="float32")
+    buffer = io.BytesIO()
+    sf.write(buffer, np.tile(wave, int(np.ceil(seconds * sr / wave.size)))[: int(seconds * sr)], sr, format="WAV",
+             subtype="PCM_16")
+    return buffer.getvalue()
+
+
+async def _mixed(url: str, clip: bytes, long: bytes, clients: int, long_clients: int, seconds: float):
+    """Clip clients and long-recording clients at once; returns the clip results and the long latencies."""
+    long_latencies: list[float] = []
+    long_errors: list[str] = []
+
+    async def long_client():
+        import httpx
+
+        async with httpx.AsyncClient(timeout=600) as http:
+            stop = time.perf_counter() + seconds
+            while time.perf_counter() < stop:
+                t = time.perf_counter()
+                r = await http.post(url, files={"file": ("long.wav", long, "audio/wav")})
+                if r.status_code != 200:
+                    long_errors.append(f"HTTP {r.status_code}: {r.text[:100]}")
+                else:
+                    long_latencies.append(time.perf_counter() - t)
+
+    async def after_long_start():
+        await asyncio.sleep(1.0)  # let the long uploads take the server first, the case that hurt
+        return await _drive(url, clip, clients, seconds)
+
+    *_, clip_result = await asyncio.gather(*(long_client() for _ in range(long_clients)), after_long_start())
+    return clip_result, long_latencies, long_errors
+
+
 async def _drive(url: str, body: bytes, clients: int, seconds: float) -> tuple[list[float], list[str], float]:
     import httpx
 
@@ -71,7 +112,9 @@ async def _drive(url: str, body: bytes, clients: int, seconds: float) -> tuple[l
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--model", type=Path, default=None, help="default: the bundled model")
+    parser.add_argument("--mixed", type=int, default=0, help="clients posting 10-minute recordings beside the clips")
+    parser.add_argument("--long-after", type=float, default=30.0, help="the server's long-recording threshold, s")
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("SPECSER_RAVDESS", "../shared/data/ravdess")))
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=30.0)
@@ -84,8 +127,10 @@ def main() -> int:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     specser = str(Path(sys.executable).with_name("specser"))
-    server = subprocess.Popen([specser, "serve", str(args.model), "--port", str(port), "--threads", str(args.threads),
-                               "--workers", str(args.workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen([specser, "serve", *([str(args.model)] if args.model else []), "--port", str(port),
+                               "--threads", str(args.threads), "--workers", str(args.workers),
+                               "--long-after", str(args.long_after)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         import httpx
 
@@ -102,7 +147,12 @@ def main() -> int:
             time.sleep(0.2)
         body, source = _clip(args.data)
         asyncio.run(_drive(base + "/v1/predict", body, min(2, args.clients), 3.0))  # warm-up
-        latencies, errors, elapsed = asyncio.run(_drive(base + "/v1/predict", body, args.clients, args.seconds))
+        long_latencies, long_errors = [], []
+        if args.mixed:
+            (latencies, errors, elapsed), long_latencies, long_errors = asyncio.run(_mixed(
+                base + "/v1/predict", body, _tiled(body, 600.0), args.clients, args.mixed, args.seconds))
+        else:
+            latencies, errors, elapsed = asyncio.run(_drive(base + "/v1/predict", body, args.clients, args.seconds))
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -112,15 +162,20 @@ def main() -> int:
         "requests_per_s": len(latencies) / elapsed, "p50_ms": float(np.percentile(ms, 50)) if len(ms) else None,
         "p99_ms": float(np.percentile(ms, 99)) if len(ms) else None, "clients": args.clients, "seconds": elapsed,
         "server_threads": args.threads, "server_workers": args.workers, "clip": source, "clip_seconds": 4.0,
+        "long_clients": args.mixed, "long_after_s": args.long_after, "long_requests": len(long_latencies),
+        "long_errors": len(long_errors), "long_p50_s": float(np.median(long_latencies)) if long_latencies else None,
     }
     print(f"{args.clients} clients, {elapsed:.0f} s: {result['requests_per_s']:.1f} requests/s, p50 {result['p50_ms']:.1f} ms, "
           f"p99 {result['p99_ms']:.1f} ms, {len(errors)} errors")
     from specser.atomic import atomic_write_json
 
-    atomic_write_json(args.out, {"machine": describe(), "model": str(args.model), "result": result,
+    if args.mixed:
+        print(f"beside {args.mixed} clients posting 10-minute recordings ({len(long_latencies)} done, "
+              f"median {result['long_p50_s'] or float('nan'):.1f} s each)")
+    atomic_write_json(args.out, {"machine": describe(), "model": str(args.model or "bundled default"), "result": result,
                                  "command": " ".join(["python", *sys.argv])})
     print(f"wrote {args.out}")
-    return 0 if not errors else 1
+    return 0 if not errors and not long_errors else 1
 
 
 if __name__ == "__main__":

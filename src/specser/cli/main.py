@@ -251,22 +251,29 @@ def export(
 
 @app.command()
 def serve(
-    model: Annotated[Path, typer.Argument(help="A model.specser (torch) or exported .onnx file.")],
+    model: Annotated[Optional[Path], typer.Argument(help="A model.specser (torch) or exported .onnx file "
+                                                    "(default: the model that ships with specser).")] = None,
     host: Annotated[str, typer.Option(help="Interface to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Server processes (each loads the model).")] = 1,
-    threads: Annotated[int, typer.Option(help="Concurrent decode + inference jobs per process.")] = 2,
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(help="Server processes (each loads the model).", min=1)] = 1,
+    threads: Annotated[int, typer.Option(help="Concurrent decode + inference jobs per process.", min=1)] = 2,
     max_upload_mb: Annotated[float, typer.Option(help="Larger uploads get HTTP 413.")] = 20.0,
     max_duration: Annotated[float, typer.Option(help="Longer audio gets HTTP 422, in seconds.")] = 600.0,
     min_duration: Annotated[Optional[float], typer.Option(help="Shorter audio gets HTTP 422 too_short, in seconds "
                             "(default 0.25).")] = None,
     backend: Annotated[str, typer.Option(help="torch, onnx or auto (by file suffix).")] = "auto",
+    long_after: Annotated[float, typer.Option(help="Audio longer than this many seconds queues apart, in its own "
+                                              "thread, so short clips never wait behind long recordings.")] = 30.0,
 ) -> None:
     """Serve a model over HTTP: a page to try it at /, POST /v1/predict, GET /v1/health, /v1/model, /docs.
 
-    Example: specser serve runs/paper/model.specser --port 8000, then open http://127.0.0.1:8000/
+    The model is loaded and the port claimed before "serving on" is printed, so a bad model file or a
+    busy port is one line and no traceback.
+
+    Example: specser serve --port 8000, then open http://127.0.0.1:8000/
     """
     import os
+    import socket
 
     try:
         import uvicorn
@@ -274,24 +281,57 @@ def serve(
         fail("the service needs FastAPI and uvicorn: pip install 'specser[serve]'")
     from specser.service.settings import ENV_KEY, ServiceSettings
 
+    if model is None:
+        from specser.bundled import default_model
+
+        try:
+            model = default_model()
+        except FileNotFoundError as exc:
+            fail(str(exc))
     if not model.is_file():
         fail(f"model file not found: {model}")
     settings = ServiceSettings(model=model.resolve(), backend=backend, max_upload_mb=max_upload_mb,
-                               max_duration_s=max_duration, inference_threads=threads,
+                               max_duration_s=max_duration, inference_threads=threads, long_after_s=long_after,
                                **({} if min_duration is None else {"min_duration_s": min_duration}))
-    os.environ[ENV_KEY] = settings.to_env()
+    from specser.service.app import create_app
+
+    try:
+        app_ = create_app(settings)  # loads the model: a bad file fails here, in one line
+    except (ValueError, ImportError, FileNotFoundError) as exc:
+        fail(str(exc))
+    try:
+        probe = socket.create_server((host, port), reuse_port=False)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc} (another server there? choose --port)")
+    probe.close()
     typer.echo(f"serving {model} on http://{host}:{port}/  (API docs: /docs)")
-    uvicorn.run("specser.service.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level="info")
+    if workers == 1:
+        uvicorn.run(app_, host=host, port=port, log_level="info")
+    else:
+        os.environ[ENV_KEY] = settings.to_env()
+        uvicorn.run("specser.service.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_level="info")
 
 
 @app.command()
 def models() -> None:
-    """List the registered models with their default parameter counts."""
+    """List the models that ship with specser (usable with no model argument) and the registered architectures."""
+    from specser.bundled import bundled_models
+    from specser.inference.model_file import ModelFile
     from specser.models import count_parameters, create_model, list_models
 
+    typer.echo("bundled models (specser predict clip.wav; specser serve):")
+    shipped = bundled_models()
+    if not shipped:
+        typer.echo("  none in this install")
+    for name, path in sorted(shipped.items()):
+        mf = ModelFile.load(path)
+        typer.echo(f"  {name:<14} {mf.model_name}, {mf.n_parameters:,} parameters, {path.stat().st_size / 1e6:.1f} MB; "
+                   f"labels: {', '.join(mf.labels)}; trained on {mf.extra.get('trained_on', '?')}")
+        typer.echo(f"  {'':<14} {path}  (card: docs/model-card.md; non-commercial use)")
+    typer.echo("architectures (--set model.name=...):")
     for name in list_models():
-        typer.echo(f"{name:<16} {count_parameters(create_model(name))['total']:>12,} parameters (6 classes, 1 channel)")
+        typer.echo(f"  {name:<14} {count_parameters(create_model(name))['total']:>12,} parameters (6 classes, 1 channel)")
 
 
 if __name__ == "__main__":

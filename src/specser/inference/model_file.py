@@ -75,6 +75,15 @@ class ModelFile:
         """Learned parameters (BatchNorm running statistics and counters excluded)."""
         return int(sum(v.numel() for k, v in self.state_dict.items() if "running_" not in k and "num_batches" not in k))
 
+    def half(self) -> "ModelFile":
+        """A copy whose learned weights are stored in half precision (half the file size, for shipping);
+        `build` loads them into the float32 network. BatchNorm statistics stay float32."""
+        from dataclasses import replace
+
+        state = {k: v.half() if v.is_floating_point() and "running_" not in k else v
+                 for k, v in self.state_dict.items()}
+        return replace(self, state_dict=state)
+
     def build(self) -> nn.Module:
         """The network with these weights, in eval mode."""
         from specser.models import create_model
