@@ -85,11 +85,21 @@ class ModelFile:
         return replace(self, state_dict=state)
 
     def build(self) -> nn.Module:
-        """The network with these weights, in eval mode."""
+        """The float32 network with these weights, in eval mode.
+
+        It is created on the meta device and takes the file's tensors as its own (``assign=True``):
+        no random initialisation to throw away, which is most of the build time at start-up. A
+        model with non-persistent buffers falls back to an ordinary build."""
         from specser.models import create_model
 
-        model = create_model(self.model_name, **self.model_config)
-        model.load_state_dict(self.state_dict)
+        state = {k: v.to(torch.float32, copy=True) if v.is_floating_point() else v for k, v in self.state_dict.items()}
+        with torch.device("meta"):
+            model = create_model(self.model_name, **self.model_config)
+        if set(model.state_dict()) == {k for k, _ in model.named_parameters()} | {k for k, _ in model.named_buffers()}:
+            model.load_state_dict(state, assign=True)
+        else:
+            model = create_model(self.model_name, **self.model_config)
+            model.load_state_dict(state)
         return model.eval()
 
     def to_payload(self) -> dict[str, Any]:
