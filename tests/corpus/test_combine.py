@@ -85,3 +85,9 @@ def test_cross_corpus_cv_from_the_command_line(synth_corpus, other_corpus, tmp_p
     assert [f["test_speakers"] for f in summary["run"]["folds"]] == [["folder"], ["ravdess"]]
     assert summary["run"]["speaker_independent"] and summary["run"]["corpus"] == "ravdess+folder"
     assert summary["accuracy"]["mean"] > 0.3  # the synthetic emotions sound alike in both corpora
+    report = (tmp_path / "loco" / "report.md").read_text()
+    assert "trained on (rows) x tested on (columns)" in report and "| folder |  | " in report  # the matrix
+    compared = CliRunner().invoke(app, ["compare", str(tmp_path / "loco"), "--out", str(tmp_path / "cmp.md")])
+    assert compared.exit_code == 0, compared.output
+    matrix = (tmp_path / "cmp.md").read_text().split("Cross-corpus", 1)[1]
+    assert f"| folder |  | {100 * summary['accuracy']['per_fold'][1]:.1f} / " in matrix  # trained on folder, tested on ravdess

@@ -56,7 +56,7 @@ def _pm(value: tuple[float, float] | None, published: bool) -> str:
     return f"{100 * mean:.1f}" if published and std == 0 else f"{100 * mean:.1f} ± {100 * std:.1f}"
 
 
-PROTOCOL_ORDER = ("random-5fold", "actor-5fold", "emobox", "loso")
+PROTOCOL_ORDER = ("random-5fold", "actor-5fold", "emobox", "loso", "loco")
 
 
 def _sort_key(row: Row):
@@ -124,13 +124,26 @@ def plot_comparison(rows: list[Row], path: Path) -> None:
     plt.close(fig)
 
 
+def cross_corpus_section(run_dirs: list[Path]) -> str:
+    """A train x test matrix per leave-one-corpus-out run among `run_dirs` (nothing when there is none)."""
+    from specser.evaluation.cross_corpus import matrix_lines
+    from specser.evaluation.summaries import CVSummary
+
+    lines: list[str] = []
+    for run_dir in run_dirs:
+        summary = CVSummary.load(Path(run_dir) / "cv_summary.json")
+        lines += matrix_lines(summary, f"## Cross-corpus, {summary.run.model} (`{run_dir}`): trained on (rows) x "
+                                       "tested on (columns)")
+    return ("\n" + "\n".join(lines)) if lines else ""
+
+
 def compare_runs(run_dirs: list[Path], out_md: Path, title: str = "specser comparison") -> tuple[str, Path]:
     """Write the table to `out_md` and the chart beside it (same name, .png)."""
     from specser.atomic import atomic_write_text
 
     rows = [load_row(d) for d in run_dirs]
     png = Path(out_md).with_suffix(".png")
-    text = render_comparison(rows, title) + f"\n![accuracy by protocol]({png.name})\n"
+    text = render_comparison(rows, title) + f"\n![accuracy by protocol]({png.name})\n" + cross_corpus_section(run_dirs)
     atomic_write_text(Path(out_md), text)
     plot_comparison(rows, png)
     return text, png

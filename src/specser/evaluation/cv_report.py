@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from specser.evaluation.cross_corpus import matrix_lines
 from specser.evaluation.cv_summary import top_confusions
 from specser.evaluation.summaries import CVSummary, Stat
 from specser.references import PAPER_TABLE2, reference_figures
@@ -14,6 +15,7 @@ PROTOCOL_NOTES = {
     "emobox": "the EmoBox fixed RAVDESS folds (6 folds x 4 test actors): **speaker-independent**, comparable with "
               "the EmoBox leaderboard (8 classes).",
     "loso": "leave one speaker out: **speaker-independent**, the strictest protocol.",
+    "loco": "leave one corpus out: train on the other corpora, test on this one (**cross-corpus**).",
 }
 
 
@@ -63,7 +65,8 @@ def render_cv_report(summary: CVSummary, plot_files: list[str]) -> str:
     if params:
         lines += ["", "Hyper-parameters chosen by inner cross-validation on each fold's training part: "
                   + "; ".join(f"fold {k}: " + ", ".join(f"{n.split('__')[-1]}={v}" for n, v in p.items()) for k, p in params) + "."]
-    lines += ["", "## Confusion matrix, summed over folds (rows: true, columns: predicted)", ""]
+    lines += [""] + matrix_lines(summary)
+    lines += ["## Confusion matrix, summed over folds (rows: true, columns: predicted)", ""]
     lines += confusion_table(summary.confusion_matrix, labels)
     confusions = top_confusions(summary.confusion_matrix, labels)
     if confusions:
