@@ -104,7 +104,7 @@ def test_every_config_key_is_read_by_a_short_run_of_each_command(config_reads, s
     base = FAST_OVERRIDES + [f"data.path={synth_corpus}", f"data.cache_dir={tmp_path / 'cache'}", "train.max_epochs=1"]
     recipe = load_config(preset="robust", overrides=base + [
         "cv.protocol=actor-5fold", "cv.n_folds=2", "train.class_weights=true", "train.label_smoothing=0.1",
-        "train.tta_crops=2", "train.specaugment.enabled=true"])
+        "train.tta_crops=2", "train.specaugment.enabled=true", "train.balance_corpora=true"])
     run_cv(recipe, tmp_path / "cv", lambda c, corpus: spec_resnet_runner(c, corpus, False), "Spec-ResNet",
            progress=False, pool_fold=train_fold_in_process)
     image = load_config(overrides=base + ["features.mode=image", "features.image_size=32", "data.test_speakers=['05']",

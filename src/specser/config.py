@@ -162,6 +162,7 @@ class TrainConfig:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     label_smoothing: float = 0.0
     class_weights: bool = False  # weight the loss by inverse class frequency of the training part
+    balance_corpora: bool = False  # several corpora: each supplies the same share of every epoch
     scheduler: Scheduler = "plateau"  # plateau is ReduceLROnPlateau, the paper's
     warmup_epochs: int = 0  # linear warm-up before cosine
     tta_crops: int = 1  # test-time augmentation: average the predictions of this many clip windows

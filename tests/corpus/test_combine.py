@@ -91,3 +91,16 @@ def test_cross_corpus_cv_from_the_command_line(synth_corpus, other_corpus, tmp_p
     assert compared.exit_code == 0, compared.output
     matrix = (tmp_path / "cmp.md").read_text().split("Cross-corpus", 1)[1]
     assert f"| folder |  | {100 * summary['accuracy']['per_fold'][1]:.1f} / " in matrix  # trained on folder, tested on ravdess
+
+
+def test_corpus_balanced_sampling_gives_each_corpus_an_equal_share():
+    from specser.corpus.manifest import Utterance
+    from specser.runs.train import corpus_balanced_sampler
+
+    rows = [Utterance(f"a{i}", "x", "sad", "1", {"corpus": "small"}) for i in range(10)]
+    rows += [Utterance(f"b{i}", "x", "sad", "2", {"corpus": "big"}) for i in range(90)]
+    drawn = list(corpus_balanced_sampler(rows, seed=0))
+    assert len(drawn) == 100
+    share = sum(i < 10 for i in drawn) / len(drawn)
+    assert 0.35 < share < 0.65  # without balancing the small corpus would get 10 %
+    assert corpus_balanced_sampler(rows[:10], seed=0) is None  # one corpus: plain shuffling
