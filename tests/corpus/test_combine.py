@@ -104,3 +104,14 @@ def test_corpus_balanced_sampling_gives_each_corpus_an_equal_share():
     share = sum(i < 10 for i in drawn) / len(drawn)
     assert 0.35 < share < 0.65  # without balancing the small corpus would get 10 %
     assert corpus_balanced_sampler(rows[:10], seed=0) is None  # one corpus: plain shuffling
+
+
+def test_a_combined_manifest_reads_back_with_each_rows_corpus(synth_corpus, other_corpus, tmp_path):
+    from specser.corpus.manifest import parse_csv, write_manifest_csv
+
+    both = combine([load_manifest(synth_corpus), load_manifest(other_corpus)])
+    write_manifest_csv(both, tmp_path / "manifest.csv")
+    back = parse_csv(tmp_path / "manifest.csv")
+    assert back.corpus == both.corpus == "ravdess+folder"
+    assert [r.metadata["corpus"] for r in back.rows] == [r.metadata["corpus"] for r in both.rows]
+    assert {r.metadata["corpus"] for r in back.rows} == {"ravdess", "folder"}

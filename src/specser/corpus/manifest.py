@@ -201,7 +201,7 @@ def parse_csv(csv_path: Path, allowed: list[str] | None = None) -> Manifest:
     """
     base = csv_path.parent
     rows, skipped, excluded = [], [], []
-    corpora: set[str] = set()
+    corpora: dict[str, None] = {}  # in order of first appearance
     with open(csv_path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
@@ -222,13 +222,19 @@ def parse_csv(csv_path: Path, allowed: list[str] | None = None) -> Manifest:
                 continue
             speaker = (rec.get("speaker") or "").strip() or "unknown"
             meta = {k: v for k, v in rec.items() if k not in MANIFEST_COLUMNS and k}
-            corpora.add((rec.get("corpus") or "").strip())
+            row_corpus = (rec.get("corpus") or "").strip()
+            corpora.setdefault(row_corpus, None)
+            if row_corpus:
+                meta["corpus"] = row_corpus  # several corpora in one CSV (a combined run's manifest) keep theirs
             rows.append(Utterance((rec.get("utt_id") or "").strip() or raw_path, str(path), label, speaker, meta))
     ids = [r.utt_id for r in rows]
     if len(ids) != len(set(ids)):
         raise CorpusError(f"{csv_path}: the same utterance id appears twice")
     rows = apply_label_filter(rows, allowed or [], excluded)
-    corpus = corpora.pop() if len(corpora) == 1 and "" not in corpora else "csv"
+    if len(corpora) < 2:  # one corpus: the manifest names it, rows need not (as its parser gave them)
+        for r in rows:
+            r.metadata.pop("corpus", None)
+    corpus = "+".join(corpora) if corpora and "" not in corpora else "csv"
     return Manifest(corpus, str(csv_path), ordered_labels({r.label for r in rows}), rows, skipped, excluded)
 
 
@@ -294,6 +300,6 @@ def write_manifest_csv(manifest: Manifest, out: Path) -> None:
     writer = csv.writer(buf)
     writer.writerow([*MANIFEST_COLUMNS, *meta_keys])
     for r in manifest.rows:
-        writer.writerow([r.utt_id, str(Path(r.path).resolve()), r.label, r.speaker, manifest.corpus,
+        writer.writerow([r.utt_id, str(Path(r.path).resolve()), r.label, r.speaker, r.metadata.get("corpus", manifest.corpus),
                          *(r.metadata.get(k, "") for k in meta_keys)])
     atomic_write_text(out, buf.getvalue())
