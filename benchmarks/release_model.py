@@ -1,0 +1,105 @@
+"""Rebuild the model that ships with specser (`src/specser/bundled/default.specser`).
+
+    python benchmarks/release_model.py [--ravdess DIR] [--nemo DIR] [--run runs/release] [--epochs 12]
+
+Trains the `robust` preset on every six-emotion clip of RAVDESS and nEMO (`data.test_size=0`: a
+random 20 % of the clips is the validation part that picks the checkpoint), unless `--run` already
+holds the finished run. Then stores the weights in half precision, records where the model came
+from, and checks that the half-precision file gives the float32 model's labels on the validation
+clips. Prints the figures and writes benchmarks/results/release_model.json. The model card is
+docs/model-card.md; `tests/test_bundled.py` checks the shipped file against it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from machine import describe, write_result  # noqa: E402
+
+TARGET = ROOT / "src" / "specser" / "bundled" / "default.specser"
+LICENCE = "CC BY-NC-SA 4.0 (from RAVDESS and nEMO): non-commercial use only"
+
+
+def train(args) -> float:
+    from specser.config import load_config
+    from specser.runs.train import train_run
+
+    cfg = load_config(preset="robust", overrides=[
+        f"data.path=[{args.ravdess}, {args.nemo}]", "data.test_size=0", f"train.max_epochs={args.epochs}",
+        f"train.early_stopping_patience={args.epochs}"])
+    started = time.time()
+    train_run(cfg, args.run, progress=True)
+    return time.time() - started
+
+
+def best_validation(run: Path) -> dict:
+    """The checkpoint's epoch and validation accuracy, from the run's Lightning log (lowest val loss)."""
+    rows = [r for r in csv.DictReader(open(run / "logs" / "metrics.csv")) if r.get("val_loss")]
+    best = min(rows, key=lambda r: float(r["val_loss"]))
+    return {"epoch": int(best["epoch"]), "val_accuracy": float(best["val_acc"]), "val_loss": float(best["val_loss"]),
+            "epochs_run": max(int(r["epoch"]) for r in rows) + 1}
+
+
+def parity(full, half, run: Path, limit: int) -> dict:
+    """Labels and probabilities of the float32 and half-precision files on the validation clips."""
+    import numpy as np
+
+    from specser.inference.predictor import Predictor
+
+    split = json.loads((run / "split.json").read_text())
+    where = {r["utt_id"]: r["path"] for r in csv.DictReader(open(run / "manifest.csv"))}
+    paths = [where[i] for i in split["val"][:limit]]
+    a, b = Predictor(full, device="cpu"), Predictor(half, device="cpu")
+    pa = np.stack([a.probabilities([a.load(p)])[0] for p in paths])
+    pb = np.stack([b.probabilities([b.load(p)])[0] for p in paths])
+    return {"clips": len(paths), "label_agreement": float(np.mean(pa.argmax(1) == pb.argmax(1))),
+            "max_abs_probability_difference": float(np.abs(pa - pb).max())}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ravdess", type=Path, default=Path(os.environ.get("SPECSER_RAVDESS", "../shared/data/ravdess")))
+    parser.add_argument("--nemo", type=Path, default=Path(os.environ.get("SPECSER_NEMO", "../shared/data/nemo")))
+    parser.add_argument("--run", type=Path, default=ROOT / "runs" / "release")
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--parity-clips", type=int, default=300)
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "release_model.json")
+    args = parser.parse_args()
+
+    from specser.inference.model_file import ModelFile
+
+    seconds = None if (args.run / "model.specser").is_file() else train(args)
+    full = ModelFile.load(args.run / "model.specser")
+    corpora = {}
+    for row in csv.DictReader(open(args.run / "manifest.csv")):
+        name = row["utt_id"].split("/", 1)[0] if "+" in row["corpus"] else row["corpus"]  # older combined manifests
+        corpora[name] = corpora.get(name, 0) + 1
+    full.extra.update({"trained_on": " + ".join(f"{name} ({n} clips)" for name, n in sorted(corpora.items())),
+                       "recipe": "robust", "licence": LICENCE, "card": "docs/model-card.md"})
+    full.protocol = "all clips of both corpora (20 % random validation part)"
+    half = full.half()
+    half.save(TARGET)
+    record = {
+        "machine": describe(), "file": str(TARGET.relative_to(ROOT)), "size_mb": TARGET.stat().st_size / 1e6,
+        "labels": full.labels, "parameters": full.n_parameters, "trained_on": full.extra["trained_on"],
+        "features": {k: getattr(full.features, k) for k in ("sample_rate", "n_mels", "f_max", "clip_seconds",
+                                                              "level_norm")},
+        "training": {**best_validation(args.run), "wall_s": seconds},
+        "half_precision_parity": parity(full, ModelFile.load(TARGET), args.run, args.parity_clips),
+    }
+    print(json.dumps(record, indent=2))
+    write_result(record, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
