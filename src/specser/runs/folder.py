@@ -17,7 +17,18 @@ from typing import Any
 import yaml
 
 from specser.atomic import atomic_write_json
-from specser.config import ExperimentConfig, without_runtime_keys
+from specser.config import ExperimentConfig
+
+
+def _saved_outcome(path: Path) -> dict | None:
+    """A saved config.yaml as `outcome_dict`, with fields added to specser since it was written taking their
+    defaults, so a newer specser resumes an older run; None when it no longer reads as a config."""
+    from specser.config import ConfigError, ExperimentConfig, from_dict
+
+    try:
+        return from_dict(ExperimentConfig, yaml.safe_load(path.read_text())).outcome_dict()
+    except (ConfigError, TypeError, AttributeError):
+        return None
 
 
 class RunFolderError(RuntimeError):
@@ -69,7 +80,7 @@ class RunFolder:
                                  "or pass --overwrite")
         saved = self.path / "config.yaml"
         has_partial = any(next(self.path.glob(p), None) for p in self.kind.partial)
-        if saved.exists() and has_partial and without_runtime_keys(yaml.safe_load(saved.read_text())) != cfg.outcome_dict():
+        if saved.exists() and has_partial and _saved_outcome(saved) != cfg.outcome_dict():
             raise RunFolderError(f"{self.path} holds an unfinished {self.kind.noun} with a different config; resume it "
                                  "with the same arguments, choose another --out, or pass --overwrite")
         return self
