@@ -92,10 +92,15 @@ def test_silent_too_long_and_nan_arrays_are_refused(trained_run):
         guarded.predict(buffer.getvalue(), name="quiet.wav")
 
 
-def test_inference_imports_no_training_machinery():
-    code = ("import sys; from specser.inference.predictor import Predictor; import specser.cli.predict_cmd; "
-            "heavy = [m for m in ('lightning', 'sklearn', 'librosa', 'matplotlib') if m in sys.modules]; "
-            "assert not heavy, heavy")
+def test_inference_imports_no_training_machinery(trained_run):
+    """Loading a model and predicting imports no training stack, and none of torch's compiler stack
+    (torch._dynamo alone is 4 s of start-up)."""
+    code = ("import sys, numpy as np; from specser.inference.predictor import Predictor; import specser.cli.predict_cmd; "
+            f"p = Predictor.from_file({str(trained_run / 'model.specser')!r}, device='cpu'); "
+            "from tests.synth import emotional_tone; "
+            "p.predict(emotional_tone('05', 1, np.random.default_rng(0), seconds=1.0), sample_rate=16000); "
+            "heavy = [m for m in ('lightning', 'sklearn', 'librosa', 'matplotlib', 'torch._dynamo') "
+            "if m in sys.modules]; assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
