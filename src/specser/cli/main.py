@@ -302,7 +302,8 @@ def serve(
     try:
         probe = socket.create_server((host, port), reuse_port=False)
     except OSError as exc:
-        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc} (another server there? choose --port)")
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        fail(f"cannot listen on {host}:{port}: {reason} (another server there? choose another --port)")
     probe.close()
     typer.echo(f"serving {model} on http://{host}:{port}/  (API docs: /docs)")
     if workers == 1:

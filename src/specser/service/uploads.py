@@ -48,8 +48,8 @@ async def read_upload(request: Request, limit: int) -> tuple[bytes, str]:
     if len(data) > limit:
         raise ApiError(413, "too_large", f"the upload is larger than the limit of {_mb(limit)}")
     if not data:
-        raise ApiError(400, "empty", "the upload is empty")
+        raise ApiError(400, "empty", f"{name}: the upload is empty")
     if sniff_audio(data[:16]) is None:
         raise ApiError(415, "unsupported_media_type",
-                       "not a WAV, FLAC, Ogg, AIFF or MP3 file (checked from its first bytes)")
+                       f"{name}: not a WAV, FLAC, Ogg, AIFF or MP3 file (checked from its first bytes)")
     return data, name
