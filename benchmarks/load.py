@@ -48,9 +48,13 @@ def _clip(data: Path) -> tuple[bytes, str]:
 
 
 def _tiled(body: bytes, seconds: float) -> bytes:
+    """The clip tiled to `seconds`, as 16 kHz 16-bit WAV (19.2 MB for 10 minutes: under the 20 MB limit)."""
     import soundfile as sf
+    import soxr
 
     wave, sr = sf.read(io.BytesIO(body), dtype="float32")
+    if sr != 16000:
+        wave, sr = soxr.resample(wave, sr, 16000).astype(np.float32), 16000
     buffer = io.BytesIO()
     sf.write(buffer, np.tile(wave, int(np.ceil(seconds * sr / wave.size)))[: int(seconds * sr)], sr, format="WAV",
              subtype="PCM_16")
@@ -171,7 +175,8 @@ def main() -> int:
 
     if args.mixed:
         print(f"beside {args.mixed} clients posting 10-minute recordings ({len(long_latencies)} done, "
-              f"median {result['long_p50_s'] or float('nan'):.1f} s each)")
+              f"median {result['long_p50_s'] or float('nan'):.1f} s each, {len(long_errors)} errors "
+              f"{long_errors[:1]})")
     atomic_write_json(args.out, {"machine": describe(), "model": str(args.model or "bundled default"), "result": result,
                                  "command": " ".join(["python", *sys.argv])})
     print(f"wrote {args.out}")
