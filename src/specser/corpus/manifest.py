@@ -201,7 +201,7 @@ def parse_csv(csv_path: Path, allowed: list[str] | None = None) -> Manifest:
     """
     base = csv_path.parent
     rows, skipped, excluded = [], [], []
-    corpora: dict[str, None] = {}  # in order of first appearance
+    row_corpora: list[str] = []
     with open(csv_path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
@@ -222,18 +222,17 @@ def parse_csv(csv_path: Path, allowed: list[str] | None = None) -> Manifest:
                 continue
             speaker = (rec.get("speaker") or "").strip() or "unknown"
             meta = {k: v for k, v in rec.items() if k not in MANIFEST_COLUMNS and k}
-            row_corpus = (rec.get("corpus") or "").strip()
-            corpora.setdefault(row_corpus, None)
-            if row_corpus:
-                meta["corpus"] = row_corpus  # several corpora in one CSV (a combined run's manifest) keep theirs
+            row_corpora.append((rec.get("corpus") or "").strip())
             rows.append(Utterance((rec.get("utt_id") or "").strip() or raw_path, str(path), label, speaker, meta))
+    corpora = list(dict.fromkeys(row_corpora))  # in order of first appearance
+    if len(corpora) > 1:  # several corpora in one CSV (a combined run's manifest): each row keeps its own
+        for r, name in zip(rows, row_corpora):
+            if name:
+                r.metadata["corpus"] = name
     ids = [r.utt_id for r in rows]
     if len(ids) != len(set(ids)):
         raise CorpusError(f"{csv_path}: the same utterance id appears twice")
     rows = apply_label_filter(rows, allowed or [], excluded)
-    if len(corpora) < 2:  # one corpus: the manifest names it, rows need not (as its parser gave them)
-        for r in rows:
-            r.metadata.pop("corpus", None)
     corpus = "+".join(corpora) if corpora and "" not in corpora else "csv"
     return Manifest(corpus, str(csv_path), ordered_labels({r.label for r in rows}), rows, skipped, excluded)
 

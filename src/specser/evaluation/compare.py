@@ -36,13 +36,17 @@ class CompareError(ValueError):
     pass
 
 
-def load_row(run_dir: Path) -> Row:
+def load_summary(run_dir: Path):
+    """A finished cross-validation's `CVSummary`."""
     from specser.evaluation.summaries import CVSummary
 
     path = Path(run_dir) / "cv_summary.json"
     if not path.is_file():
         raise CompareError(f"{run_dir}: no cv_summary.json (not a finished `specser cv` or `specser baseline` run)")
-    summary = CVSummary.load(path)
+    return CVSummary.load(path)
+
+
+def row_of(summary, run_dir: Path) -> Row:
     run = summary.run
     return Row(run.model, run.protocol, run.label_set, run.n_folds, (summary.accuracy.mean, summary.accuracy.std),
                (summary.uar.mean, summary.uar.std), (summary.macro_f1.mean, summary.macro_f1.std),
@@ -124,14 +128,12 @@ def plot_comparison(rows: list[Row], path: Path) -> None:
     plt.close(fig)
 
 
-def cross_corpus_section(run_dirs: list[Path]) -> str:
-    """A train x test matrix per leave-one-corpus-out run among `run_dirs` (nothing when there is none)."""
+def cross_corpus_section(summaries: list, run_dirs: list[Path]) -> str:
+    """A train x test matrix per leave-one-corpus-out run among the runs (nothing when there is none)."""
     from specser.evaluation.cross_corpus import matrix_lines
-    from specser.evaluation.summaries import CVSummary
 
     lines: list[str] = []
-    for run_dir in run_dirs:
-        summary = CVSummary.load(Path(run_dir) / "cv_summary.json")
+    for summary, run_dir in zip(summaries, run_dirs):
         lines += matrix_lines(summary, f"## Cross-corpus, {summary.run.model} (`{run_dir}`): trained on (rows) x "
                                        "tested on (columns)")
     return ("\n" + "\n".join(lines)) if lines else ""
@@ -141,9 +143,11 @@ def compare_runs(run_dirs: list[Path], out_md: Path, title: str = "specser compa
     """Write the table to `out_md` and the chart beside it (same name, .png)."""
     from specser.atomic import atomic_write_text
 
-    rows = [load_row(d) for d in run_dirs]
+    summaries = [load_summary(d) for d in run_dirs]  # each cv_summary.json read once
+    rows = [row_of(s, d) for s, d in zip(summaries, run_dirs)]
     png = Path(out_md).with_suffix(".png")
-    text = render_comparison(rows, title) + f"\n![accuracy by protocol]({png.name})\n" + cross_corpus_section(run_dirs)
+    text = (render_comparison(rows, title) + f"\n![accuracy by protocol]({png.name})\n"
+            + cross_corpus_section(summaries, run_dirs))
     atomic_write_text(Path(out_md), text)
     plot_comparison(rows, png)
     return text, png

@@ -9,7 +9,7 @@ first release, so every older file loads.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +78,6 @@ class ModelFile:
     def half(self) -> "ModelFile":
         """A copy whose learned weights are stored in half precision (half the file size, for shipping);
         `build` loads them into the float32 network. BatchNorm statistics stay float32."""
-        from dataclasses import replace
-
         state = {k: v.half() if v.is_floating_point() and "running_" not in k else v
                  for k, v in self.state_dict.items()}
         return replace(self, state_dict=state)

@@ -11,9 +11,13 @@ the others untouched.
 
 from __future__ import annotations
 
+from typing import get_args
+
 import torch
 
-NOISE_TYPES = ("white", "pink", "babble")
+from specser.config import NoiseType
+
+NOISE_TYPES: tuple[str, ...] = get_args(NoiseType)  # the config's choices, in one place
 
 
 def _rms(x: torch.Tensor) -> torch.Tensor:
