@@ -84,6 +84,9 @@ class FeatureConfig:
     f_max: float = 8000.0
     top_db: float = 80.0
     level_norm: bool = False  # log-Mel relative to the utterance's speech level: a recording's gain changes nothing
+    # Minus the utterance's mean spectrum over its speech frames (supersedes level_norm): a microphone's or
+    # channel's colouring, a fixed filter on the spectrum, cancels out with the gain.
+    utterance_norm: bool = False
     length_mode: LengthMode = "pad_crop"
     clip_seconds: float = 4.0
     image_size: int = 224
@@ -137,11 +140,13 @@ class AugmentConfig:
     reverb_rt60_s: list[float] = field(default_factory=lambda: [0.2, 1.0])
     band_prob: float = 0.0  # band-pass: high-pass at 50-400 Hz, low-pass at 3-7.5 kHz (phones, calls)
     quantize_prob: float = 0.0  # rounding to 8-12 bits after the gain change
+    eq_prob: float = 0.0  # a random equaliser: a spectral tilt and smooth bumps (other microphones, rooms, corpora)
+    eq_db: float = 9.0  # the equaliser's largest tilt: +-eq_db at 8 kHz against 1 kHz, bumps up to eq_db / 3
 
     @property
     def audio_domain(self) -> bool:
         return (self.speed > 0 or self.pitch_semitones > 0 or self.gain_db > 0 or bool(self.noise_snr_db)
-                or self.reverb_prob > 0 or self.band_prob > 0 or self.quantize_prob > 0)
+                or self.reverb_prob > 0 or self.band_prob > 0 or self.quantize_prob > 0 or self.eq_prob > 0)
 
 
 @dataclass

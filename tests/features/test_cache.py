@@ -32,4 +32,6 @@ def test_put_get_and_a_damaged_entry_is_recomputed_not_fatal(tmp_path):
 def test_level_normalisation_gets_its_own_cache_and_leaves_earlier_caches_valid():
     base = FeatureConfig()
     assert settings_hash(dataclasses.replace(base, level_norm=True)) != settings_hash(base)
+    utterance = settings_hash(dataclasses.replace(base, utterance_norm=True))
+    assert utterance not in {settings_hash(base), settings_hash(dataclasses.replace(base, level_norm=True))}
     assert settings_hash(base) == "8281de390af5"  # the folder name every earlier release used

@@ -164,3 +164,29 @@ def test_level_normalised_log_mel_ignores_the_recording_gain_in_torch_and_numpy(
     assert np.abs(numpy_db - ref).max() < 2e-3
     batch = front.forward_list([torch.from_numpy(wave), torch.from_numpy(wave[:8000] * 0.2)])
     assert np.abs(batch[0].numpy() - ref).max() < 1e-4
+
+
+def test_utterance_normalised_log_mel_cancels_a_microphone_filter_and_gain_in_torch_and_numpy():
+    """features.utterance_norm: minus the utterance's mean spectrum over speech frames, so a fixed filter
+    (a microphone's or a corpus's colouring) and the gain leave the speech frames nearly unchanged."""
+    import dataclasses
+
+    from scipy.signal import lfilter
+
+    from specser.features.logmel_np import logmel_numpy
+
+    cfg = dataclasses.replace(FeatureConfig(), utterance_norm=True)
+    wave = emotional_tone("05", 2, np.random.default_rng(0), seconds=1.5) * 0.3
+    coloured = (lfilter([1.0, -0.9], [1.0], wave) * 0.05).astype(np.float32)  # +-15 dB tilt, 26 dB quieter
+    front, plain = LogMel(cfg), LogMel(FeatureConfig(level_norm=True))
+    ref, got = front(torch.from_numpy(wave)).numpy(), front(torch.from_numpy(coloured)).numpy()
+    energy = 10 * np.log10((10 ** (ref / 10)).sum(axis=0))
+    speech = energy > np.percentile(energy, 90) - 20
+    assert np.abs(got - ref)[:, speech].mean() < 0.5
+    tilted = plain(torch.from_numpy(coloured)).numpy() - plain(torch.from_numpy(wave)).numpy()
+    assert np.abs(tilted)[:, speech].mean() > 5  # level_norm alone keeps the colouring
+    numpy_db = logmel_numpy(wave, front.filterbank.numpy(), cfg.n_fft, cfg.hop_length, cfg.win_length, cfg.top_db,
+                            utterance_norm=True)
+    assert np.abs(numpy_db - ref).max() < 2e-3
+    batch = front.forward_list([torch.from_numpy(wave), torch.from_numpy(wave[:8000] * 0.2)])
+    assert np.abs(batch[0].numpy() - ref).max() < 1e-4

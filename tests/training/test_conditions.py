@@ -71,3 +71,17 @@ def test_band_mask_passes_speech_and_cuts_lows_and_highs():
     at = lambda hz: mask[0, int(torch.argmin((freqs - hz).abs()))]  # noqa: E731
     assert at(1000) > 0.99 and at(75) < 1e-4 and at(7000) < 0.01
     assert torch.equal(mask[1], torch.ones(513))
+
+
+def test_equalizer_tilts_and_bends_the_chosen_spectra_within_bounds_and_smoothly():
+    torch.manual_seed(0)
+    chosen = torch.arange(64) % 2 == 0
+    gains = conditions.equalizer(chosen, 513, 16000, 9.0)
+    assert torch.equal(gains[~chosen], torch.ones(32, 513))
+    db = 10 * torch.log10(gains[chosen])
+    # tilt up to 9 dB per 3 octaves (13 dB at 50 Hz, 4.3 octaves down) plus three bumps of up to 3 dB each
+    assert db.abs().max() <= 13.0 + 9.0 + 1e-4
+    assert db[:, 256:].std(dim=1).mean() > 0.5  # the curves differ across the band, not only a gain
+    assert db[:, 32:].diff(dim=1).abs().max() < 1.0  # smooth: under 1 dB between adjacent bins above 500 Hz
+    spread = db[:, -1] - db[:, 64]  # 8 kHz against 1 kHz: both signs, up to the 9 dB tilt plus the bumps
+    assert spread.min() < -3 and spread.max() > 3 and spread.abs().max() <= 9.0 + 6.0 + 1e-4

@@ -49,7 +49,7 @@ class OnnxPredictor(BasePredictor):
     def logmels(self, waves: list[np.ndarray]) -> list[np.ndarray]:
         fc = self.features
         return [logmel_numpy(w, self.metadata.filterbank, fc.n_fft, fc.hop_length, fc.win_length, fc.top_db, self.bands,
-                             fc.level_norm) for w in waves]
+                             fc.level_norm, fc.utterance_norm) for w in waves]
 
     def network_probabilities(self, logmels: list[np.ndarray]) -> np.ndarray:
         batch = standardize(np.stack(logmels), self.metadata.mean, self.metadata.std).astype(np.float32)[:, None]

@@ -25,6 +25,8 @@ def settings_hash(cfg: FeatureConfig) -> str:
     payload = {k: getattr(cfg, k) for k in _LOGMEL_KEYS} | {"version": CACHE_VERSION}
     if cfg.level_norm:  # added only when on, so the caches of earlier releases stay valid
         payload["level_norm"] = True
+    if cfg.utterance_norm:
+        payload["utterance_norm"] = True
     return hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
 
 

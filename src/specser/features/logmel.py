@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from specser.config import FeatureConfig
-from specser.features.logmel_np import LEVEL_PERCENTILE, mel_bands
+from specser.features.logmel_np import ACTIVE_RANGE_DB, LEVEL_PERCENTILE, mel_bands
 
 AMIN = 1e-10
 CPU_CHUNK_ELEMENTS = 2**20  # framed samples per chunk on CPU (4 MB of float32)
@@ -60,6 +60,7 @@ class LogMel(nn.Module):
         self.n_fft, self.hop, self.win = cfg.n_fft, cfg.hop_length, cfg.win_length
         self.top_db = cfg.top_db
         self.level_norm = cfg.level_norm
+        self.utterance_norm = cfg.utterance_norm
         fb = mel_filterbank(cfg) if filterbank is None else filterbank
         self.register_buffer("filterbank", torch.as_tensor(np.asarray(fb), dtype=torch.float32))
         self.register_buffer("window", torch.hann_window(cfg.win_length, periodic=True))
@@ -101,11 +102,16 @@ class LogMel(nn.Module):
         return self.to_db(self.mel(self.power(wave)))
 
     def _clip(self, db: torch.Tensor) -> torch.Tensor:
-        """Per utterance: relative to its speech level (`features.level_norm`), then the `top_db` floor."""
-        if self.level_norm:
+        """Per utterance: relative to its speech level (`features.level_norm`) or minus its mean spectrum
+        over speech frames (`features.utterance_norm`), then the `top_db` floor."""
+        if self.level_norm or self.utterance_norm:
             frame_db = 10.0 * torch.log10(torch.clamp(torch.sum(10.0 ** (db.double() / 10.0), dim=-2), min=AMIN))
-            level = torch.quantile(frame_db, LEVEL_PERCENTILE / 100, dim=-1, keepdim=True).unsqueeze(-1)
-            db = (db - level).to(db.dtype)
+            level = torch.quantile(frame_db, LEVEL_PERCENTILE / 100, dim=-1, keepdim=True)
+            if self.utterance_norm:
+                speech = (frame_db >= level - ACTIVE_RANGE_DB).unsqueeze(-2).to(db.dtype)  # (..., 1, frames)
+                db = db - (db * speech).sum(dim=-1, keepdim=True) / speech.sum(dim=-1, keepdim=True)
+            else:
+                db = (db - level.unsqueeze(-1)).to(db.dtype)
         if self.top_db is not None and self.top_db > 0:
             peak = db.amax(dim=(-2, -1), keepdim=True)
             db = torch.maximum(db, peak - self.top_db)

@@ -21,13 +21,30 @@ def _rfft():
 
 AMIN = 1e-10
 LEVEL_PERCENTILE = 90  # the speech level: this percentile of an utterance's frame energies, in dB
+ACTIVE_RANGE_DB = 30.0  # `utterance_norm`'s speech frames: frame energy within this of the speech level
+
+
+def frame_energy_db(db: np.ndarray) -> np.ndarray:
+    """(frames,) energy in dB of each frame of a (n_mels, frames) dB array: the Mel bands' power summed."""
+    return 10.0 * np.log10(np.maximum(np.sum(10.0 ** (db.astype(np.float64) / 10.0), axis=0), AMIN))
 
 
 def speech_level(db: np.ndarray) -> float:
     """An utterance's speech level from its (n_mels, frames) dB: the 90th percentile over frames of
-    the frame energy (the Mel bands' power summed). Loud frames are speech whatever the noise."""
-    frame_db = 10.0 * np.log10(np.maximum(np.sum(10.0 ** (db.astype(np.float64) / 10.0), axis=0), AMIN))
-    return float(np.percentile(frame_db, LEVEL_PERCENTILE))
+    the frame energy. Loud frames are speech whatever the noise."""
+    return float(np.percentile(frame_energy_db(db), LEVEL_PERCENTILE))
+
+
+def speech_frames(db: np.ndarray) -> np.ndarray:
+    """(frames,) mask of an utterance's speech frames: energy within `ACTIVE_RANGE_DB` of its speech level."""
+    energy = frame_energy_db(db)
+    return energy >= np.percentile(energy, LEVEL_PERCENTILE) - ACTIVE_RANGE_DB
+
+
+def utterance_mean_removed(db: np.ndarray) -> np.ndarray:
+    """`db` minus its mean spectrum over speech frames (`speech_frames`): a recording's microphone,
+    channel and gain, a fixed filter on the spectrum, cancel out."""
+    return db - db[:, speech_frames(db)].mean(axis=1, dtype=np.float64, keepdims=True)
 
 
 def mel_bands(filterbank: np.ndarray, group: int = 16) -> list[tuple[int, int, np.ndarray]]:
@@ -50,10 +67,12 @@ def hann_window(win_length: int, n_fft: int) -> np.ndarray:
 
 
 def logmel_numpy(wave: np.ndarray, filterbank: np.ndarray, n_fft: int, hop_length: int, win_length: int,
-                 top_db: float | None, bands: list | None = None, level_norm: bool = False) -> np.ndarray:
+                 top_db: float | None, bands: list | None = None, level_norm: bool = False,
+                 utterance_norm: bool = False) -> np.ndarray:
     """(n_mels, frames) log-Mel in dB of a mono float32 waveform (`bands`: `mel_bands(filterbank)`,
     precomputed by callers that convert many clips). `level_norm` expresses it relative to the
-    utterance's speech level (`speech_level`), so a recording's gain does not change it."""
+    utterance's speech level (`speech_level`), so a recording's gain does not change it; `utterance_norm`
+    subtracts its mean spectrum over speech frames instead (`utterance_mean_removed`)."""
     padded = np.pad(np.asarray(wave, dtype=np.float32), n_fft // 2)
     n_frames = 1 + (padded.size - n_fft) // hop_length
     frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop_length][:n_frames]
@@ -62,7 +81,9 @@ def logmel_numpy(wave: np.ndarray, filterbank: np.ndarray, n_fft: int, hop_lengt
     bands = bands if bands is not None else mel_bands(filterbank)
     mel = np.concatenate([power[:, lo:hi] @ band for lo, hi, band in bands], axis=1).T  # (n_mels, frames)
     db = 10.0 * np.log10(np.maximum(mel, AMIN))
-    if level_norm:
+    if utterance_norm:
+        db = utterance_mean_removed(db)
+    elif level_norm:
         db = db - speech_level(db)
     if top_db is not None and top_db > 0:
         db = np.maximum(db, db.max() - top_db)

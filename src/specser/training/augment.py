@@ -65,7 +65,7 @@ class WaveFeatures(nn.Module):
 
     Per example: speed (resampling by a random factor), a clip window (random or
     centred), a room, gain, noise (white, pink or babble) at a random SNR, quantisation,
-    then the log-Mel front-end with an optional band-pass on the power spectrum and an
+    then the log-Mel front-end with an optional band-pass and equaliser on the power spectrum and an
     optionally frequency-warped filterbank (pitch), the per-clip level and ``top_db``
     steps and the training-set standardisation. With every option off this is the clean
     front-end applied to the centred clip.
@@ -100,7 +100,10 @@ class WaveFeatures(nn.Module):
         size = max(2, int(round(wave.shape[-1] / factor)))
         return F.interpolate(wave.view(1, 1, -1), size=size, mode="linear", align_corners=False).view(-1)
 
-    def forward(self, waves: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def forward(self, waves: torch.Tensor, lengths: torch.Tensor, speaker_mean: torch.Tensor | None = None,
+                speaker_std: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, samples) waves and their lengths (and, for `features.speaker_norm`, each wave's speaker
+        statistics, (B, n_mels) each) -> (B, 1, n_mels, frames) model inputs."""
         cfg, device = self.cfg, waves.device
         clips = []
         for wave, n in zip(waves, lengths.tolist()):
@@ -130,12 +133,17 @@ class WaveFeatures(nn.Module):
             mask = conditions.band_mask(chosen(cfg.band_prob), power.shape[-1], self.sample_rate,
                                         uniform(b, 50.0, 400.0, device), uniform(b, 3000.0, 7500.0, device))
             power = power * mask[:, None, :]
+        if cfg.eq_prob > 0:
+            gains = conditions.equalizer(chosen(cfg.eq_prob), power.shape[-1], self.sample_rate, cfg.eq_db)
+            power = power * gains[:, None, :]
         if cfg.pitch_semitones > 0:
             ratio = 2 ** (uniform(b, -cfg.pitch_semitones, cfg.pitch_semitones, device) / 12)
             mel = power @ warped_filterbank(self.front_end.filterbank, ratio)
         else:
             mel = self.front_end.mel(power)
         db = self.front_end._clip(self.front_end.to_db(mel))
+        if speaker_mean is not None:
+            db = (db - speaker_mean[..., None]) / speaker_std[..., None]
         return standardize(db, self.mean, self.std).unsqueeze(1)
 
 
