@@ -87,6 +87,10 @@ class FeatureConfig:
     # Minus the utterance's mean spectrum over its speech frames (supersedes level_norm): a microphone's or
     # channel's colouring, a fixed filter on the spectrum, cancels out with the gain.
     utterance_norm: bool = False
+    # Each clip relative to its speaker's mean and spread per Mel bin, from all of that speaker's clips
+    # (unlabelled; at test time too) or, at inference, from the recording itself or files named as the
+    # same speaker (`specser predict --speaker-stats`). Native mode only.
+    speaker_norm: bool = False
     length_mode: LengthMode = "pad_crop"
     clip_seconds: float = 4.0
     image_size: int = 224

@@ -100,3 +100,9 @@ def test_predict_reproduces_metrics_json_of_a_model_trained_with_test_time_crops
     diffs = [max(abs(one_crop.predict(p["path"]).probabilities[k] - v) for k, v in p["probabilities"].items())
              for p in expected]
     assert max(diffs) > 1e-3  # the crops matter: this test would catch a predictor that ignored them
+
+
+def test_speaker_stats_is_refused_by_a_model_without_speaker_normalisation(trained_run, clips):
+    one = sorted(clips.glob("*.wav"))[0]
+    result = _predict(trained_run, str(one), "--speaker-stats", str(clips))
+    assert result.exit_code != 0 and "does not use speaker statistics" in result.output

@@ -128,8 +128,10 @@ def test_new_heads_export_with_parity(name, tmp_path):
     assert parity_check(tmp_path / "m.specser", tmp_path / "m.onnx") < 1e-4
 
 
-def test_a_level_normalised_model_exports_with_parity_on_audio(tmp_path):
-    """features.level_norm travels in the ONNX metadata; the numpy front-end applies it as torch does."""
+@pytest.mark.parametrize("norm", ["level_norm", "utterance_norm", "speaker_norm"])
+def test_a_level_normalised_model_exports_with_parity_on_audio(tmp_path, norm):
+    """features.level_norm / utterance_norm travel in the ONNX metadata; the numpy front-end applies them
+    as torch does."""
     import dataclasses
 
     from specser.features.logmel import mel_filterbank
@@ -138,7 +140,7 @@ def test_a_level_normalised_model_exports_with_parity_on_audio(tmp_path):
     from specser.models.registry import config_dict
 
     fc = dataclasses.replace(FeatureConfig(n_mels=40, n_fft=512, win_length=512, hop_length=160, clip_seconds=1.0),
-                             level_norm=True)
+                             **{norm: True})
     options = {"stem_channels": 8, "widths": [8, 8, 16, 16], "num_classes": 6}
     model = create_model("spec_resnet", **options).eval()
     ModelFile.from_model(model, "spec_resnet", config_dict("spec_resnet", **options), list("abcdef"), fc,
@@ -146,7 +148,7 @@ def test_a_level_normalised_model_exports_with_parity_on_audio(tmp_path):
                          ).save(tmp_path / "m.specser")
     export_onnx(tmp_path / "m.specser", tmp_path / "m.onnx")
     ours, theirs = Predictor.from_file(tmp_path / "m.specser", device="cpu"), OnnxPredictor(tmp_path / "m.onnx")
-    assert theirs.features.level_norm
+    assert getattr(theirs.features, norm)
     rng = np.random.default_rng(0)
     waves = [emotional_tone(c, 1, rng, seconds=s) * g for c, s, g in (("05", 1.0, 1.0), ("01", 1.4, 0.05))]
     assert np.abs(ours.probabilities(waves) - theirs.probabilities(waves)).max() < 1e-4

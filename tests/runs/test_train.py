@@ -127,3 +127,46 @@ def test_sigterm_stops_specser_train_resumably(synth_corpus, tmp_path):
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "run the same command again to resume" in stderr, stderr[-2000:]
     assert (out / "checkpoints" / "last.ckpt").exists() and not (out / "metrics.json").exists()
+
+
+def test_speaker_normalised_run_predicts_alike_in_evaluation_and_inference(synth_corpus, tmp_path):
+    """features.speaker_norm: each clip relative to its speaker's statistics, in training (audio-domain
+    augmentation included), in the run's evaluation, and through the predictor with the speaker's
+    recordings named (`set_speaker`, as `specser predict --speaker-stats` does) or grouped by speaker."""
+    import numpy as np
+
+    from specser.audio.load import load_audio
+    from specser.inference.predictor import Predictor
+
+    cfg = load_config(overrides=FAST_OVERRIDES + [
+        f"data.path={synth_corpus}", "data.test_speakers=['06']", "features.speaker_norm=true",
+        "train.augment.gain_db=3", "train.augment.eq_prob=0.5", "train.max_epochs=6"])
+    train_run(cfg, tmp_path / "run", progress=False)
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["accuracy"] >= 0.5, metrics["accuracy"]
+    assert "Speaker-normalised" in (tmp_path / "run" / "report.md").read_text()
+    mf = ModelFile.load(tmp_path / "run" / "model.specser")
+    assert mf.features.speaker_norm
+    predictor = Predictor(mf, device="cpu")
+    rows = metrics["predictions"]
+    waves = [load_audio(r["path"], 16000) for r in rows]
+    expected = np.array([[r["probabilities"][label] for label in mf.labels] for r in rows])
+    grouped = predictor.probabilities_by_speaker(waves, ["06"] * len(waves))
+    assert np.abs(grouped - expected).max() < 1e-3
+    predictor.set_speaker(waves)
+    assert np.abs(predictor.probabilities(waves) - expected).max() < 1e-3
+    own = Predictor(mf, device="cpu").probabilities(waves[:3])  # no speaker named: each clip its own statistics
+    assert own.shape == (3, 6) and np.abs(own - expected[:3]).max() > 1e-3
+
+    from typer.testing import CliRunner
+
+    from specser.cli.main import app
+
+    paths = [r["path"] for r in rows]
+    named = [arg for path in paths for arg in ("--speaker-stats", path)]
+    result = CliRunner().invoke(app, ["predict", str(tmp_path / "run" / "model.specser"), *paths[:4], *named,
+                                      "--format", "json", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert f"speaker statistics from {len(paths)} recordings" in result.output
+    got = json.loads(result.stdout[result.stdout.index("["):])
+    assert np.abs(np.array([[g["probabilities"][label] for label in mf.labels] for g in got]) - expected[:4]).max() < 1e-3

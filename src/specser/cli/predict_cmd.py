@@ -45,6 +45,10 @@ def predict(
     backend: Annotated[str, typer.Option(help="torch, onnx (onnxruntime, no torch; needs a .onnx file from "
                                          "`specser export`) or auto (by the model file's suffix).")] = "auto",
     keep_going: Annotated[bool, typer.Option(help="Exit 0 even when some files could not be read.")] = False,
+    speaker_stats: Annotated[Optional[list[str]], typer.Option(
+        "--speaker-stats", help="For a model trained with features.speaker_norm: recordings of the speaker "
+        "(files, folders or globs; repeat the option), whose statistics normalise every input. Without it "
+        "each recording is normalised by its own.")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Predict the emotion of audio files, with your model or the one that ships with specser.
@@ -71,6 +75,8 @@ def predict(
         predictor = open_predictor(model, backend, **options)
     except (ValueError, ImportError, FileNotFoundError) as exc:  # ModelFileError is a ValueError
         fail(str(exc))
+    if speaker_stats:
+        _set_speaker(predictor, speaker_stats)
     files, missing = expand_inputs(inputs)
     results, failed = predict_files(predictor, files, batch_size, progress)
     rows = [Row(str(p), results.get(p), *failed.get(p, (None, None))) for p in files]
@@ -91,6 +97,29 @@ def predict(
             typer.secho(f"skipped {row.path}: {row.error}", fg=typer.colors.YELLOW, err=True)
     if len(ok) < len(rows) and not keep_going:
         raise typer.Exit(1)
+
+
+def _set_speaker(predictor, items: list[str]) -> None:
+    """`--speaker-stats`: the named recordings' statistics for every input; unreadable ones are named
+    and skipped, and none readable is an error."""
+    from specser.audio.load import AudioError
+    from specser.inference.sources import expand_inputs
+
+    files, missing = expand_inputs(items)
+    waves = []
+    for path in files:
+        try:
+            waves.append(predictor.load(path))
+        except AudioError as exc:
+            typer.secho(f"--speaker-stats: skipped {exc}", fg=typer.colors.YELLOW, err=True)
+    for item, _, reason in missing:
+        typer.secho(f"--speaker-stats: skipped {item}: {reason}", fg=typer.colors.YELLOW, err=True)
+    try:
+        predictor.set_speaker(waves)
+    except ValueError as exc:
+        fail(f"--speaker-stats: {exc}")
+    seconds = sum(w.size for w in waves) / predictor.sample_rate
+    typer.echo(f"speaker statistics from {plural(len(waves), 'recording')} ({seconds:.0f} s)", err=True)
 
 
 def plural(n: int, noun: str) -> str:

@@ -120,11 +120,18 @@ class RandomCropDataset(Dataset):
 
 class WaveDataset(Dataset):
     """Training waveforms for audio-domain augmentation: batches of (zero-padded waves, lengths, targets);
-    `specser.training.augment.WaveFeatures` turns them into log-Mels on the training device."""
+    `specser.training.augment.WaveFeatures` turns them into log-Mels on the training device.
 
-    def __init__(self, waves: list[np.ndarray], targets):
+    With `speaker_stats` (one (mean, std) per wave, `features.speaker_norm`) a batch is (waves, lengths,
+    speaker means, speaker stds, targets), so each log-Mel is normalised by its own speaker.
+    """
+
+    def __init__(self, waves: list[np.ndarray], targets, speaker_stats=None):
         self.waves = [torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32)) for w in waves]
         self.targets = torch.as_tensor(list(targets), dtype=torch.long)
+        self.speaker_stats = None
+        if speaker_stats is not None:
+            self.speaker_stats = tuple(torch.from_numpy(np.stack(part)) for part in zip(*speaker_stats))
 
     def __len__(self) -> int:
         return len(self.waves)
@@ -138,4 +145,7 @@ class WaveDataset(Dataset):
         batch = torch.zeros(len(chosen), int(lengths.max()))
         for row, w in zip(batch, chosen):
             row[: len(w)] = w
-        return batch, lengths, self.targets[torch.as_tensor(indices)]
+        index = torch.as_tensor(indices)
+        if self.speaker_stats is not None:
+            return batch, lengths, self.speaker_stats[0][index], self.speaker_stats[1][index], self.targets[index]
+        return batch, lengths, self.targets[index]

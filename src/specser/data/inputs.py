@@ -64,6 +64,8 @@ def build_inputs(
             )
         return Inputs(datasets, rows, mean, std, in_channels=1)
     if cfg.mode == "image":
+        if cfg.speaker_norm:
+            raise ValueError("features.speaker_norm needs features.mode=native")
         if image_dir is None:
             raise ValueError("image mode needs an image folder")
         items = [(r.utt_id, r.label, keys[r.utt_id]) for rs in rows.values() for r in rs]

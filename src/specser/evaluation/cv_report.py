@@ -6,7 +6,7 @@ from specser.evaluation.cross_corpus import matrix_lines
 from specser.evaluation.cv_summary import top_confusions
 from specser.evaluation.summaries import CVSummary, Stat
 from specser.references import PAPER_TABLE2, reference_figures
-from specser.evaluation.report import confusion_table, intensity_table, pct, plots_section
+from specser.evaluation.report import SPEAKER_NORM_NOTE, confusion_table, intensity_table, pct, plots_section
 
 PROTOCOL_NOTES = {
     "random-5fold": "stratified 5-fold over files: every speaker is in train and test, so this figure is "
@@ -36,6 +36,7 @@ def render_cv_report(summary: CVSummary, plot_files: list[str]) -> str:
         f"| preset / seed | `{run.preset}` / {run.seed} |",
         f"| wall time | {run.fold_wall_time_s:.0f} s summed over folds |",
         "",
+        *([SPEAKER_NORM_NOTE, ""] if getattr(run, "speaker_norm", False) else []),
         "## Summary (mean ± std over folds, sample std)", "",
         "| metric | ours | published reference |", "|---|---|---|",
     ]

@@ -27,6 +27,13 @@ def plots_section(files: list[str]) -> list[str]:
     return ["## Plots", ""] + [f"![{p}]({p})" for p in files] + [""] if files else []
 
 
+SPEAKER_NORM_NOTE = (
+    "> **Speaker-normalised.** Each clip was normalised by its speaker's statistics (`features.speaker_norm`), "
+    "taken from all of that speaker's clips, the test speakers' included (unlabelled). A user who names "
+    "a speaker's recordings (`specser predict --speaker-stats`) gets the same; keep this figure in a row "
+    "of its own, beside runs without it.")
+
+
 def render_report(summary: RunSummary, metrics: dict | None, plots: list[str]) -> str:
     """Markdown for a training run.
 
@@ -58,6 +65,8 @@ def render_report(summary: RunSummary, metrics: dict | None, plots: list[str]) -
             "speaker-independent figure, and put both side by side.",
             "",
         ]
+    if getattr(summary, "speaker_norm", False) and summary.n_test:
+        lines += [SPEAKER_NORM_NOTE, ""]
     if metrics is None:
         lines += ["No test set (trained on all data): no test figures.", ""]
     else:

@@ -42,6 +42,7 @@ class RunSummary:
     device: str
     n_speakers: int
     shared_speakers: int  # speakers in both train and test: 0 for speaker-independent splits
+    speaker_norm: bool = False  # features.speaker_norm: the test speakers' unlabelled audio was used
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,6 +92,7 @@ class CVRun:
     fold_wall_time_s: float  # summed over folds
     session_wall_time_s: float  # this invocation, resumed folds excluded
     resumed_folds: list[int] = field(default_factory=list)
+    speaker_norm: bool = False  # features.speaker_norm: the test speakers' unlabelled audio was used
 
     @classmethod
     def from_dict(cls, data: dict) -> "CVRun":

@@ -30,6 +30,7 @@ class PreparedCorpus:
     computed: int
     cached: int
     extra_ids: frozenset[str] = frozenset()  # rows of `data.extra_train`: training only, never tested
+    speaker_stats: dict[str, tuple[np.ndarray, np.ndarray]] | None = None  # `features.speaker_norm`: per speaker
 
     @property
     def rows_by_id(self) -> dict[str, Utterance]:
@@ -77,7 +78,26 @@ def prepare_corpus(cfg: ExperimentConfig, progress: bool = True, device: str = "
     rows = [r for r in manifest.rows if r.utt_id in result.features]
     if not rows:
         raise ValueError(f"{data_path}: every file was skipped; first reason: {result.skipped[:1]}")
+    features, stats = result.features, None
+    if cfg.features.speaker_norm:
+        features, stats = speaker_normalized(rows, features)
     return PreparedCorpus(
-        data_path, manifest, rows, result.features, result.keys,
-        manifest.skipped + result.skipped, result.computed, result.cached, extra_ids & {r.utt_id for r in rows},
+        data_path, manifest, rows, features, result.keys,
+        manifest.skipped + result.skipped, result.computed, result.cached, extra_ids & {r.utt_id for r in rows}, stats,
     )
+
+
+def speaker_normalized(rows: list[Utterance], features: dict[str, np.ndarray]):
+    """`features.speaker_norm`: every clip relative to its speaker's statistics, taken from all of that
+    speaker's clips in the corpus (their labels unused, test clips included: a user who names a speaker's
+    recordings gives the predictor the same). Returns (normalised features, {speaker: stats})."""
+    from specser.features.normalize import speaker_normalize, speaker_stats
+
+    by_speaker: dict[str, list[Utterance]] = {}
+    for r in rows:
+        by_speaker.setdefault(r.speaker, []).append(r)
+    stats = {s: speaker_stats([features[r.utt_id] for r in rs]) for s, rs in by_speaker.items()}
+    normalised = dict(features)
+    for r in rows:
+        normalised[r.utt_id] = speaker_normalize(features[r.utt_id], stats[r.speaker])
+    return normalised, stats

@@ -54,6 +54,29 @@ class BasePredictor:
         self.hop_s = hop_s or self.window_s / 2
         if self.hop_s <= 0 or self.window_s <= 0:
             raise ValueError("window and hop must be positive")
+        self.speaker_stats: tuple[np.ndarray, np.ndarray] | None = None  # `set_speaker`
+
+    def set_speaker(self, waves: list[np.ndarray]) -> None:
+        """Name `waves` (model-rate, checked) as recordings of the speaker to come: a `features.speaker_norm`
+        model then normalises every input by their statistics instead of each recording's own. More and
+        longer recordings give steadier statistics (a minute of speech is plenty)."""
+        if not self.features.speaker_norm:
+            raise ValueError("this model does not use speaker statistics (features.speaker_norm is off)")
+        if not waves:
+            raise ValueError("speaker statistics need at least one recording")
+        self.speaker_stats = logmel_speaker_stats(self.logmels(waves))
+
+    def speaker_normalized(self, logmels: list, stats: tuple[np.ndarray, np.ndarray] | None = None) -> list:
+        """For a `features.speaker_norm` model, each log-Mel relative to `stats`, else to the statistics of
+        `set_speaker`, else to its own (each recording its own speaker); other models' pass unchanged."""
+        if not self.features.speaker_norm:
+            return logmels
+        stats = stats or self.speaker_stats
+        out = []
+        for f in logmels:
+            mean, std = stats or logmel_speaker_stats([f])
+            out.append((f - _like(f, mean)[:, None]) / _like(f, std)[:, None])
+        return out
 
     def logmels(self, waves: list[np.ndarray]) -> list:
         """The (n_mels, frames) log-Mel of each model-rate waveform (backend arrays)."""
@@ -64,12 +87,30 @@ class BasePredictor:
         transform) and the network."""
         raise NotImplementedError
 
-    def probabilities(self, waves: list[np.ndarray]) -> np.ndarray:
-        """(N, C) class probabilities for model-rate waveforms, one input each."""
-        return self.feature_probabilities(self.logmels(waves))
+    def probabilities(self, waves: list[np.ndarray], stats: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """(N, C) class probabilities for model-rate waveforms, one input each (`stats`: see
+        `speaker_normalized`)."""
+        return self.feature_probabilities(self.speaker_normalized(self.logmels(waves), stats))
+
+    def probabilities_by_speaker(self, waves: list[np.ndarray], speakers: list[str]) -> np.ndarray:
+        """(N, C) probabilities, with a `features.speaker_norm` model's statistics taken per named speaker
+        from that speaker's waves here (evaluation on a labelled corpus)."""
+        if not self.features.speaker_norm:
+            return self.probabilities(waves)
+        logmels = self.logmels(waves)
+        groups: dict[str, list[int]] = {}
+        for i, s in enumerate(speakers):
+            groups.setdefault(s, []).append(i)
+        normalised = [None] * len(waves)
+        for rows in groups.values():
+            stats = logmel_speaker_stats([logmels[i] for i in rows])
+            for i, f in zip(rows, self.speaker_normalized([logmels[i] for i in rows], stats)):
+                normalised[i] = f
+        return self.feature_probabilities(normalised)
 
     def feature_probabilities(self, logmels: list) -> np.ndarray:
-        """(N, C) class probabilities for log-Mels, as training built its inputs.
+        """(N, C) class probabilities for log-Mels (speaker-normalised already, for a `features.speaker_norm`
+        model), as training built its inputs.
 
         ``pad_crop`` models see clip-length windows (the mean over `tta_crops` windows);
         ``pad_batch`` and image-mode models see each clip whole, batched with clips of the
@@ -137,7 +178,11 @@ class BasePredictor:
         speech = [speech_problem(w, self.sample_rate, 0.0, self.min_speech_s) is None for _, _, w in windows]
         if not any(speech):
             raise AudioError(name, "no speech found in any window of the recording", "no_speech")
-        probs = self.probabilities([w for (_, _, w), ok in zip(windows, speech) if ok])
+        logmels = self.logmels([w for (_, _, w), ok in zip(windows, speech) if ok])
+        stats = None  # a speaker_norm model: the whole recording's statistics for every window
+        if self.features.speaker_norm and self.speaker_stats is None:
+            stats = logmel_speaker_stats(logmels)
+        probs = self.feature_probabilities(self.speaker_normalized(logmels, stats))
         by_window = iter(probs)
         timeline = [Segment(start, end, *self._labelled(next(by_window))) if ok else Segment(start, end, None, None,
                                                                                              "no_speech")
@@ -166,6 +211,25 @@ class BasePredictor:
 
     def prediction(self, probs: np.ndarray, duration: float, timeline: list[Segment] | None = None) -> Prediction:
         return Prediction(self.labels[int(np.argmax(probs))], self._named(probs), duration, timeline or [])
+
+
+def logmel_speaker_stats(logmels: list) -> tuple[np.ndarray, np.ndarray]:
+    """`specser.features.normalize.speaker_stats` of a backend's log-Mels."""
+    from specser.features.normalize import speaker_stats as stats_of
+
+    return stats_of([_as_numpy(f) for f in logmels])
+
+
+def _as_numpy(f) -> np.ndarray:
+    """A backend's log-Mel (numpy, or a torch tensor on any device) as numpy."""
+    return f if isinstance(f, np.ndarray) else f.detach().cpu().numpy()
+
+
+def _like(f, array: np.ndarray):
+    """`array` in `f`'s kind: numpy for numpy, a tensor on `f`'s device for torch."""
+    if isinstance(f, np.ndarray):
+        return array
+    return f.new_tensor(array)
 
 
 def _source_name(source) -> str:

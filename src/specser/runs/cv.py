@@ -134,7 +134,8 @@ def _cv_run(cfg: ExperimentConfig, folder: RunFolder, corpus: PreparedCorpus, fo
         data_path=str(corpus.data_path), corpus=corpus.manifest.corpus, label_set=cfg.data.label_set,
         n_files=len(corpus.main_rows), n_skipped=len(corpus.skipped), seed=cfg.seed, folds=records,
         fold_wall_time_s=sum(r.get("wall_time_s") or 0.0 for r in fold_runs),
-        session_wall_time_s=time.time() - started, resumed_folds=resumed)
+        session_wall_time_s=time.time() - started, resumed_folds=resumed,
+        speaker_norm=cfg.features.speaker_norm)
 
 
 def _write_summary(folder: RunFolder, summary: CVSummary, folds: list[Fold], finish) -> None:

@@ -23,7 +23,7 @@ from specser.inference.predictor import Predictor
 from specser.runs.folder import RunFolder
 
 
-def _condition_result(predictor: Predictor, waves: list[np.ndarray], targets: np.ndarray,
+def _condition_result(predictor: Predictor, waves: list[np.ndarray], speakers: list[str], targets: np.ndarray,
                       clean: np.ndarray | None) -> tuple[dict, np.ndarray]:
     predicted = np.full(len(waves), -1)
     ok = []
@@ -34,7 +34,9 @@ def _condition_result(predictor: Predictor, waves: list[np.ndarray], targets: np
         except AudioError:
             pass
     if ok:
-        predicted[ok] = predictor.probabilities([waves[i] for i in ok]).argmax(axis=1)
+        # A speaker-normalised model takes each speaker's statistics from their clips under the same
+        # condition, as a user's recordings all share their microphone and room.
+        predicted[ok] = predictor.probabilities_by_speaker([waves[i] for i in ok], [speakers[i] for i in ok]).argmax(axis=1)
     result = {"accuracy": float(np.mean(predicted == targets)), "refused": int(len(waves) - len(ok)),
               "most_predicted": Counter(predictor.labels[p] for p in predicted if p >= 0).most_common(1)[0][0]
               if ok else None}
@@ -69,13 +71,13 @@ def robustness(run_dir: Path, conditions: list[str] | None = None, data: Path | 
     waves = [load_audio(r.path, sr, name=r.path) for r in rows]
     speakers = [r.speaker for r in rows]
     targets = np.array([mf.labels.index(r.label) for r in rows])
-    _, clean = _condition_result(predictor, waves, targets, None)
+    _, clean = _condition_result(predictor, waves, speakers, targets, None)
     results = {}
     for name in tqdm(names, desc="conditions", disable=not progress):
         degraded = [CONDITIONS[name](w, sr, np.random.default_rng(seed + i), babble_for(i, waves, speakers)
                                      if name.startswith("babble") else None).astype(np.float32)
                     for i, w in enumerate(waves)]
-        results[name], _ = _condition_result(predictor, degraded, targets, clean)
+        results[name], _ = _condition_result(predictor, degraded, speakers, targets, clean)
     record = {"run": str(run_dir), "protocol": split["protocol"], "n": len(rows),
               "conditions": results}
     out = Path(out) if out else folder / "robustness"

@@ -136,7 +136,9 @@ def _augmented_training_set(cfg: ExperimentConfig, data: TrainingData):
     from specser.features.logmel import mel_filterbank
     from specser.training.augment import WaveFeatures
 
-    inputs.datasets["train"] = WaveDataset(load_waves(rows, cfg.features.sample_rate, cfg.data.max_duration_s), targets)
+    stats = [data.corpus.speaker_stats[r.speaker] for r in rows] if cfg.features.speaker_norm else None
+    inputs.datasets["train"] = WaveDataset(load_waves(rows, cfg.features.sample_rate, cfg.data.max_duration_s), targets,
+                                           stats)
     return WaveFeatures(cfg.features, aug, aug.random_crop, torch.from_numpy(mel_filterbank(cfg.features)),
                         torch.from_numpy(inputs.mean), torch.from_numpy(inputs.std))
 
@@ -168,7 +170,7 @@ def fit(cfg: ExperimentConfig, data: TrainingData, model: torch.nn.Module, folde
     wave_features = _augmented_training_set(cfg, data)
     grid = next(iter(_loader(ds["train"], 32, True, cfg)))
     with torch.no_grad():  # the batch-grid plot shows what the network sees, augmentation included
-        grid_x = (wave_features(grid[0], grid[1]) if wave_features else grid[0]).cpu()
+        grid_x = (wave_features(*grid[:-1]) if wave_features else grid[0]).cpu()
     module = EmotionClassifier(model, cfg.train, wave_features, _class_weights(cfg, data),
                                time_shift_frames(cfg.features, cfg.train.augment.time_shift_s))
     val_loader = _loader(ds["val"], cfg.train.eval_batch_size, False, cfg) if "val" in ds else None
@@ -221,7 +223,8 @@ def summarize(cfg: ExperimentConfig, data: TrainingData, folder: RunFolder, fitt
         mode=cfg.features.mode, model_name=cfg.model.name,
         parameters=sum(p.numel() for p in fitted.model.parameters()), epochs=fitted.epochs,
         best_epoch=fitted.best_epoch, wall_time_s=time.time() - started, device=fitted.device,
-        n_speakers=len(train_speakers | test_speakers), shared_speakers=len(train_speakers & test_speakers))
+        n_speakers=len(train_speakers | test_speakers), shared_speakers=len(train_speakers & test_speakers),
+        speaker_norm=cfg.features.speaker_norm)
 
 
 def write(folder: RunFolder, cfg: ExperimentConfig, mf: ModelFile, fitted: Fitted, metrics: dict,

@@ -52,7 +52,7 @@ class EmotionClassifier(L.LightningModule):
         partner, lam = None, 1.0
         if stage == "train":
             if self.wave_features is not None:
-                x = self.wave_features(batch[0], batch[1])
+                x = self.wave_features(*batch[:-1])  # waves, lengths (and speaker statistics)
             x = self.augment(time_shift(x, self.shift_frames))
             if self.cfg.augment.mixup_alpha > 0:
                 x, partner, lam = mixup(x, self.cfg.augment.mixup_alpha)
