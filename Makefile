@@ -12,7 +12,7 @@ install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -c constraints.txt -e ".[test,baselines,export,serve]"
+	$(PY) -m pip install -q -c constraints.txt -e ".[test,baselines,export,serve,ssl]"
 	touch $@
 
 test: install

@@ -99,7 +99,7 @@ def test_inference_imports_no_training_machinery(trained_run):
             f"p = Predictor.from_file({str(trained_run / 'model.specser')!r}, device='cpu'); "
             "from tests.synth import emotional_tone; "
             "p.predict(emotional_tone('05', 1, np.random.default_rng(0), seconds=1.0), sample_rate=16000); "
-            "heavy = [m for m in ('lightning', 'sklearn', 'librosa', 'matplotlib', 'torch._dynamo') "
+            "heavy = [m for m in ('lightning', 'sklearn', 'librosa', 'matplotlib', 'torch._dynamo', 'transformers') "
             "if m in sys.modules]; assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True)
 

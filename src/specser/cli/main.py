@@ -36,18 +36,25 @@ def features(
     images: Annotated[Optional[Path], typer.Option(help="Also render the paper's PNGs ([utt]-[label]_new.png) here.")] = None,
     device: Annotated[str, typer.Option(help="Where log-Mels are computed: cpu (threads over the cores), cuda "
                                         "(batched on the GPU; decoding stays on the CPU threads).")] = "cpu",
+    encoder: Annotated[Optional[str], typer.Option(help="Instead of log-Mels, every hidden layer of this pretrained "
+                                                   "encoder (hub name or local folder; needs specser[ssl]), e.g. "
+                                                   "microsoft/wavlm-base-plus.")] = None,
     progress: ProgressOpt = True,
 ) -> None:
     """Extract log-Mel features for a corpus into the cache (a second run computes nothing).
 
     Example: specser features --data ../shared/data/ravdess --images runs/pngs
+             specser features --data ../shared/data/ravdess --encoder microsoft/wavlm-base-plus --device cuda
     """
     import time
 
     cfg = build_config(config, set_, preset, data)
+    started = time.time()
+    if encoder is not None:
+        _encoder_features(cfg, encoder, device, progress, started)
+        return
     from specser.features.prepare import prepare_corpus
 
-    started = time.time()
     try:
         corpus = prepare_corpus(cfg, progress, device=device)
     except user_errors() as exc:
@@ -64,6 +71,27 @@ def features(
         typer.echo(f"skipped {len(corpus.skipped)} files:")
         for path, reason in corpus.skipped:
             typer.echo(f"  {path}: {reason}")
+
+
+def _encoder_features(cfg, encoder: str, device: str, progress: bool, started: float) -> None:
+    """`specser features --encoder`: the corpus's encoder layers into the cache."""
+    import time
+
+    from specser.encoders.extract import extract_encoder_states
+    from specser.encoders.hub import EncoderError
+    from specser.features.prepare import build_manifest
+    from specser.paths import default_cache_dir
+
+    try:
+        manifest = build_manifest(cfg)[0]
+        states = extract_encoder_states(manifest.rows, encoder, default_cache_dir(cfg.data.cache_dir),
+                                        cfg.data.max_duration_s, device, progress)
+    except (EncoderError, ImportError, *user_errors()) as exc:
+        fail(str(exc))
+    typer.echo(f"{len(states.keys)} files ready in {time.time() - started:.1f} s: {states.computed} computed, "
+               f"{states.cached} from cache ({states.cache.dir})")
+    for path, reason in states.skipped:
+        typer.echo(f"  skipped {path}: {reason}")
 
 
 @app.command()

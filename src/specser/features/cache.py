@@ -47,6 +47,9 @@ class FeatureCache:
     def _entry(self, key: str) -> Path:
         return self.dir / f"{key}.npy"
 
+    def has(self, key: str) -> bool:
+        return self._entry(key).exists()
+
     def get(self, key: str) -> np.ndarray | None:
         entry = self._entry(key)
         if not entry.exists():
@@ -57,8 +60,9 @@ class FeatureCache:
             entry.unlink(missing_ok=True)  # damaged entry: recompute rather than fail
             return None
 
-    def put(self, key: str, value: np.ndarray) -> None:
+    def put(self, key: str, value: np.ndarray, dtype=np.float32) -> None:
+        """Store `value` as `dtype` (encoder layers keep float16: half the disk, well inside their precision)."""
         self.dir.mkdir(parents=True, exist_ok=True)
         with atomic_path(self._entry(key)) as tmp:
             with open(tmp, "wb") as handle:
-                np.save(handle, np.ascontiguousarray(value, dtype=np.float32), allow_pickle=False)
+                np.save(handle, np.ascontiguousarray(value, dtype=dtype), allow_pickle=False)
