@@ -26,7 +26,7 @@ class ConfigError(ValueError):
 # Choice-valued fields: a value outside these fails when the config loads, before any audio is read.
 CorpusLayout = Literal["auto", "ravdess", "nemo", "folder", "csv"]
 LabelSet = Literal["ravdess6", "ravdess8", "calm_neutral", "calm→neutral", "calm-neutral", "calm->neutral"]
-FeatureMode = Literal["native", "image"]
+FeatureMode = Literal["native", "image", "encoder"]
 LengthMode = Literal["pad_crop", "pad_batch"]
 Optimizer = Literal["adam", "adamw"]
 Scheduler = Literal["plateau", "cosine", "onecycle"]
@@ -66,8 +66,10 @@ class DataConfig:
 class FeatureConfig:
     """Log-Mel front-end and the input the model sees.
 
-    `mode` is ``native`` (1-channel standardised log-Mel) or ``image`` (the
-    paper's PNG round trip: 224x224, 3 channels, ImageNet normalisation).
+    `mode` is ``native`` (1-channel standardised log-Mel), ``image`` (the
+    paper's PNG round trip: 224x224, 3 channels, ImageNet normalisation) or ``encoder``
+    (every hidden layer of the pretrained `encoder`, for `model.name=encoder_head`; needs
+    specser[ssl]; the log-Mel settings are then unused).
     `length_mode` says how utterances of different lengths become a batch:
     ``pad_crop`` pads or centre-crops every clip to `clip_seconds`;
     ``pad_batch`` pads to the longest clip in the batch and lets global
@@ -95,6 +97,10 @@ class FeatureConfig:
     clip_seconds: float = 4.0
     image_size: int = 224
     image_cmap: str = "magma"
+    encoder: str = ""  # mode=encoder: a hub name (microsoft/wavlm-base-plus) or a save_pretrained folder
+    # mode=encoder: keep each clip's per-layer time mean only: exact for the head's mean pooling, and a
+    # thousandth of the memory of the frames (attentive pooling needs the frames)
+    encoder_time_mean: bool = False
 
     @property
     def clip_frames(self) -> int:
@@ -236,7 +242,7 @@ class ExperimentConfig:
         atomic_write_text(Path(path), yaml.safe_dump(self.to_dict(), sort_keys=False))
 
 
-PRESETS = ("paper", "best", "robust")
+PRESETS = ("paper", "best", "robust", "encoder")
 RUNTIME_KEYS = (("cv", "parallel_folds"), ("train", "threads"), ("train", "num_workers"))
 
 

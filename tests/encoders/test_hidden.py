@@ -74,17 +74,18 @@ def test_an_encoder_not_found_offline_is_one_line_that_says_how_to_fetch_it(monk
         load_pretrained(tmp_path / "no-such-folder")
 
 
-def test_specser_features_encoder_fills_the_cache_and_reports_a_missing_encoder(tiny_encoders, synth_corpus, tmp_path,
-                                                                              monkeypatch):
+def test_specser_features_encoder_fills_the_cache_and_reports_a_missing_encoder(tiny_encoders, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
     from specser.cli.main import app
+    from tests.synth import make_ravdess_corpus
 
+    make_ravdess_corpus(tmp_path / "corpus", actors=(1, 2), emotions=("neutral", "angry"))
     runner = CliRunner()
-    args = ["features", "--data", str(synth_corpus), "--set", f"data.cache_dir={tmp_path}", "--no-progress"]
+    args = ["features", "--data", str(tmp_path / "corpus"), "--set", f"data.cache_dir={tmp_path}", "--no-progress"]
     result = runner.invoke(app, [*args, "--encoder", str(tiny_encoders["hubert"])])
     assert result.exit_code == 0, result.output
-    assert "computed, 0 from cache" in result.output
+    assert "24 files ready" in result.output and "24 computed, 0 from cache" in result.output  # 2 actors x 12 clips
     again = runner.invoke(app, [*args, "--encoder", str(tiny_encoders["hubert"])])
     assert " 0 computed" in again.output
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

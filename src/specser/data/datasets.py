@@ -76,7 +76,9 @@ def pad_collate(batch: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, to
 
 def collate_for(cfg) -> "callable | None":
     """The collate function the inputs need: padding per batch for ``pad_batch``, none for stacked
-    fixed-length log-Mels, the default for images."""
+    fixed-length log-Mels and encoder layers (their datasets batch themselves), the default for images."""
+    if cfg.mode == "encoder":
+        return stacked_collate
     if cfg.mode != "native":
         return None
     return pad_collate if cfg.length_mode == "pad_batch" else stacked_collate
@@ -116,6 +118,34 @@ class RandomCropDataset(Dataset):
 
     def __getitems__(self, indices: list[int]):
         return torch.stack([self._draw(i) for i in indices]), self.targets[torch.as_tensor(indices)]
+
+
+class EncoderDataset(Dataset):
+    """Encoder layers (`features.mode=encoder`): float16 (layers, frames, dim) per clip, kept in memory at
+    half size; a batch is zero-padded to its longest clip in float32 (the head treats all-zero frames as
+    padding), with integer targets."""
+
+    def __init__(self, features, targets):
+        self.items = [torch.from_numpy(np.ascontiguousarray(f, dtype=np.float16)) for f in features]
+        self.targets = torch.as_tensor(list(targets), dtype=torch.long)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int):
+        return self.items[i].float(), int(self.targets[i])
+
+    def __getitems__(self, indices: list[int]):
+        return pad_layers([self.items[i] for i in indices]), self.targets[torch.as_tensor(indices)]
+
+
+def pad_layers(items: list) -> torch.Tensor:
+    """(layers, frames_i, dim) tensors -> (B, layers, max frames, dim) float32, zero-padded in time."""
+    longest = max(int(x.shape[1]) for x in items)
+    batch = torch.zeros(len(items), items[0].shape[0], longest, items[0].shape[2])
+    for row, x in zip(batch, items):
+        row[:, : x.shape[1]] = x
+    return batch
 
 
 class WaveDataset(Dataset):

@@ -14,7 +14,7 @@ from torch.utils.data import Dataset
 
 from specser.config import FeatureConfig
 from specser.corpus.manifest import Utterance
-from specser.data.datasets import LogMelDataset
+from specser.data.datasets import EncoderDataset, LogMelDataset
 from specser.features.normalize import normalization_stats
 from specser.features.images import SpectrogramImageDataset, render_images
 
@@ -23,9 +23,10 @@ from specser.features.images import SpectrogramImageDataset, render_images
 class Inputs:
     datasets: dict[str, Dataset]  # split name -> dataset (rows in the split's id order)
     rows: dict[str, list[Utterance]]
-    mean: np.ndarray | None  # native-mode statistics (None in image mode)
+    mean: np.ndarray | None  # native-mode statistics (None in image and encoder modes)
     std: np.ndarray | None
-    in_channels: int
+    in_channels: int  # input channels: 1 for log-Mels, 3 for images, the encoder's layers
+    input_dim: int | None = None  # encoder mode: the encoder's hidden size
 
 
 def build_inputs(
@@ -63,6 +64,11 @@ def build_inputs(
                 [features[r.utt_id] for r in rs], [index[r.label] for r in rs], mean, std, frames
             )
         return Inputs(datasets, rows, mean, std, in_channels=1)
+    if cfg.mode == "encoder":
+        first = features[rows["train"][0].utt_id]
+        for name, rs in rows.items():
+            datasets[name] = EncoderDataset([features[r.utt_id] for r in rs], [index[r.label] for r in rs])
+        return Inputs(datasets, rows, None, None, in_channels=int(first.shape[0]), input_dim=int(first.shape[2]))
     if cfg.mode == "image":
         if cfg.speaker_norm:
             raise ValueError("features.speaker_norm needs features.mode=native")

@@ -25,7 +25,8 @@ def _transformers():
         import transformers
     except ImportError as exc:  # pragma: no cover - the ssl extra is part of the test install
         raise ImportError("pretrained encoders need the ssl extra: pip install 'specser[ssl]'") from exc
-    transformers.logging.set_verbosity_error()  # weight-loading chatter is not for our users
+    transformers.logging.set_verbosity_error()  # weight-loading chatter and progress bars are not for our users
+    transformers.logging.disable_progress_bar()
     return transformers
 
 
@@ -58,6 +59,15 @@ def identity(name_or_path: str | Path, config=None) -> str:
     payload = json.dumps({"name": str(name_or_path), "config": config.to_dict(),
                           "revision": getattr(config, "_commit_hash", None)}, sort_keys=True, default=str)
     return f"{Path(str(name_or_path)).name or 'encoder'}-{hashlib.sha1(payload.encode()).hexdigest()[:12]}"
+
+
+def sample_rate(name_or_path: str | Path) -> int:
+    """The rate the encoder's feature extractor expects (its JSON only; no weights)."""
+    transformers = _transformers()
+    try:
+        return int(transformers.AutoFeatureExtractor.from_pretrained(str(name_or_path)).sampling_rate)
+    except OSError as exc:
+        raise EncoderError(not_found_message(str(name_or_path))) from exc
 
 
 def load_pretrained(name_or_path: str | Path):

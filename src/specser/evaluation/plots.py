@@ -84,6 +84,16 @@ def plot_lr_vs_val_loss(log: dict, path: Path) -> None:
     _save(fig, path)
 
 
+def plot_layer_weights(weights: list[float], encoder: str, path: Path) -> None:
+    """An encoder head's learned share of each encoder layer (0 = the input embedding)."""
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.35 * len(weights) + 2), 3.2))
+    ax.bar(range(len(weights)), weights, color="tab:purple")
+    ax.axhline(1 / len(weights), color="grey", ls="--", lw=1, label="equal share")
+    ax.set(xlabel="encoder layer (0 = input embedding)", ylabel="weight", title=f"Layer weights: {encoder}")
+    ax.legend(frameon=False)
+    _save(fig, path)
+
+
 def plot_confusion(cm: list[list[int]], labels: list[str], path: Path, title: str = "Confusion matrix") -> None:
     cm = np.asarray(cm)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -58,6 +58,9 @@ def export_onnx(model_path: Path, out: Path, opset: int = 18) -> dict:
 
     mf = ModelFile.load(model_path)
     fc = mf.features
+    if fc.mode == "encoder":
+        raise ValueError(f"{model_path}: ONNX export of pretrained-encoder models is not available yet; "
+                         "`specser predict` and `specser serve` run them with torch")
     if fc.mode != "native":
         raise ValueError(f"{model_path}: ONNX export supports native-mode models; this one uses image mode "
                          "(its PNG front-end has no portable equivalent)")

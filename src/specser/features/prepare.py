@@ -73,8 +73,11 @@ def prepare_corpus(cfg: ExperimentConfig, progress: bool = True, device: str = "
     manifest, extra_ids, data_path = build_manifest(cfg)
     if not manifest.rows:
         raise CorpusError(f"{data_path}: no usable audio files found")
-    result = extract_logmels(manifest.rows, cfg.features, default_cache_dir(cfg.data.cache_dir), cfg.data.max_duration_s,
-                            progress=progress, device=device)
+    if cfg.features.mode == "encoder":
+        result = encoder_features(manifest.rows, cfg, progress, device)
+    else:
+        result = extract_logmels(manifest.rows, cfg.features, default_cache_dir(cfg.data.cache_dir),
+                                 cfg.data.max_duration_s, progress=progress, device=device)
     rows = [r for r in manifest.rows if r.utt_id in result.features]
     if not rows:
         raise ValueError(f"{data_path}: every file was skipped; first reason: {result.skipped[:1]}")
@@ -85,6 +88,34 @@ def prepare_corpus(cfg: ExperimentConfig, progress: bool = True, device: str = "
         data_path, manifest, rows, features, result.keys,
         manifest.skipped + result.skipped, result.computed, result.cached, extra_ids & {r.utt_id for r in rows}, stats,
     )
+
+
+def encoder_features(rows: list[Utterance], cfg: ExperimentConfig, progress: bool, device: str):
+    """`features.mode=encoder`: every clip's encoder layers (from the cache; the encoder runs only for
+    clips not there yet), as float16 (layers, frames, dim), or (layers, 1, dim) time means with
+    `features.encoder_time_mean`. Returned in the log-Mel extraction's shape of result."""
+    from specser.encoders.extract import extract_encoder_states
+    from specser.features.extract import ExtractionResult
+
+    from specser.config import ConfigError
+    from specser.encoders.hub import sample_rate
+
+    if not cfg.features.encoder:
+        raise ConfigError("features.mode=encoder needs features.encoder: a hub name or a save_pretrained folder")
+    rate = sample_rate(cfg.features.encoder)
+    if rate != cfg.features.sample_rate:
+        raise ConfigError(f"features.sample_rate is {cfg.features.sample_rate} but encoder {cfg.features.encoder!r} "
+                          f"takes {rate} Hz audio: set features.sample_rate={rate}")
+    states = extract_encoder_states(rows, cfg.features.encoder, default_cache_dir(cfg.data.cache_dir),
+                                    cfg.data.max_duration_s, device, progress)
+    features = {}
+    for utt_id in states.keys:
+        layers = states.cache.get(states.keys[utt_id])
+        if cfg.features.encoder_time_mean:
+            layers = layers.mean(axis=1, keepdims=True, dtype=np.float32).astype(np.float16)
+        features[utt_id] = layers
+    return ExtractionResult(features=features, keys=dict(states.keys), skipped=states.skipped,
+                            computed=states.computed, cached=states.cached)
 
 
 def speaker_normalized(rows: list[Utterance], features: dict[str, np.ndarray]):

@@ -62,9 +62,20 @@ class Predictor(BasePredictor):
         self.device = pick_device(device)
         # Batch norms folded into their convolutions, NHWC layout: together 2x the batch throughput on CPU.
         self.model = fold_batch_norms(model_file.build()).to(self.device, memory_format=torch.channels_last)
-        self.front_end = LogMel(self.features, filterbank=model_file.filterbank).to(self.device)
         self.mean = None if model_file.mean is None else model_file.mean.to(self.device)
         self.std = None if model_file.std is None else model_file.std.to(self.device)
+        self._encoder = None  # features.mode=encoder: loaded on first use (cached features never need it)
+        if self.features.mode != "encoder":
+            self.front_end = LogMel(self.features, filterbank=model_file.filterbank).to(self.device)
+
+    @property
+    def encoder(self):
+        """The pretrained encoder a `features.mode=encoder` model reads (loaded once, on first use)."""
+        if self._encoder is None:
+            from specser.encoders.hidden import Encoder
+
+            self._encoder = Encoder(self.features.encoder, str(self.device))
+        return self._encoder
 
     @classmethod
     def from_file(cls, path, **kwargs) -> "Predictor":
@@ -75,12 +86,23 @@ class Predictor(BasePredictor):
         return self.model_file.n_parameters
 
     def logmels(self, waves: list[np.ndarray]) -> list[torch.Tensor]:
+        """The model's features of each wave: log-Mels, or for an encoder model its layers (layers, frames,
+        dim), time-averaged as in training with `features.encoder_time_mean`."""
+        if self.features.mode == "encoder":
+            layers = [torch.from_numpy(self.encoder.hidden_states(w)) for w in waves]
+            if self.features.encoder_time_mean:
+                layers = [x.mean(dim=1, keepdim=True) for x in layers]
+            return [x.half() for x in layers]  # float16, as training stored them
         with torch.inference_mode():
             return self.front_end.forward_list([torch.from_numpy(np.ascontiguousarray(w)).to(self.device)
                                                 for w in waves])
 
     def _inputs(self, logmels: list) -> torch.Tensor:
         """Equal-length log-Mels -> the model's input batch, exactly as the training datasets built it."""
+        if self.features.mode == "encoder":
+            from specser.data.datasets import pad_layers
+
+            return pad_layers([torch.as_tensor(f).float() for f in logmels]).to(self.device)  # (B, L, T, D)
         batch = torch.stack([torch.as_tensor(f).to(self.device) for f in logmels])  # (B, n_mels, T)
         if self.features.mode == "image":
             from specser.inference.image_input import image_batch

@@ -24,14 +24,18 @@ class AttentionPoolConfig(SpecResNetConfig):
 
 
 class AttentiveStatsPool(nn.Module):
-    """(B, C, T) -> (B, 2C): attention-weighted mean and std over T."""
+    """(B, C, T) -> (B, 2C): attention-weighted mean and std over T (over the True steps of an optional
+    (B, T) `mask`: padding gets no weight)."""
 
     def __init__(self, channels: int, hidden: int):
         super().__init__()
         self.score = nn.Sequential(nn.Conv1d(channels, hidden, 1), nn.Tanh(), nn.Conv1d(hidden, 1, 1))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        weights = torch.softmax(self.score(x), dim=-1)  # (B, 1, T), sums to 1 over time
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        scores = self.score(x)
+        if mask is not None:
+            scores = scores.masked_fill(~mask[:, None, :], float("-inf"))
+        weights = torch.softmax(scores, dim=-1)  # (B, 1, T), sums to 1 over time
         mean = (weights * x).sum(dim=-1)
         var = (weights * x.square()).sum(dim=-1) - mean.square()
         return torch.cat([mean, var.clamp(min=1e-6).sqrt()], dim=1)

@@ -60,9 +60,27 @@ class Fitted:
     device: str
 
 
+def check_encoder_recipe(cfg: ExperimentConfig) -> None:
+    """`features.mode=encoder` trains a head on fixed encoder layers: spectrogram-shaped options cannot apply."""
+    if cfg.features.mode != "encoder":
+        return
+    aug, problems = cfg.train.augment, []
+    if cfg.model.name != "encoder_head":
+        problems.append("model.name=encoder_head")
+    if aug.audio_domain or aug.random_crop or aug.time_shift_s > 0:
+        problems.append("no audio-domain augmentation, random crops or time shifts (train.augment)")
+    if cfg.train.specaugment.enabled:
+        problems.append("train.specaugment.enabled=false")
+    if cfg.features.speaker_norm:
+        problems.append("features.speaker_norm=false")
+    if problems:
+        raise ConfigError("features.mode=encoder needs " + "; ".join(problems) + " (the `encoder` preset has them)")
+
+
 def prepare(cfg: ExperimentConfig, folder: RunFolder, progress: bool = True, corpus: PreparedCorpus | None = None,
             split: Split | None = None) -> TrainingData:
     """Corpus (prepared here unless given), split (`cfg.data`'s holdout unless given) and train / val inputs."""
+    check_encoder_recipe(cfg)
     corpus = corpus or prepare_corpus(cfg, progress)
     folder.write_start(cfg, corpus)
     if split is None:
@@ -77,7 +95,8 @@ def prepare(cfg: ExperimentConfig, folder: RunFolder, progress: bool = True, cor
 
 
 def model_options(cfg: ExperimentConfig, data: TrainingData) -> dict:
-    return {**cfg.model.options, "in_channels": data.inputs.in_channels, "num_classes": len(data.labels)}
+    dim = {"input_dim": data.inputs.input_dim} if data.inputs.input_dim is not None else {}
+    return {**cfg.model.options, "in_channels": data.inputs.in_channels, "num_classes": len(data.labels), **dim}
 
 
 def build(cfg: ExperimentConfig, data: TrainingData) -> torch.nn.Module:
@@ -235,11 +254,16 @@ def write(folder: RunFolder, cfg: ExperimentConfig, mf: ModelFile, fitted: Fitte
 
     mf.test_accuracy = metrics.get("accuracy")
     mf.save(folder / "model.specser")
-    files = ["training_curves.png", "lr_vs_val_loss.png", "spectrogram_batch.png"]
+    files = ["training_curves.png", "lr_vs_val_loss.png"]
     plots.plot_training_curves(fitted.log, folder / files[0])
     plots.plot_lr_vs_val_loss(fitted.log, folder / files[1])
-    grid_x, grid_y = fitted.grid
-    plots.plot_batch_grid(plots.grid_images(grid_x, cfg.features.mode), grid_y.tolist(), mf.labels, folder / files[2])
+    if cfg.features.mode == "encoder":  # what the network sees is the encoder's layers: show how it weighs them
+        files.append("layer_weights.png")
+        plots.plot_layer_weights(fitted.model.layer_weights().detach().tolist(), cfg.features.encoder, folder / files[-1])
+    else:
+        files.append("spectrogram_batch.png")
+        grid_x, grid_y = fitted.grid
+        plots.plot_batch_grid(plots.grid_images(grid_x, cfg.features.mode), grid_y.tolist(), mf.labels, folder / files[-1])
     if metrics:
         plots.plot_confusion(metrics["confusion_matrix"], mf.labels, folder / "confusion_matrix.png")
         files.append("confusion_matrix.png")
