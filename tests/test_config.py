@@ -92,6 +92,23 @@ def config_reads(monkeypatch):
     return reads
 
 
+def _encoder_run(tmp_path) -> None:
+    """A one-epoch pretrained-encoder run on a tiny self-made encoder (the ssl extra is part of the test install)."""
+    import importlib.util
+
+    if importlib.util.find_spec("transformers") is None:
+        pytest.skip("the encoder keys need the ssl extra: pip install 'specser[ssl]'")
+    from specser.runs.train import train_run
+    from tests.encoders.tiny import make_tiny_encoder
+    from tests.synth import make_ravdess_corpus
+
+    make_ravdess_corpus(tmp_path / "tiny", actors=(1, 2, 3), emotions=("neutral", "angry"))
+    encoder = make_tiny_encoder("wavlm", tmp_path / "encoder")
+    cfg = load_config(preset="encoder", overrides=[f"data.path={tmp_path / 'tiny'}", f"features.encoder={encoder}",
+                                                   f"data.cache_dir={tmp_path / 'cache'}", "train.max_epochs=1"])
+    train_run(cfg, tmp_path / "encoder-run", progress=False)
+
+
 def test_every_config_key_is_read_by_a_short_run_of_each_command(config_reads, synth_corpus, tmp_path):
     """A key nobody reads is a silent no-op for the user. This runs each command's code path briefly
     (a CV with the full augmentation recipe, an image-mode holdout run, a baseline) and fails for any
@@ -104,7 +121,7 @@ def test_every_config_key_is_read_by_a_short_run_of_each_command(config_reads, s
     base = FAST_OVERRIDES + [f"data.path={synth_corpus}", f"data.cache_dir={tmp_path / 'cache'}", "train.max_epochs=1"]
     recipe = load_config(preset="robust", overrides=base + [
         "cv.protocol=actor-5fold", "cv.n_folds=2", "train.class_weights=true", "train.label_smoothing=0.1",
-        "train.tta_crops=2", "train.specaugment.enabled=true", "train.balance_corpora=true"])
+        "train.tta_crops=2", "train.specaugment.enabled=true", "train.balance_corpora=true", "train.augment.eq_prob=0.3"])
     run_cv(recipe, tmp_path / "cv", lambda c, corpus: spec_resnet_runner(c, corpus, False), "Spec-ResNet",
            progress=False, pool_fold=train_fold_in_process)
     image = load_config(overrides=base + ["features.mode=image", "features.image_size=32", "data.test_speakers=['05']",
@@ -113,6 +130,7 @@ def test_every_config_key_is_read_by_a_short_run_of_each_command(config_reads, s
     baseline = load_config(overrides=base + ["cv.protocol=actor-5fold", "cv.n_folds=2", "baseline.inner_folds=2",
                                              "baseline.n_jobs=1"])
     run_cv(baseline, tmp_path / "svm", lambda c, corpus: baseline_runner(c, corpus, False), "svm", progress=False)
+    _encoder_run(tmp_path)
 
     every = {(cls.__name__, f.name) for cls in CONFIG_CLASSES for f in dataclasses.fields(cls)
              if not dataclasses.is_dataclass(f.default_factory if f.default_factory is not dataclasses.MISSING else None)}

@@ -5,7 +5,10 @@ from specser.config import ConfigError
 from specser.models import count_parameters, create_model, list_models
 
 
-@pytest.mark.parametrize("name", list_models())
+SPECTROGRAM_MODELS = [name for name in list_models() if name != "encoder_head"]  # encoder_head: its own file
+
+
+@pytest.mark.parametrize("name", SPECTROGRAM_MODELS)
 @pytest.mark.parametrize("in_channels, shape", [(1, (40, 101)), (3, (224, 224))])
 def test_every_model_forward_backward_no_nan(name, in_channels, shape):
     model = create_model(name, in_channels=in_channels, num_classes=5)
