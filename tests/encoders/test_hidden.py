@@ -13,6 +13,21 @@ from tests.encoders.tiny import FAMILIES, make_tiny_encoder  # noqa: E402
 from tests.synth import emotional_tone  # noqa: E402
 
 
+@pytest.fixture
+def offline(monkeypatch, tmp_path):
+    """The hub unreachable, as on this machine and CI, without waiting for connections to time out:
+    huggingface_hub reads HF_HUB_OFFLINE once, at import, so its flag is set where it is kept."""
+    import sys
+
+    import huggingface_hub
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(sys.modules[huggingface_hub.is_offline_mode.__module__], "HF_HUB_OFFLINE", True, raising=False)
+
+
 @pytest.fixture(scope="module")
 def tiny_encoders(tmp_path_factory):
     root = tmp_path_factory.mktemp("encoders")
@@ -62,9 +77,7 @@ def test_the_cache_fills_once_and_a_cached_corpus_never_loads_the_encoder(tiny_e
     assert (again.computed, again.cached) == (0, 6)
 
 
-def test_an_encoder_not_found_offline_is_one_line_that_says_how_to_fetch_it(monkeypatch, tmp_path):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+def test_an_encoder_not_found_offline_is_one_line_that_says_how_to_fetch_it(offline, tmp_path):
     with pytest.raises(EncoderError) as caught:
         load_pretrained("microsoft/wavlm-base-plus")
     message = str(caught.value)
@@ -74,7 +87,7 @@ def test_an_encoder_not_found_offline_is_one_line_that_says_how_to_fetch_it(monk
         load_pretrained(tmp_path / "no-such-folder")
 
 
-def test_specser_features_encoder_fills_the_cache_and_reports_a_missing_encoder(tiny_encoders, tmp_path, monkeypatch):
+def test_specser_features_encoder_fills_the_cache_and_reports_a_missing_encoder(tiny_encoders, tmp_path, request):
     from typer.testing import CliRunner
 
     from specser.cli.main import app
@@ -88,7 +101,7 @@ def test_specser_features_encoder_fills_the_cache_and_reports_a_missing_encoder(
     assert "24 files ready" in result.output and "24 computed, 0 from cache" in result.output  # 2 actors x 12 clips
     again = runner.invoke(app, [*args, "--encoder", str(tiny_encoders["hubert"])])
     assert " 0 computed" in again.output
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    request.getfixturevalue("offline")
     missing = runner.invoke(app, [*args, "--encoder", "facebook/hubert-base-ls960"])
     assert missing.exit_code != 0 and "hf download facebook/hubert-base-ls960" in missing.output
     assert "Traceback" not in missing.output
