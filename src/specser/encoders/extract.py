@@ -28,11 +28,11 @@ class EncoderStates:
     cached: int = 0
 
     def layers(self, utt_id: str) -> np.ndarray:
-        """float32 (layers, frames, dim) of one clip."""
+        """float16 (layers, frames, dim) of one clip, as cached."""
         found = self.cache.get(self.keys[utt_id])
         if found is None:
             raise FileNotFoundError(f"{utt_id}: its encoder layers left the cache; run `specser features --encoder` again")
-        return found.astype(np.float32)
+        return found
 
 
 def encoder_cache(cache_dir: Path, encoder_name: str) -> FeatureCache:

@@ -32,28 +32,19 @@ class Encoder:
         self.model, self.extractor = load_pretrained(name_or_path)
         self.device = torch.device(device)
         self.model.to(self.device)
-        config = self.model.config
-        self.family = config.model_type
+        self.family = self.model.config.model_type
         self.sample_rate = int(self.extractor.sampling_rate)
-        self.layers = int(getattr(config, "num_hidden_layers", None) or config.encoder_layers) + 1
-        self.dim = int(getattr(config, "hidden_size", None) or config.d_model)
-
-    def max_seconds(self) -> float | None:
-        return WHISPER_SECONDS if self.family == "whisper" else None
 
     def hidden_states(self, wave: np.ndarray) -> np.ndarray:
         """float32 (layers, frames, dim) for a mono waveform at `sample_rate`."""
         wave = np.asarray(wave, dtype=np.float32)
-        if self.family == "whisper":
-            if wave.size > WHISPER_SECONDS * self.sample_rate:
-                raise ValueError(f"Whisper's encoder takes at most {WHISPER_SECONDS:.0f} s; got {wave.size / self.sample_rate:.1f} s")
-            inputs = self.extractor(wave, sampling_rate=self.sample_rate, return_tensors="pt")
-            frames = -(-wave.size // WHISPER_SAMPLES_PER_FRAME)
-            args = {"input_features": inputs.input_features.to(self.device)}
-        else:
-            inputs = self.extractor(wave, sampling_rate=self.sample_rate, return_tensors="pt")
-            frames = None
-            args = {"input_values": inputs.input_values.to(self.device)}
+        whisper = self.family == "whisper"
+        if whisper and wave.size > WHISPER_SECONDS * self.sample_rate:
+            raise ValueError(f"Whisper's encoder takes at most {WHISPER_SECONDS:.0f} s; got {wave.size / self.sample_rate:.1f} s")
+        inputs = self.extractor(wave, sampling_rate=self.sample_rate, return_tensors="pt")
+        frames = -(-wave.size // WHISPER_SAMPLES_PER_FRAME) if whisper else None
+        name = "input_features" if whisper else "input_values"
+        args = {name: inputs[name].to(self.device)}
         with torch.inference_mode():
             out = self.model(**args, output_hidden_states=True)
         stacked = torch.stack(out.hidden_states)[:, 0]  # (layers, frames, dim)

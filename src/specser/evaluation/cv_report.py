@@ -36,7 +36,7 @@ def render_cv_report(summary: CVSummary, plot_files: list[str]) -> str:
         f"| preset / seed | `{run.preset}` / {run.seed} |",
         f"| wall time | {run.fold_wall_time_s:.0f} s summed over folds |",
         "",
-        *([SPEAKER_NORM_NOTE, ""] if getattr(run, "speaker_norm", False) else []),
+        *([SPEAKER_NORM_NOTE, ""] if run.speaker_norm else []),
         "## Summary (mean ± std over folds, sample std)", "",
         "| metric | ours | published reference |", "|---|---|---|",
     ]

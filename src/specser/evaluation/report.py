@@ -65,7 +65,7 @@ def render_report(summary: RunSummary, metrics: dict | None, plots: list[str]) -
             "speaker-independent figure, and put both side by side.",
             "",
         ]
-    if getattr(summary, "speaker_norm", False) and summary.n_test:
+    if summary.speaker_norm and summary.n_test:
         lines += [SPEAKER_NORM_NOTE, ""]
     if metrics is None:
         lines += ["No test set (trained on all data): no test figures.", ""]

@@ -36,5 +36,4 @@ def speaker_stats(features: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 def speaker_normalize(f: np.ndarray, stats: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """One (n_mels, frames) log-Mel relative to its speaker's statistics (`speaker_stats`)."""
-    mean, std = stats
-    return ((f - mean[:, None]) / std[:, None]).astype(np.float32)
+    return standardize(f, *stats).astype(np.float32)

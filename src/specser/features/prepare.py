@@ -94,11 +94,10 @@ def encoder_features(rows: list[Utterance], cfg: ExperimentConfig, progress: boo
     """`features.mode=encoder`: every clip's encoder layers (from the cache; the encoder runs only for
     clips not there yet), as float16 (layers, frames, dim), or (layers, 1, dim) time means with
     `features.encoder_time_mean`. Returned in the log-Mel extraction's shape of result."""
-    from specser.encoders.extract import extract_encoder_states
-    from specser.features.extract import ExtractionResult
-
     from specser.config import ConfigError
+    from specser.encoders.extract import extract_encoder_states
     from specser.encoders.hub import sample_rate
+    from specser.features.extract import ExtractionResult
 
     if not cfg.features.encoder:
         raise ConfigError("features.mode=encoder needs features.encoder: a hub name or a save_pretrained folder")
@@ -110,7 +109,7 @@ def encoder_features(rows: list[Utterance], cfg: ExperimentConfig, progress: boo
                                     cfg.data.max_duration_s, device, progress)
     features = {}
     for utt_id in states.keys:
-        layers = states.cache.get(states.keys[utt_id])
+        layers = states.layers(utt_id)
         if cfg.features.encoder_time_mean:
             layers = layers.mean(axis=1, keepdims=True, dtype=np.float32).astype(np.float16)
         features[utt_id] = layers

@@ -18,6 +18,7 @@ from specser.audio.checks import MIN_DURATION_S, MIN_SPEECH_S, speech_problem
 from specser.audio.load import AudioError, load_audio, prepare_wave
 from specser.config import FeatureConfig
 from specser.features.length import crop_windows
+from specser.features.normalize import speaker_stats, standardize
 from specser.inference.results import Prediction, Segment
 from specser.inference.segments import sliding_windows
 
@@ -75,7 +76,7 @@ class BasePredictor:
         out = []
         for f in logmels:
             mean, std = stats or logmel_speaker_stats([f])
-            out.append((f - _like(f, mean)[:, None]) / _like(f, std)[:, None])
+            out.append(standardize(f, _like(f, mean), _like(f, std)))
         return out
 
     def logmels(self, waves: list[np.ndarray]) -> list:
@@ -215,9 +216,7 @@ class BasePredictor:
 
 def logmel_speaker_stats(logmels: list) -> tuple[np.ndarray, np.ndarray]:
     """`specser.features.normalize.speaker_stats` of a backend's log-Mels."""
-    from specser.features.normalize import speaker_stats as stats_of
-
-    return stats_of([_as_numpy(f) for f in logmels])
+    return speaker_stats([_as_numpy(f) for f in logmels])
 
 
 def _as_numpy(f) -> np.ndarray:
