@@ -44,3 +44,28 @@ def trained_run(tmp_path_factory, synth_corpus) -> Path:
     run_dir = tmp_path_factory.mktemp("runs") / "synth"
     train_run(cfg, run_dir, progress=False)
     return run_dir
+
+
+@pytest.fixture(scope="session")
+def encoder_corpus(tmp_path_factory) -> Path:
+    """Three speakers, three emotions (60 one-second files) for the encoder tests: the pipeline, not the
+    accuracy, is under test."""
+    root = tmp_path_factory.mktemp("encoder-corpus")
+    make_ravdess_corpus(root, actors=range(1, 4), emotions=("neutral", "happy", "angry"))
+    return root
+
+
+@pytest.fixture(scope="session")
+def encoder_runs(tmp_path_factory, encoder_corpus) -> dict[str, Path]:
+    """family -> a frozen-encoder run on that family's tiny self-made encoder (`tests.encoders.tiny`), trained once."""
+    pytest.importorskip("transformers", reason="encoders need the ssl extra: pip install 'specser[ssl]'")
+    from specser.runs.train import train_run
+    from tests.encoders.tiny import FAMILIES, encoder_config, make_tiny_encoder
+
+    root = tmp_path_factory.mktemp("encoder-runs")
+    runs = {}
+    for family in FAMILIES:
+        encoder = make_tiny_encoder(family, root / f"{family}-encoder")
+        train_run(encoder_config(encoder_corpus, encoder, root / "cache", family), root / family, progress=False)
+        runs[family] = root / family
+    return runs

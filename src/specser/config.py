@@ -160,6 +160,23 @@ class AugmentConfig:
 
 
 @dataclass
+class FinetuneConfig:
+    """Fine-tuning a pretrained encoder (`features.mode=encoder`) with its head, on waveforms: no layer cache.
+
+    The head learns alone (the encoder frozen, in eval mode, without gradients) for the first
+    `unfreeze_after_epochs` epochs, then both learn, the encoder at `encoder_lr` under the same
+    schedule. The convolutional waveform front-end of wav2vec2-style encoders stays frozen, as in
+    the encoders' own fine-tuning recipes.
+    """
+
+    enabled: bool = False
+    unfreeze_after_epochs: int = 2
+    encoder_lr: float = 1e-5
+    freeze_feature_encoder: bool = True  # wav2vec2 / HuBERT / WavLM / data2vec: keep the CNN front-end fixed
+    gradient_checkpointing: bool = False  # recompute the encoder's activations in the backward pass (less memory)
+
+
+@dataclass
 class TrainConfig:
     """Optimisation recipe; defaults are the paper's (Table 1 and section 2)."""
 
@@ -175,6 +192,7 @@ class TrainConfig:
     min_lr: float = 4e-5
     specaugment: SpecAugmentConfig = field(default_factory=SpecAugmentConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
     label_smoothing: float = 0.0
     class_weights: bool = False  # weight the loss by inverse class frequency of the training part
     balance_corpora: bool = False  # several corpora: each supplies the same share of every epoch

@@ -31,3 +31,12 @@ def make_tiny_encoder(family: str, folder: Path) -> Path:
     model.save_pretrained(folder)
     extractor.save_pretrained(folder)
     return folder
+
+
+def encoder_config(corpus: Path, encoder: Path, cache: Path, family: str, *extra: str):
+    """The `encoder` preset on `corpus` for two epochs; Whisper's 30 s windows pool attentively over frames."""
+    from specser.config import load_config
+
+    pooling = ["features.encoder_time_mean=false", "model.options.pooling=attentive"] if family == "whisper" else []
+    return load_config(preset="encoder", overrides=[f"data.path={corpus}", f"features.encoder={encoder}",
+                                                    f"data.cache_dir={cache}", "train.max_epochs=2", *pooling, *extra])

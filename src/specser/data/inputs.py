@@ -14,7 +14,7 @@ from torch.utils.data import Dataset
 
 from specser.config import FeatureConfig
 from specser.corpus.manifest import Utterance
-from specser.data.datasets import EncoderDataset, LogMelDataset
+from specser.data.datasets import EncoderDataset, LogMelDataset, WaveDataset
 from specser.features.normalize import normalization_stats
 from specser.features.images import SpectrogramImageDataset, render_images
 
@@ -39,6 +39,7 @@ def build_inputs(
     image_dir: Path | None = None,
     stats: tuple[np.ndarray, np.ndarray] | None = None,
     progress: bool = True,
+    waveforms: bool = False,
 ) -> Inputs:
     """Datasets for each named split.
 
@@ -47,6 +48,7 @@ def build_inputs(
         stats: native-mode (mean, std) to reuse (e.g. from a model file); computed from
             ``splits["train"]`` when None.
         image_dir: where image mode writes its PNGs.
+        waveforms: encoder mode, fine-tuned: `features` holds waveforms, which the network reads.
     """
     index = {label: i for i, label in enumerate(labels)}
     rows = {name: [rows_by_id[i] for i in ids] for name, ids in splits.items() if ids}
@@ -64,6 +66,10 @@ def build_inputs(
                 [features[r.utt_id] for r in rs], [index[r.label] for r in rs], mean, std, frames
             )
         return Inputs(datasets, rows, mean, std, in_channels=1)
+    if cfg.mode == "encoder" and waveforms:
+        for name, rs in rows.items():
+            datasets[name] = WaveDataset([features[r.utt_id] for r in rs], [index[r.label] for r in rs])
+        return Inputs(datasets, rows, None, None, in_channels=1)
     if cfg.mode == "encoder":
         first = features[rows["train"][0].utt_id]
         for name, rs in rows.items():

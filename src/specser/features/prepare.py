@@ -105,6 +105,8 @@ def encoder_features(rows: list[Utterance], cfg: ExperimentConfig, progress: boo
     if rate != cfg.features.sample_rate:
         raise ConfigError(f"features.sample_rate is {cfg.features.sample_rate} but encoder {cfg.features.encoder!r} "
                           f"takes {rate} Hz audio: set features.sample_rate={rate}")
+    if cfg.train.finetune.enabled:
+        return encoder_waves(rows, rate, cfg.data.max_duration_s, progress)
     states = extract_encoder_states(rows, cfg.features.encoder, default_cache_dir(cfg.data.cache_dir),
                                     cfg.data.max_duration_s, device, progress)
     features = {}
@@ -115,6 +117,25 @@ def encoder_features(rows: list[Utterance], cfg: ExperimentConfig, progress: boo
         features[utt_id] = layers
     return ExtractionResult(features=features, keys=dict(states.keys), skipped=states.skipped,
                             computed=states.computed, cached=states.cached)
+
+
+def encoder_waves(rows: list[Utterance], sample_rate: int, max_duration_s: float | None, progress: bool):
+    """Fine-tuning (`train.finetune.enabled`): the encoder sees waveforms, so the "features" are each
+    clip's waveform at the encoder's rate; unreadable audio is skipped with its reason."""
+    from tqdm.auto import tqdm
+
+    from specser.audio.load import AudioError, load_audio
+    from specser.features.extract import ExtractionResult
+
+    result = ExtractionResult(features={})
+    for row in tqdm(rows, desc="waveforms", unit="file", disable=not progress):
+        try:
+            result.features[row.utt_id] = load_audio(row.path, sample_rate, max_duration_s, name=row.path)
+        except AudioError as exc:
+            result.skipped.append((row.path, exc.reason))
+            continue
+        result.computed += 1
+    return result
 
 
 def speaker_normalized(rows: list[Utterance], features: dict[str, np.ndarray]):

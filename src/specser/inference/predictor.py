@@ -44,6 +44,9 @@ def fold_batch_norms(model: torch.nn.Module) -> torch.nn.Module:
     return model
 
 
+WAVE_BATCH = 8  # waveforms per forward pass of a model that runs its encoder
+
+
 class Predictor(BasePredictor):
     """Torch backend.
 
@@ -65,6 +68,8 @@ class Predictor(BasePredictor):
         self.mean = None if model_file.mean is None else model_file.mean.to(self.device)
         self.std = None if model_file.std is None else model_file.std.to(self.device)
         self._encoder = None  # features.mode=encoder: loaded on first use (cached features never need it)
+        # A fine-tuned or embedded encoder (`encoder_classifier`) is part of the network: it reads waveforms.
+        self.reads_waves = model_file.model_name == "encoder_classifier"
         if self.features.mode != "encoder":
             self.front_end = LogMel(self.features, filterbank=model_file.filterbank).to(self.device)
 
@@ -88,6 +93,8 @@ class Predictor(BasePredictor):
     def logmels(self, waves: list[np.ndarray]) -> list[torch.Tensor]:
         """The model's features of each wave: log-Mels, or for an encoder model its layers (layers, frames,
         dim), time-averaged as in training with `features.encoder_time_mean`."""
+        if self.reads_waves:
+            return [torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32)) for w in waves]
         if self.features.mode == "encoder":
             layers = [torch.from_numpy(self.encoder.hidden_states(w)) for w in waves]
             if self.features.encoder_time_mean:
@@ -111,6 +118,11 @@ class Predictor(BasePredictor):
         return standardize(batch, self.mean, self.std).unsqueeze(1)  # (B, 1, n_mels, T)
 
     def network_probabilities(self, logmels: list) -> np.ndarray:
+        if self.reads_waves:  # equal-length waveforms, a few at a time: an encoder's activations are large
+            with torch.inference_mode():
+                chunks = [self.model(torch.stack([torch.as_tensor(w) for w in logmels[i:i + WAVE_BATCH]]).to(self.device))
+                          for i in range(0, len(logmels), WAVE_BATCH)]
+                return torch.softmax(torch.cat(chunks).float(), dim=1).cpu().numpy()
         with torch.inference_mode():
             logits = self.model(self._inputs(logmels).contiguous(memory_format=torch.channels_last))
             return torch.softmax(logits.float(), dim=1).cpu().numpy()

@@ -73,6 +73,8 @@ def check_encoder_recipe(cfg: ExperimentConfig) -> None:
         problems.append("train.specaugment.enabled=false")
     if cfg.features.speaker_norm:
         problems.append("features.speaker_norm=false")
+    if cfg.train.finetune.enabled and aug.mixup_alpha > 0:
+        problems.append("train.augment.mixup_alpha=0 when fine-tuning")
     if problems:
         raise ConfigError("features.mode=encoder needs " + "; ".join(problems) + " (the `encoder` preset has them)")
 
@@ -90,22 +92,39 @@ def prepare(cfg: ExperimentConfig, folder: RunFolder, progress: bool = True, cor
     labels = corpus.manifest.labels
     image_dir = default_cache_dir(cfg.data.cache_dir) / "images" if cfg.features.mode == "image" else None
     inputs = build_inputs({"train": split.train, "val": split.val}, corpus.rows_by_id, corpus.features, corpus.keys,
-                          labels, cfg.features, image_dir, progress=progress)
+                          labels, cfg.features, image_dir, progress=progress, waveforms=cfg.train.finetune.enabled)
     return TrainingData(corpus, split, inputs, labels)
 
 
-def model_options(cfg: ExperimentConfig, data: TrainingData) -> dict:
+def network(cfg: ExperimentConfig, data: TrainingData) -> tuple[str, dict]:
+    """The registered network's name and options for these inputs and labels: `cfg.model`, or when
+    fine-tuning, the encoder and `cfg.model`'s head as one `encoder_classifier`."""
+    if _fine_tuned(cfg):
+        from specser.encoders.pretrained import classifier_options
+
+        return "encoder_classifier", classifier_options(cfg.features.encoder, cfg.model.options, len(data.labels),
+                                                        cfg.train.finetune.gradient_checkpointing)
     dim = {"input_dim": data.inputs.input_dim} if data.inputs.input_dim is not None else {}
-    return {**cfg.model.options, "in_channels": data.inputs.in_channels, "num_classes": len(data.labels), **dim}
+    return cfg.model.name, {**cfg.model.options, "in_channels": data.inputs.in_channels,
+                            "num_classes": len(data.labels), **dim}
 
 
 def build(cfg: ExperimentConfig, data: TrainingData) -> torch.nn.Module:
-    """The registered network `cfg.model.name` for these inputs and labels; prints its size."""
+    """The registered network (`network`) for these inputs and labels, a fine-tuned encoder starting from
+    its pretrained weights; prints its size."""
     from specser.models import count_parameters, create_model
 
-    model = create_model(cfg.model.name, **model_options(cfg, data))
+    name, options = network(cfg, data)
+    if name == "encoder_classifier":
+        from specser.encoders.pretrained import pretrained_classifier
+
+        model = pretrained_classifier(cfg.features.encoder, options)
+        if cfg.train.finetune.freeze_feature_encoder:
+            model.freeze_feature_encoder()
+    else:
+        model = create_model(name, **options)
     n = count_parameters(model)
-    print(f"model {cfg.model.name}: {n['total']:,} parameters ({n['trainable']:,} trainable)")
+    print(f"model {name}: {n['total']:,} parameters ({n['trainable']:,} trainable)")
     return model
 
 
@@ -211,8 +230,9 @@ def model_file(cfg: ExperimentConfig, data: TrainingData, model: torch.nn.Module
     from specser.models.registry import config_dict
 
     inputs = data.inputs
+    name, options = network(cfg, data)
     return ModelFile.from_model(
-        model, cfg.model.name, config_dict(cfg.model.name, **model_options(cfg, data)), data.labels, cfg.features,
+        model, name, config_dict(name, **options), data.labels, cfg.features,
         torch.from_numpy(mel_filterbank(cfg.features)),
         None if inputs.mean is None else torch.from_numpy(inputs.mean),
         None if inputs.std is None else torch.from_numpy(inputs.std),
@@ -239,11 +259,24 @@ def summarize(cfg: ExperimentConfig, data: TrainingData, folder: RunFolder, fitt
         run_name=folder.path.name, preset=cfg.preset, data_path=str(corpus.data_path), corpus=corpus.manifest.corpus,
         label_set=cfg.data.label_set if corpus.manifest.corpus == "ravdess" else "as found", protocol=split.protocol,
         n_train=len(split.train), n_val=len(split.val), n_test=len(split.test), n_skipped=len(corpus.skipped),
-        mode=cfg.features.mode, model_name=cfg.model.name,
+        mode=_mode(cfg), model_name="encoder_classifier" if _fine_tuned(cfg) else cfg.model.name,
         parameters=sum(p.numel() for p in fitted.model.parameters()), epochs=fitted.epochs,
         best_epoch=fitted.best_epoch, wall_time_s=time.time() - started, device=fitted.device,
         n_speakers=len(train_speakers | test_speakers), shared_speakers=len(train_speakers & test_speakers),
         speaker_norm=cfg.features.speaker_norm)
+
+
+def _fine_tuned(cfg: ExperimentConfig) -> bool:
+    return cfg.features.mode == "encoder" and cfg.train.finetune.enabled
+
+
+def _mode(cfg: ExperimentConfig) -> str:
+    """The feature mode as the report names it, with a fine-tuned encoder's schedule."""
+    if not _fine_tuned(cfg):
+        return cfg.features.mode
+    ft = cfg.train.finetune
+    return (f"encoder `{cfg.features.encoder}`, fine-tuned from epoch {ft.unfreeze_after_epochs + 1} at LR "
+            f"{ft.encoder_lr:g} (the head alone before)")
 
 
 def write(folder: RunFolder, cfg: ExperimentConfig, mf: ModelFile, fitted: Fitted, metrics: dict,

@@ -28,6 +28,16 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)")
 
 
+def _strategy(cfg: TrainConfig) -> str:
+    """`cfg.strategy`, except that DDP must expect unused weights while a fine-tuned encoder is still frozen
+    (they get no gradient in those epochs; the weights DDP registers at the start must be all of them)."""
+    several = cfg.num_nodes > 1 or (cfg.devices.isdigit() and int(cfg.devices) > 1)
+    frozen_first = cfg.finetune.enabled and cfg.finetune.unfreeze_after_epochs > 0
+    if frozen_first and (cfg.strategy == "ddp" or (cfg.strategy == "auto" and several)):
+        return "ddp_find_unused_parameters_true"
+    return cfg.strategy
+
+
 def build_trainer(cfg: TrainConfig, run_dir: Path, has_val: bool, progress: bool = True) -> L.Trainer:
     """Trainer with early stopping, best/last checkpoints and a CSV log in `run_dir`."""
     quiet_lightning()
@@ -45,7 +55,7 @@ def build_trainer(cfg: TrainConfig, run_dir: Path, has_val: bool, progress: bool
         accelerator=cfg.accelerator,
         devices=_devices(cfg.devices),
         num_nodes=cfg.num_nodes,
-        strategy=cfg.strategy,
+        strategy=_strategy(cfg),
         precision=cfg.precision,
         deterministic=cfg.deterministic,
         callbacks=callbacks,

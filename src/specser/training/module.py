@@ -39,24 +39,25 @@ class EmotionClassifier(L.LightningModule):
         # Kept out of the module tree, so checkpoints hold one copy of the weights under "model.".
         object.__setattr__(self, "_run_model", torch.compile(self.model) if train_cfg.compile else self.model)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, *rest: torch.Tensor) -> torch.Tensor:
+        """`rest`: further inputs of networks that take several (a fine-tuned encoder's waveform lengths)."""
         if self.channels_last and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
-        return self._run_model(x)
+        return self._run_model(x, *rest)
 
     def _loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(logits.float(), y, weight=self.class_weights, label_smoothing=self.cfg.label_smoothing)
 
     def _step(self, batch, stage: str) -> torch.Tensor:
-        x, y = batch[0], batch[-1]
+        inputs, y = list(batch[:-1]), batch[-1]
         partner, lam = None, 1.0
-        if stage == "train":
-            if self.wave_features is not None:
-                x = self.wave_features(*batch[:-1])  # waves, lengths (and speaker statistics)
-            x = self.augment(time_shift(x, self.shift_frames))
+        if stage == "train" and self.wave_features is not None:
+            inputs = [self.wave_features(*inputs)]  # waves, lengths (and speaker statistics) -> log-Mels
+        if stage == "train" and len(inputs) == 1:  # spectrogram-shaped inputs: not a fine-tuned encoder's waves
+            inputs[0] = self.augment(time_shift(inputs[0], self.shift_frames))
             if self.cfg.augment.mixup_alpha > 0:
-                x, partner, lam = mixup(x, self.cfg.augment.mixup_alpha)
-        logits = self(x)
+                inputs[0], partner, lam = mixup(inputs[0], self.cfg.augment.mixup_alpha)
+        logits = self(*inputs)
         loss = self._loss(logits, y)
         if partner is not None:
             loss = lam * loss + (1 - lam) * self._loss(logits, y[partner])
@@ -67,6 +68,9 @@ class EmotionClassifier(L.LightningModule):
         return loss
 
     def on_train_epoch_start(self) -> None:
+        if self.cfg.finetune.enabled and hasattr(self.model, "encoder_frozen"):
+            # From the epoch alone, so a resumed run picks up where it was.
+            self.model.encoder_frozen = self.current_epoch < self.cfg.finetune.unfreeze_after_epochs
         # The LR in force during this epoch, aligned with the epoch's losses in the log.
         self.log("lr", self.optimizers().param_groups[0]["lr"], on_step=False, on_epoch=True, batch_size=1, sync_dist=True)
 
@@ -76,8 +80,18 @@ class EmotionClassifier(L.LightningModule):
     def validation_step(self, batch, batch_idx):
         self._step(batch, "val")
 
+    def _parameter_groups(self) -> list[dict]:
+        """One group, or when fine-tuning an encoder, the head's at `lr` and the encoder's at
+        `finetune.encoder_lr`; the schedule scales both."""
+        if not (self.cfg.finetune.enabled and hasattr(self.model, "encoder")):
+            return [{"params": [p for p in self.model.parameters() if p.requires_grad]}]
+        encoder = [p for p in self.model.encoder.parameters() if p.requires_grad]
+        ids = {id(p) for p in self.model.encoder.parameters()}
+        rest = [p for p in self.model.parameters() if p.requires_grad and id(p) not in ids]
+        return [{"params": rest}, {"params": encoder, "lr": self.cfg.finetune.encoder_lr}]
+
     def configure_optimizers(self):
-        params = self.model.parameters()
+        params = self._parameter_groups()
         if self.cfg.optimizer == "adam":
             opt = torch.optim.Adam(params, lr=self.cfg.lr, weight_decay=self.cfg.weight_decay)
         elif self.cfg.optimizer == "adamw":
@@ -104,7 +118,7 @@ class EmotionClassifier(L.LightningModule):
 
             sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
         elif cfg.scheduler == "onecycle":
-            sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr,
+            sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in opt.param_groups],
                                                         total_steps=max(2, int(self.trainer.estimated_stepping_batches)))
         else:
             raise ValueError(f"train.scheduler: unknown scheduler {cfg.scheduler!r} (plateau, cosine, onecycle)")
