@@ -251,7 +251,12 @@ def evaluate(
 def export(
     model: Annotated[Path, typer.Argument(help="A model.specser file.")],
     out: Annotated[Path, typer.Option("--out", help="File to write, e.g. model.onnx.")],
-    format_: Annotated[str, typer.Option("--format", help="Export format; onnx is the one there is.")] = "onnx",
+    format_: Annotated[str, typer.Option("--format", help="onnx, or specser: a pretrained-encoder model file "
+                                         "with the encoder's weights inside (see --with-encoder).")] = "onnx",
+    with_encoder: Annotated[bool, typer.Option("--with-encoder", help="Pretrained-encoder models: put the "
+                            "encoder in the file too. ONNX: one graph on waveforms that onnxruntime runs alone "
+                            "(a fine-tuned model always exports this way); without it, the head alone, which "
+                            "reads the encoder's layers and needs transformers at prediction time.")] = False,
     opset: Annotated[int, typer.Option(help="ONNX opset version.")] = 18,
     check: Annotated[bool, typer.Option("--check/--no-check", help="Compare onnxruntime with torch on random "
                                         "inputs of several batch sizes and lengths after exporting.")] = True,
@@ -260,21 +265,48 @@ def export(
 
     The file runs without torch: specser predict model.onnx clip.wav --backend onnx
     Example: specser export runs/paper/model.specser --format onnx --out paper.onnx
+    A frozen-encoder model (features.mode=encoder) made self-contained, for machines without the hub:
+    specser export runs/wavlm/model.specser --format specser --out wavlm-full.specser
     """
+    if format_ == "specser":
+        _export_embedded(model, out)
+        return
     if format_ != "onnx":
-        fail(f"unknown export format {format_!r}; choose onnx")
+        fail(f"unknown export format {format_!r}; choose onnx or specser")
     from specser.export.onnx_export import export_onnx, parity_check
 
     try:
-        export_onnx(model, out, opset)
+        export_onnx(model, out, opset, with_encoder)
     except (ImportError, *user_errors()) as exc:
         fail(str(exc))
-    typer.echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    typer.echo(f"wrote {out} ({_megabytes(out)})")
     if check:
         diff = parity_check(model, out)
-        typer.echo(f"parity with torch: max |probability difference| {diff:.2e} over batch sizes 1-5 and lengths 0.5x-3x")
+        typer.echo(f"parity with torch: max |probability difference| {diff:.2e} over several batch sizes and lengths")
         if diff >= 1e-4:
             fail(f"the ONNX model disagrees with torch by {diff:.2e} (limit 1e-4)")
+
+
+def _megabytes(path: Path) -> str:
+    """The size of an exported file, with its external weights (a large encoder's ONNX) when there are some."""
+    from specser.export.onnx_export import external_data_path
+
+    extra = external_data_path(path)
+    size = path.stat().st_size + (extra.stat().st_size if extra.exists() else 0)
+    return f"{size / 1e6:.1f} MB" + (f", weights in {extra.name}" if extra.exists() else "")
+
+
+def _export_embedded(model: Path, out: Path) -> None:
+    """`specser export --format specser`: a frozen-encoder model file with its encoder's weights embedded."""
+    from specser.inference.model_file import ModelFile
+
+    try:
+        from specser.encoders.pretrained import embedded
+
+        embedded(ModelFile.load(model)).save(out)
+    except (ImportError, *user_errors()) as exc:
+        fail(str(exc))
+    typer.echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): the encoder's weights are inside, no hub needed")
 
 
 @app.command()

@@ -41,12 +41,17 @@ class OnnxMetadata:
     mean: np.ndarray
     std: np.ndarray
     tta_crops: int = 1
+    input: str = "features"  # the graph's input: standardised log-Mels, or an encoder's "layers", or "waves"
 
     @classmethod
-    def from_model_file(cls, mf) -> "OnnxMetadata":
-        """From a `specser.inference.model_file.ModelFile` (native mode: it has statistics)."""
+    def from_model_file(cls, mf, input: str = "features") -> "OnnxMetadata":
+        """From a `specser.inference.model_file.ModelFile` (an encoder model has no log-Mel front-end:
+        its filterbank and statistics travel empty)."""
+        empty = np.zeros(0, np.float32)
+        native = mf.features.mode == "native"
         return cls(list(mf.labels), mf.features, mf.model_name, dict(mf.model_config), mf.n_parameters,
-                   mf.filterbank.numpy(), mf.mean.numpy(), mf.std.numpy(), mf.tta_crops)
+                   mf.filterbank.numpy() if native else empty, mf.mean.numpy() if native else empty,
+                   mf.std.numpy() if native else empty, mf.tta_crops, input)
 
     def to_props(self) -> dict[str, str]:
         props = {
@@ -58,6 +63,7 @@ class OnnxMetadata:
             "normalization_std": encode_array(self.std),
             "filterbank": encode_array(self.filterbank),
             "tta_crops": str(self.tta_crops),
+            "input": self.input,
         }
         return {_PREFIX + k: v for k, v in props.items()}
 
@@ -77,4 +83,5 @@ class OnnxMetadata:
             model_name=model["name"], model_config=model["config"], parameters=int(model["parameters"]),
             filterbank=decode_array(get("filterbank")), mean=decode_array(get("normalization_mean")),
             std=decode_array(get("normalization_std")), tta_crops=int(props.get(_PREFIX + "tta_crops", "1")),
+            input=props.get(_PREFIX + "input", "features"),
         )

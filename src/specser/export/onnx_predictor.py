@@ -36,7 +36,8 @@ class OnnxPredictor(BasePredictor):
         self.metadata = OnnxMetadata.from_props(self.session.get_modelmeta().custom_metadata_map, str(path))
         kwargs.setdefault("tta_crops", self.metadata.tta_crops)
         super().__init__(self.metadata.labels, self.metadata.features, **kwargs)
-        self.bands = mel_bands(self.metadata.filterbank)
+        self.bands = mel_bands(self.metadata.filterbank) if self.metadata.input == "features" else None
+        self._encoder = None
 
     @classmethod
     def from_file(cls, path: Path | str, **kwargs) -> "OnnxPredictor":
@@ -46,11 +47,35 @@ class OnnxPredictor(BasePredictor):
     def n_parameters(self) -> int:
         return self.metadata.parameters
 
+    @property
+    def encoder(self):
+        """A head-alone export's encoder, in `transformers` (torch): loaded once, on first use."""
+        if self._encoder is None:
+            from specser.encoders.hidden import Encoder
+
+            self._encoder = Encoder(self.features.encoder)
+        return self._encoder
+
     def logmels(self, waves: list[np.ndarray]) -> list[np.ndarray]:
+        """What the graph reads of each wave: its log-Mel, an encoder's layers (a head-alone export; float16,
+        time-averaged with `features.encoder_time_mean`, as in training), or the waveform itself."""
+        if self.metadata.input == "waves":
+            return [np.ascontiguousarray(w, dtype=np.float32) for w in waves]
+        if self.metadata.input == "layers":
+            layers = [self.encoder.hidden_states(w) for w in waves]
+            if self.features.encoder_time_mean:
+                layers = [x.mean(axis=1, keepdims=True) for x in layers]
+            return [x.astype(np.float16) for x in layers]
         fc = self.features
         return [logmel_numpy(w, self.metadata.filterbank, fc.n_fft, fc.hop_length, fc.win_length, fc.top_db, self.bands,
                              fc.level_norm, fc.utterance_norm) for w in waves]
 
     def network_probabilities(self, logmels: list[np.ndarray]) -> np.ndarray:
+        if self.metadata.input == "waves":
+            return self.session.run(["probabilities"], {"waves": np.stack(logmels).astype(np.float32)})[0]
+        if self.metadata.input == "layers":  # zero-padded in time, as training batched them
+            longest = max(x.shape[1] for x in logmels)
+            batch = np.stack([np.pad(x.astype(np.float32), ((0, 0), (0, longest - x.shape[1]), (0, 0))) for x in logmels])
+            return self.session.run(["probabilities"], {"layers": batch})[0]
         batch = standardize(np.stack(logmels), self.metadata.mean, self.metadata.std).astype(np.float32)[:, None]
         return self.session.run(["probabilities"], {"features": batch})[0]

@@ -50,7 +50,8 @@ class EncoderHead(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         mask = x.detach().abs().amax(dim=(1, 3)) > 0  # (B, T): padding is zero everywhere
-        mask[:, 0] |= ~mask.any(dim=1)  # an all-zero clip still has one frame to pool
+        first = torch.arange(mask.shape[1], device=mask.device) == 0
+        mask = mask | (first & ~mask.any(dim=1, keepdim=True))  # an all-zero clip still has one frame to pool
         mixed = torch.einsum("bltd,l->btd", x, self.layer_weights().to(x.dtype))  # (B, T, D)
         if self.pool is not None:
             pooled = self.pool(mixed.transpose(1, 2), mask)
