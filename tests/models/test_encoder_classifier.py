@@ -1,5 +1,6 @@
 """`encoder_classifier`: a pretrained encoder and the EmoBox head as one network on waveforms."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -59,3 +60,20 @@ def test_a_frozen_encoder_gets_no_gradient_and_runs_in_eval_mode(hubert):
     assert all(p.grad is None and not p.requires_grad for p in hubert.encoder.feature_extractor.parameters())
     learning = [p for p in hubert.encoder.parameters() if id(p) not in front_end]
     assert learning and all(p.grad is not None for p in learning)
+
+
+def test_gradient_checkpointing_gives_the_same_gradients(tmp_path):
+    """Recomputing the encoder's activations in the backward pass trades time for memory, nothing else."""
+    folder = make_tiny_encoder("wavlm", tmp_path / "wavlm")
+    gradients = []
+    for checkpointing in (False, True):
+        torch.manual_seed(1)  # the same head, and the same dropout masks: checkpointing replays the RNG state
+        np.random.seed(1)  # the same time masks (wav2vec2-style encoders mask frames in training, drawn in numpy)
+        model = pretrained_classifier(folder, classifier_options(folder, {}, 3, gradient_checkpointing=checkpointing))
+        model.train()
+        waves, lengths = _batch()
+        model(waves, lengths).sum().backward()
+        gradients.append({k: p.grad.clone() for k, p in model.named_parameters() if p.grad is not None})
+    plain, checkpointed = gradients
+    assert plain.keys() == checkpointed.keys() and any(k.startswith("encoder.encoder.layers.") for k in plain)
+    assert max(float((plain[k] - checkpointed[k]).abs().max()) for k in plain) < 1e-5

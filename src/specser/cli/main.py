@@ -392,7 +392,11 @@ def models() -> None:
         typer.echo(f"  {'':<14} {path}  (card: docs/model-card.md; non-commercial use)")
     typer.echo("architectures (--set model.name=...):")
     for name in list_models():
-        typer.echo(f"  {name:<14} {count_parameters(create_model(name))['total']:>12,} parameters (6 classes, 1 channel)")
+        if name == "encoder_classifier":  # built around a pretrained encoder, never by name alone
+            typer.echo(f"  {name:<18} a pretrained encoder with encoder_head, fine-tuned together "
+                       "(features.mode=encoder, train.finetune.enabled=true)")
+            continue
+        typer.echo(f"  {name:<18} {count_parameters(create_model(name))['total']:>12,} parameters (6 classes, 1 channel)")
 
 
 if __name__ == "__main__":

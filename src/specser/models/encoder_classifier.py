@@ -74,8 +74,9 @@ class EncoderClassifier(nn.Module):
         head = {**cfg.head, "in_channels": config.num_hidden_layers + 1, "input_dim": config.hidden_size,
                 "num_classes": cfg.num_classes}
         self.head = EncoderHead(model_config("encoder_head", **head))
-        if cfg.gradient_checkpointing:
-            self.encoder.gradient_checkpointing_enable()
+        if cfg.gradient_checkpointing:  # transformers 5 renamed it; 4.x has the old name only
+            enable = getattr(self.encoder, "activation_checkpointing_enable", None) or self.encoder.gradient_checkpointing_enable
+            enable()
         self._encoder_frozen = False
 
     @property
