@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from specser.config import AugmentConfig, ConfigError, ExperimentConfig, SpecAugmentConfig, load_config
+from specser.config import (AugmentConfig, ConfigError, ExperimentConfig, FinetuneConfig, SpecAugmentConfig,
+                            load_config)
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "specser"
 
@@ -70,7 +71,7 @@ def test_unknown_preset_and_missing_file():
 
 CONFIG_CLASSES = [ExperimentConfig, *(f.default_factory for f in dataclasses.fields(ExperimentConfig)
                                       if f.default_factory is not dataclasses.MISSING),
-                  AugmentConfig, SpecAugmentConfig]
+                  AugmentConfig, SpecAugmentConfig, FinetuneConfig]
 # Reads made by the config's own machinery (asdict, ==, save, properties) are not uses: a key read only there
 # changes nothing. Only reads from the rest of the package count.
 _NOT_USES = (dataclasses.__file__, "<string>", str(SRC / "config.py"))
@@ -93,7 +94,8 @@ def config_reads(monkeypatch):
 
 
 def _encoder_run(tmp_path) -> None:
-    """A one-epoch pretrained-encoder run on a tiny self-made encoder (the ssl extra is part of the test install)."""
+    """One-epoch pretrained-encoder runs on a tiny self-made encoder, frozen and fine-tuned (the ssl extra is
+    part of the test install)."""
     import importlib.util
 
     if importlib.util.find_spec("transformers") is None:
@@ -104,9 +106,12 @@ def _encoder_run(tmp_path) -> None:
 
     make_ravdess_corpus(tmp_path / "tiny", actors=(1, 2, 3), emotions=("neutral", "angry"))
     encoder = make_tiny_encoder("wavlm", tmp_path / "encoder")
-    cfg = load_config(preset="encoder", overrides=[f"data.path={tmp_path / 'tiny'}", f"features.encoder={encoder}",
-                                                   f"data.cache_dir={tmp_path / 'cache'}", "train.max_epochs=1"])
-    train_run(cfg, tmp_path / "encoder-run", progress=False)
+    overrides = [f"data.path={tmp_path / 'tiny'}", f"features.encoder={encoder}", f"data.cache_dir={tmp_path / 'cache'}",
+                 "train.max_epochs=1"]
+    train_run(load_config(preset="encoder", overrides=overrides), tmp_path / "encoder-run", progress=False)
+    tuned = load_config(preset="encoder", overrides=overrides + ["train.finetune.enabled=true",
+                                                                 "train.finetune.gradient_checkpointing=true"])
+    train_run(tuned, tmp_path / "encoder-finetune", progress=False)
 
 
 def test_every_config_key_is_read_by_a_short_run_of_each_command(config_reads, synth_corpus, tmp_path):
