@@ -92,7 +92,7 @@ def prepare(cfg: ExperimentConfig, folder: RunFolder, progress: bool = True, cor
     labels = corpus.manifest.labels
     image_dir = default_cache_dir(cfg.data.cache_dir) / "images" if cfg.features.mode == "image" else None
     inputs = build_inputs({"train": split.train, "val": split.val}, corpus.rows_by_id, corpus.features, corpus.keys,
-                          labels, cfg.features, image_dir, progress=progress, waveforms=cfg.train.finetune.enabled)
+                          labels, cfg.features, image_dir, progress=progress, waveforms=_fine_tuned(cfg))
     return TrainingData(corpus, split, inputs, labels)
 
 
@@ -109,12 +109,12 @@ def network(cfg: ExperimentConfig, data: TrainingData) -> tuple[str, dict]:
                             "num_classes": len(data.labels), **dim}
 
 
-def build(cfg: ExperimentConfig, data: TrainingData) -> torch.nn.Module:
-    """The registered network (`network`) for these inputs and labels, a fine-tuned encoder starting from
-    its pretrained weights; prints its size."""
+def build(cfg: ExperimentConfig, net: tuple[str, dict]) -> torch.nn.Module:
+    """The registered network `net` (`network`: name, options), a fine-tuned encoder starting from its
+    pretrained weights; prints its size."""
     from specser.models import count_parameters, create_model
 
-    name, options = network(cfg, data)
+    name, options = net
     if name == "encoder_classifier":
         from specser.encoders.pretrained import pretrained_classifier
 
@@ -224,13 +224,14 @@ def fit(cfg: ExperimentConfig, data: TrainingData, model: torch.nn.Module, folde
                   read_epoch_log(folder / "logs" / "metrics.csv"), (grid_x, grid[-1].cpu()), device)
 
 
-def model_file(cfg: ExperimentConfig, data: TrainingData, model: torch.nn.Module) -> ModelFile:
+def model_file(cfg: ExperimentConfig, data: TrainingData, model: torch.nn.Module,
+               net: tuple[str, dict]) -> ModelFile:
     """The trained network as a `ModelFile`, with its front-end, labels and training statistics."""
     from specser.features.logmel import mel_filterbank
     from specser.models.registry import config_dict
 
     inputs = data.inputs
-    name, options = network(cfg, data)
+    name, options = net
     return ModelFile.from_model(
         model, name, config_dict(name, **options), data.labels, cfg.features,
         torch.from_numpy(mel_filterbank(cfg.features)),
@@ -325,10 +326,11 @@ def train_run(cfg: ExperimentConfig, run_dir: Path, progress: bool = True, overw
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
     data = prepare(cfg, folder, progress, corpus, split)
-    fitted = fit(cfg, data, build(cfg, data), folder, progress)
+    net = network(cfg, data)  # once: an encoder's options read its config files
+    fitted = fit(cfg, data, build(cfg, net), folder, progress)
     if fitted is None:
         return {}
-    mf = model_file(cfg, data, fitted.model)
+    mf = model_file(cfg, data, fitted.model, net)
     metrics = evaluate(mf, data, fitted.device)
     write(folder, cfg, mf, fitted, metrics, summarize(cfg, data, folder, fitted, started))
     return metrics
