@@ -11,8 +11,32 @@ from tests.synth import make_ravdess_corpus
 # oneDNN's AVX-512 kernels corrupt the heap on the tiny wav2vec2-style test encoders' convolutions (8
 # channels, a 2-group positional convolution): glibc aborts with "corrupted size vs. prev_size" in
 # mkldnn_convolution_backward_weights, or the process segfaults at exit (gdb, 2026-12-01, torch 2.13.0 CPU).
-# Torch's own convolution kernels compute the same results; the suite uses them.
-torch.backends.mkldnn.enabled = False
+# Tests that build or run a tiny encoder (and the session fixtures they set up) use torch's own
+# convolution kernels, which compute the same results; everything else keeps oneDNN, which trains the
+# CNNs 2-3 times faster. SPECSER_TEST_MKLDNN=0 turns it off everywhere.
+ONEDNN = os.environ.get("SPECSER_TEST_MKLDNN", "1") != "0"
+ENCODER_FIXTURES = {"encoder_corpus", "encoder_runs"}
+ENCODER_TEST_FILES = ("encoders/", "export/test_onnx_encoder.py", "models/test_encoder_classifier.py")
+
+
+def _runs_a_tiny_encoder(item: pytest.Item) -> bool:
+    where = Path(str(item.path)).relative_to(Path(__file__).parent).as_posix()
+    return (where.startswith(ENCODER_TEST_FILES) or item.get_closest_marker("tiny_encoder") is not None
+            or bool(ENCODER_FIXTURES & set(getattr(item, "fixturenames", ()))))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Setup, call and teardown of each test run with oneDNN on or off, as `_runs_a_tiny_encoder` says."""
+    torch.backends.mkldnn.enabled = ONEDNN and not _runs_a_tiny_encoder(item)
+    yield
+    torch.backends.mkldnn.enabled = ONEDNN
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "tiny_encoder: the test builds or runs a tiny self-made encoder "
+                            "(oneDNN off, see conftest)")
+
 
 SHARED_RAVDESS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ravdess"
 
