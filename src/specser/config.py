@@ -149,7 +149,10 @@ class AugmentConfig:
     reverb_prob: float = 0.0  # a synthetic room, RT60 drawn from `reverb_rt60_s`
     reverb_rt60_s: list[float] = field(default_factory=lambda: [0.2, 1.0])
     band_prob: float = 0.0  # band-pass: high-pass at 50-400 Hz, low-pass at 3-7.5 kHz (phones, calls)
-    quantize_prob: float = 0.0  # rounding to 8-12 bits after the gain change
+    quantize_prob: float = 0.0  # rounding to a bit depth drawn from `quantize_bits`, after the gain change
+    # [low, high] bits, inclusive. A quiet clip keeps fewer bits of speech than its file's depth:
+    # 8 bits on speech at -40 dBFS leave about 1.5, so lower depths stand for quiet 8-bit recordings.
+    quantize_bits: list[int] = field(default_factory=lambda: [8, 12])
     eq_prob: float = 0.0  # a random equaliser: a spectral tilt and smooth bumps (other microphones, rooms, corpora)
     eq_db: float = 9.0  # the equaliser's largest tilt: +-eq_db at 8 kHz against 1 kHz, bumps up to eq_db / 3
 

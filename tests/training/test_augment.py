@@ -90,6 +90,19 @@ def test_noise_reaches_only_the_asked_share_of_clips():
         assert changed.float().mean().item() == pytest.approx(expected, abs=0.07)
 
 
+def test_quantisation_uses_the_asked_bit_depths():
+    """quantize_bits: a 4-bit-only setting gives exactly the clean front-end of the 4-bit wave."""
+    wave = 0.5 * torch.from_numpy(emotional_tone("05", 1, np.random.default_rng(0), seconds=1.0))
+    lengths = torch.tensor([len(wave)])
+    out = _wave_features(AugmentConfig(quantize_prob=1.0, quantize_bits=[4, 4]))[0](wave[None], lengths)
+    grid = torch.clamp(torch.round(wave * 8), -8, 7) / 8
+    clean = _wave_features(AugmentConfig())[0]
+    torch.testing.assert_close(out, clean(grid[None], lengths), rtol=1e-4, atol=1e-3)
+    assert not torch.allclose(out, clean(wave[None], lengths), atol=1e-2)
+    with pytest.raises(ValueError, match="quantize_bits"):
+        _wave_features(AugmentConfig(quantize_prob=1.0, quantize_bits=[12, 8]))
+
+
 def test_random_crops_are_windows_of_the_clip():
     torch.manual_seed(0)
     long, short = np.arange(40, dtype=np.float32).reshape(1, 40), np.full((1, 6), 3.0, np.float32)
