@@ -1,12 +1,16 @@
 """Rebuild the model that ships with specser (`src/specser/bundled/default.specser`).
 
     python benchmarks/release_model.py [--ravdess DIR] [--nemo DIR] [--run runs/release] [--epochs 12]
+                                       [--compare OLD.specser]
 
 Trains the `robust` preset on every six-emotion clip of RAVDESS and nEMO (`data.test_size=0`: a
 random 20 % of the clips is the validation part that picks the checkpoint), unless `--run` already
 holds the finished run. Then stores the weights in half precision, records where the model came
 from, and checks that the half-precision file gives the float32 model's labels on the validation
-clips. Prints the figures and writes benchmarks/results/release_model.json. The model card is
+clips. With `--compare`, the new and the old model are both run on every validation clip, clean and
+under the recording conditions that decide a release (a -60 dBFS floor, +-20 dB gain, 8-bit, 20 dB
+pink and babble noise, the telephone band): accuracy, and agreement with each model's own clean label.
+Prints the figures and writes benchmarks/results/release_model.json. The model card is
 docs/model-card.md; `tests/test_bundled.py` checks the shipped file against it.
 """
 
@@ -65,6 +69,42 @@ def parity(full, half, run: Path, limit: int) -> dict:
             "max_abs_probability_difference": float(np.abs(pa - pb).max())}
 
 
+RELEASE_CONDITIONS = ("clean", "noise floor -60 dBFS", "gain -20 dB", "gain +20 dB", "8-bit", "pink 20 dB SNR",
+                      "babble 20 dB SNR", "telephone band")
+
+
+def compare(models: dict[str, Path], run: Path) -> dict:
+    """{model: {condition: {accuracy, agreement}}} on the run's validation clips (they share speakers
+    with training, so accuracy is optimistic; the comparison between models is what counts)."""
+    import numpy as np
+    from tqdm.auto import tqdm
+
+    from specser.audio.degrade import CONDITIONS, babble_for
+    from specser.inference.predictor import Predictor
+
+    split = json.loads((run / "split.json").read_text())
+    rows = {r["utt_id"]: r for r in csv.DictReader(open(run / "manifest.csv"))}
+    val = [rows[i] for i in split["val"]]
+    predictors = {name: Predictor.from_file(path, device="cpu") for name, path in models.items()}
+    first = next(iter(predictors.values()))
+    waves = [first.load(r["path"]) for r in tqdm(val, desc="validation clips")]
+    speakers = [r["speaker"] for r in val]
+    results = {name: {} for name in models}
+    clean = {}
+    for condition in tqdm(RELEASE_CONDITIONS, desc="conditions"):
+        degraded = [CONDITIONS[condition](w, first.sample_rate, np.random.default_rng(i),
+                                          babble_for(i, waves, speakers) if condition.startswith("babble") else None
+                                          ).astype(np.float32) for i, w in enumerate(waves)]
+        for name, predictor in predictors.items():
+            targets = np.array([predictor.labels.index(r["label"]) for r in val])
+            labels = np.concatenate([predictor.probabilities(degraded[i:i + 64]).argmax(1)
+                                     for i in range(0, len(degraded), 64)])
+            clean.setdefault(name, labels)
+            results[name][condition] = {"accuracy": float(np.mean(labels == targets)),
+                                        "agreement": float(np.mean(labels == clean[name]))}
+    return {"clips": len(val), "models": {name: str(path) for name, path in models.items()}, "conditions": results}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ravdess", type=Path, default=Path(os.environ.get("SPECSER_RAVDESS", "../shared/data/ravdess")))
@@ -72,6 +112,7 @@ def main() -> int:
     parser.add_argument("--run", type=Path, default=ROOT / "runs" / "release")
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--parity-clips", type=int, default=300)
+    parser.add_argument("--compare", type=Path, help="the previous release's model file, to compare on validation")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "release_model.json")
     args = parser.parse_args()
 
@@ -92,10 +133,12 @@ def main() -> int:
         "machine": describe(), "file": str(TARGET.relative_to(ROOT)), "size_mb": TARGET.stat().st_size / 1e6,
         "labels": full.labels, "parameters": full.n_parameters, "trained_on": full.extra["trained_on"],
         "features": {k: getattr(full.features, k) for k in ("sample_rate", "n_mels", "f_max", "clip_seconds",
-                                                              "level_norm")},
+                                                              "level_norm", "top_db")},
         "training": {**best_validation(args.run), "wall_s": seconds},
         "half_precision_parity": parity(full, ModelFile.load(TARGET), args.run, args.parity_clips),
     }
+    if args.compare:
+        record["validation_under_conditions"] = compare({"new": TARGET, "previous": args.compare}, args.run)
     print(json.dumps(record, indent=2))
     write_result(record, args.out)
     return 0

@@ -34,6 +34,7 @@ def test_shipped_model_matches_its_card():
     fc = mf.features
     assert f"{fc.sample_rate} Hz" == card["sample rate"] and str(fc.n_mels) == card["Mel bands"]
     assert f"{fc.clip_seconds:g} s" == card["clip length"] and str(fc.level_norm).lower() == card["level_norm"]
+    assert f"{fc.top_db:g} dB" == card["floor below the loudest bin"]
     assert mf.extra["recipe"] == card["recipe"] and "non-commercial" in mf.extra["licence"]
     assert {v.dtype for k, v in mf.state_dict.items() if k.endswith("conv1.weight")} == {__import__("torch").float16}
 
