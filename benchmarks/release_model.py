@@ -90,17 +90,17 @@ def compare(models: dict[str, Path], run: Path) -> dict:
     waves = [first.load(r["path"]) for r in tqdm(val, desc="validation clips")]
     speakers = [r["speaker"] for r in val]
     results = {name: {} for name in models}
+    targets = {name: np.array([p.labels.index(r["label"]) for r in val]) for name, p in predictors.items()}
     clean = {}
     for condition in tqdm(RELEASE_CONDITIONS, desc="conditions"):
         degraded = [CONDITIONS[condition](w, first.sample_rate, np.random.default_rng(i),
                                           babble_for(i, waves, speakers) if condition.startswith("babble") else None
                                           ).astype(np.float32) for i, w in enumerate(waves)]
         for name, predictor in predictors.items():
-            targets = np.array([predictor.labels.index(r["label"]) for r in val])
             labels = np.concatenate([predictor.probabilities(degraded[i:i + 64]).argmax(1)
                                      for i in range(0, len(degraded), 64)])
             clean.setdefault(name, labels)
-            results[name][condition] = {"accuracy": float(np.mean(labels == targets)),
+            results[name][condition] = {"accuracy": float(np.mean(labels == targets[name])),
                                         "agreement": float(np.mean(labels == clean[name]))}
     return {"clips": len(val), "models": {name: str(path) for name, path in models.items()}, "conditions": results}
 

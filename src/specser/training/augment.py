@@ -84,7 +84,7 @@ class WaveFeatures(nn.Module):
         if not 2 <= low <= high <= 24:
             raise ValueError(f"train.augment.quantize_bits: {augment.quantize_bits} must be [low, high] "
                              "with 2 <= low <= high <= 24")
-        self.cfg, self.random_crop = augment, random_crop
+        self.cfg, self.random_crop, self.bits = augment, random_crop, (low, high)
         self.samples = int(round(features.clip_seconds * features.sample_rate))
         self.sample_rate = features.sample_rate
         self.front_end = LogMel(features, filterbank)
@@ -130,8 +130,7 @@ class WaveFeatures(nn.Module):
             snr = uniform(b, cfg.noise_snr_db[0], cfg.noise_snr_db[-1], device)
             x = conditions.add_noise(x, chosen(cfg.noise_prob), snr, list(cfg.noise_types))
         if cfg.quantize_prob > 0:
-            low, high = cfg.quantize_bits[0], cfg.quantize_bits[-1]
-            bits = torch.randint(low, high + 1, (b,), device=device).to(x.dtype)
+            bits = torch.randint(self.bits[0], self.bits[1] + 1, (b,), device=device).to(x.dtype)
             x = conditions.quantize(x, chosen(cfg.quantize_prob), bits)
         power = torch.cat([self.front_end.power(x[i:i + 8]) for i in range(0, b, 8)])  # (B, frames, n_freq)
         if cfg.band_prob > 0:
