@@ -34,6 +34,7 @@ Accelerator = Literal["auto", "cpu", "gpu", "cuda", "mps"]
 Precision = Literal["32-true", "32", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true"]
 Protocol = Literal["random-5fold", "actor-5fold", "emobox", "loso", "loco"]
 NoiseType = Literal["white", "pink", "babble"]
+ValSplit = Literal["random", "speaker", "auto"]
 BaselineModel = Literal["svm", "mlp"]
 BaselineFeatures = Literal["mfcc", "egemaps"]
 PROTOCOLS: tuple[str, ...] = get_args(Protocol)
@@ -48,6 +49,11 @@ class DataConfig:
     `extra_train` corpora join every training part and are never tested.
     `test_speakers` switches the holdout from a random, stratified split to a
     speaker-held-out one.
+    `val_split` says how validation is carved from the training part: ``random`` (stratified
+    clips; the paper's "20 % of the training data"), ``speaker`` (whole speakers), or ``auto``
+    (whole speakers when the test speakers are held out: `test_speakers` or a grouped CV protocol).
+    With shared speakers, validation runs far above a speaker-independent test and picks epochs
+    for the wrong reason.
     """
 
     path: str | list[str] = ""  # one corpus, or several combined (`specser.corpus.combine`)
@@ -58,6 +64,7 @@ class DataConfig:
     test_size: float = 0.2
     val_size: float = 0.2
     test_speakers: list[str] = field(default_factory=list)
+    val_split: ValSplit = "random"  # the presets other than `paper` use "auto"
     max_duration_s: float = 30.0
     cache_dir: str = ""  # empty: SPECSER_CACHE or ~/.cache/specser
 
@@ -153,13 +160,21 @@ class AugmentConfig:
     # [low, high] bits, inclusive. A quiet clip keeps fewer bits of speech than its file's depth:
     # 8 bits on speech at -40 dBFS leave about 1.5, so lower depths stand for quiet 8-bit recordings.
     quantize_bits: list[int] = field(default_factory=lambda: [8, 12])
+    # A recorder's gain set too high: the peak pushed past full scale by a dB amount drawn from
+    # `overload_db`, then clamped at +-1. Loud speech at +20 dB clips; nothing in a studio corpus does.
+    overload_prob: float = 0.0
+    overload_db: list[float] = field(default_factory=lambda: [0.0, 20.0])
+    # A narrow-band call (8 kHz sampling): 300-3400 Hz with steep skirts and nothing above 4 kHz,
+    # which `band_prob`'s gentle 3-7.5 kHz low-pass rarely looks like.
+    telephone_prob: float = 0.0
     eq_prob: float = 0.0  # a random equaliser: a spectral tilt and smooth bumps (other microphones, rooms, corpora)
     eq_db: float = 9.0  # the equaliser's largest tilt: +-eq_db at 8 kHz against 1 kHz, bumps up to eq_db / 3
 
     @property
     def audio_domain(self) -> bool:
         return (self.speed > 0 or self.pitch_semitones > 0 or self.gain_db > 0 or bool(self.noise_snr_db)
-                or self.reverb_prob > 0 or self.band_prob > 0 or self.quantize_prob > 0 or self.eq_prob > 0)
+                or self.reverb_prob > 0 or self.band_prob > 0 or self.quantize_prob > 0 or self.eq_prob > 0
+                or self.overload_prob > 0 or self.telephone_prob > 0)
 
 
 @dataclass

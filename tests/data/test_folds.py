@@ -74,3 +74,16 @@ def test_fold_split_takes_validation_from_the_training_part_only():
     assert set(split.train) | set(split.val) == set(fold.train) and not set(split.train) & set(split.val)
     assert split.test == sorted(fold.test) and split.protocol == "actor-5fold (fold 2/5)"
     assert len(split.val) == pytest.approx(0.2 * len(fold.train), abs=1)
+
+
+def test_fold_split_validation_by_speaker_on_grouped_protocols():
+    rows = ravdess_rows()
+    by_id = {r.utt_id: r for r in rows}
+    fold = make_folds(rows, "actor-5fold", seed=0)[1]
+    split = fold_split(fold, by_id, "actor-5fold", 0.2, seed=0, n_folds=5, val_split="auto")
+    val_speakers = {by_id[i].speaker for i in split.val}
+    assert val_speakers and not val_speakers & {by_id[i].speaker for i in split.train}
+    assert set(split.train) | set(split.val) == set(fold.train)
+    random_fold = make_folds(rows, "random-5fold", seed=0)[1]
+    assert fold_split(random_fold, by_id, "random-5fold", 0.2, 0, 5, val_split="auto") == \
+        fold_split(random_fold, by_id, "random-5fold", 0.2, 0, 5)

@@ -3,7 +3,7 @@ from collections import Counter
 import pytest
 
 from specser.corpus.manifest import load_manifest
-from specser.data.splits import SplitError, holdout_split
+from specser.data.splits import SplitError, holdout_split, split_validation
 
 
 @pytest.fixture(scope="module")
@@ -44,3 +44,31 @@ def test_test_size_zero_trains_on_everything(rows):
     split = holdout_split(rows, 0.0, 0.2, seed=3)
     assert split.protocol == "all-data" and split.test == []
     assert len(split.train) + len(split.val) == len(rows)
+
+
+def test_validation_by_speaker_holds_out_whole_speakers_only_when_asked(rows):
+    speaker = {r.utt_id: r.speaker for r in rows}
+    for val_split in ("speaker", "auto"):
+        split = holdout_split(rows, 0.2, 0.2, seed=1, test_speakers=["01"], val_split=val_split)
+        val_speakers = {speaker[i] for i in split.val}
+        assert val_speakers and not val_speakers & {speaker[i] for i in split.train}
+        assert "01" not in val_speakers
+    shared = holdout_split(rows, 0.2, 0.2, seed=1, test_speakers=["01"], val_split="random")
+    assert {speaker[i] for i in shared.val} & {speaker[i] for i in shared.train}
+    # auto groups only when the test speakers are held out: a random holdout keeps random validation
+    assert holdout_split(rows, 0.2, 0.2, seed=1, val_split="auto") == holdout_split(rows, 0.2, 0.2, seed=1)
+
+
+def test_validation_by_speaker_takes_a_share_of_each_corpus_and_leaves_each_a_training_speaker():
+    ids = [f"u{i}" for i in range(200)]
+    # corpus one: 8 speakers of 10 clips; corpus two ("nemo:"): 4 speakers of 30 clips
+    speakers = [f"{i // 10 + 1:02d}" for i in range(80)] + [f"nemo:S{(i - 80) // 30}" for i in range(80, 200)]
+    labels = ["a", "b"] * 100
+    train, val = split_validation(ids, labels, 0.25, 3, speakers)
+    held = {s for i, s in zip(ids, speakers) if i in set(val)}
+    assert sum(":" not in s for s in held) == 2 and sum(s.startswith("nemo:") for s in held) == 1
+    assert sorted(train + val) == sorted(ids) and not {s for i, s in zip(ids, speakers) if i in set(train)} & held
+    assert split_validation(ids, labels, 0.25, 3, speakers) == (train, val)  # seeded
+    with pytest.warns(UserWarning, match="at least two speakers"):
+        alone = split_validation(ids[:10], labels[:10], 0.2, 0, speakers[:10])
+    assert len(alone[1]) == 2  # one speaker: a random split, said so

@@ -103,6 +103,18 @@ def test_quantisation_uses_the_asked_bit_depths():
         _wave_features(AugmentConfig(quantize_prob=1.0, quantize_bits=[12, 8]))
 
 
+def test_overload_and_telephone_change_the_features_and_bad_drives_are_named():
+    wave = 0.5 * torch.from_numpy(emotional_tone("05", 1, np.random.default_rng(0), seconds=1.0))
+    lengths = torch.tensor([len(wave)])
+    clean = _wave_features(AugmentConfig())[0](wave[None], lengths)
+    for augment in (AugmentConfig(overload_prob=1.0, overload_db=[20, 20]), AugmentConfig(telephone_prob=1.0)):
+        assert augment.audio_domain
+        out = _wave_features(augment)[0](wave[None], lengths)
+        assert out.shape == clean.shape and not torch.allclose(out, clean, atol=1e-2)
+    with pytest.raises(ValueError, match="overload_db"):
+        _wave_features(AugmentConfig(overload_prob=1.0, overload_db=[20, 5]))
+
+
 def test_random_crops_are_windows_of_the_clip():
     torch.manual_seed(0)
     long, short = np.arange(40, dtype=np.float32).reshape(1, 40), np.full((1, 6), 3.0, np.float32)

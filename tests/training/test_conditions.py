@@ -73,6 +73,29 @@ def test_band_mask_passes_speech_and_cuts_lows_and_highs():
     assert torch.equal(mask[1], torch.ones(513))
 
 
+def test_overload_clips_the_chosen_clips_at_full_scale_by_the_asked_drive():
+    x = _speech_like(2)
+    out = conditions.overload(x, torch.tensor([True, False]), torch.tensor([20.0, 20.0]))
+    assert torch.equal(out[1], x[1])
+    assert out[0].abs().max() == 1.0
+    clipped = (out[0].abs() == 1.0).float().mean()
+    assert 0.01 < clipped < 0.9  # 20 dB past full scale flattens the peaks, not the whole clip
+    unclipped = out[0].abs() < 1.0  # below full scale the wave is the clip scaled so its peak sits 20 dB over
+    torch.testing.assert_close(out[0][unclipped], (x[0] / x[0].abs().max() * 10.0)[unclipped])
+    none = conditions.overload(x, torch.tensor([True, True]), torch.tensor([0.0, 0.0]))
+    torch.testing.assert_close(none, x / x.abs().amax(dim=-1, keepdim=True))  # 0 dB: peak at full scale
+
+
+def test_telephone_mask_keeps_the_call_band_and_drops_everything_above_4_khz():
+    torch.manual_seed(0)
+    mask = conditions.telephone_mask(torch.tensor([True] * 8 + [False]), 513, 16000)
+    freqs = torch.linspace(0, 8000, 513)
+    at = lambda hz: mask[:8, int(torch.argmin((freqs - hz).abs()))]  # noqa: E731
+    assert (at(1000) > 0.99).all() and (at(2800) > 0.5).all() and (at(100) < 1e-3).all() and (at(3900) < 0.3).all()
+    assert (mask[:8, freqs > 4000] == 0).all()
+    assert torch.equal(mask[8], torch.ones(513))
+
+
 def test_equalizer_tilts_and_bends_the_chosen_spectra_within_bounds_and_smoothly():
     torch.manual_seed(0)
     chosen = torch.arange(64) % 2 == 0

@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, StratifiedKFold
 
 from specser.corpus.manifest import Utterance
-from specser.data.splits import Split, SplitError, split_validation
+from specser.data.splits import Split, SplitError, split_validation, validation_by_speaker
 
 from specser.config import PROTOCOLS  # noqa: E402  (one list: the config validates it)
 GROUPED_PROTOCOLS = ("actor-5fold", "emobox", "loso", "loco")
@@ -114,7 +114,11 @@ def _emobox_indices(speakers: np.ndarray):
         yield np.flatnonzero(~in_test), np.flatnonzero(in_test)
 
 
-def fold_split(fold: Fold, rows_by_id: dict[str, Utterance], protocol: str, val_size: float, seed: int, n_folds: int) -> Split:
-    """Train / val / test for one fold; validation comes only from the fold's training part."""
-    train, val = split_validation(fold.train, [rows_by_id[i].label for i in fold.train], val_size, seed + fold.index)
+def fold_split(fold: Fold, rows_by_id: dict[str, Utterance], protocol: str, val_size: float, seed: int, n_folds: int,
+               val_split: str = "random") -> Split:
+    """Train / val / test for one fold; validation comes only from the fold's training part
+    (whole speakers of it when `val_split` asks, `specser.data.splits.validation_by_speaker`)."""
+    grouped = validation_by_speaker(val_split, protocol in GROUPED_PROTOCOLS)
+    train, val = split_validation(fold.train, [rows_by_id[i].label for i in fold.train], val_size, seed + fold.index,
+                                  [rows_by_id[i].speaker for i in fold.train] if grouped else None)
     return Split(train=train, val=val, test=sorted(fold.test), protocol=f"{protocol} (fold {fold.index}/{n_folds})")

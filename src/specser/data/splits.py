@@ -1,11 +1,15 @@
 """Seeded, stratified holdout splits: random or speaker-held-out, and the validation split.
 
 The validation split is always carved out of the training part, so early
-stopping and the LR schedule never see test data.
+stopping and the LR schedule never see test data. When the test speakers are held out,
+validation can hold out whole speakers too (`data.val_split`), so that it estimates the
+test rather than a score on voices the model has already heard.
 """
 
 from __future__ import annotations
 
+import warnings
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,8 +42,14 @@ def _stratified(ids: list[str], labels: list[str], size: float, seed: int) -> tu
     return sorted(keep), sorted(held)
 
 
+def validation_by_speaker(val_split: str, speaker_independent: bool) -> bool:
+    """Whether `data.val_split` asks for whole speakers in validation under this protocol."""
+    return val_split == "speaker" or (val_split == "auto" and speaker_independent)
+
+
 def holdout_split(
-    rows: list[Utterance], test_size: float, val_size: float, seed: int, test_speakers: list[str] | None = None
+    rows: list[Utterance], test_size: float, val_size: float, seed: int, test_speakers: list[str] | None = None,
+    val_split: str = "random",
 ) -> Split:
     """Split rows into train / val / test.
 
@@ -50,6 +60,7 @@ def holdout_split(
         val_size: fraction of the training part held out for validation, stratified.
         seed: seeds both splits.
         test_speakers: speakers whose files form the test set (speaker-held-out protocol).
+        val_split: ``random``, ``speaker`` or ``auto`` (`DataConfig.val_split`).
     """
     ids = [r.utt_id for r in rows]
     labels = [r.label for r in rows]
@@ -71,13 +82,51 @@ def holdout_split(
         test, rest, protocol = [], list(zip(ids, labels)), "all-data"
     if not rest:
         raise SplitError("no training data left after the test split")
-    train, val = split_validation([i for i, _ in rest], [l for _, l in rest], val_size, seed + 1)
+    speaker_of = {r.utt_id: r.speaker for r in rows}
+    grouped = validation_by_speaker(val_split, protocol == "speaker-holdout")
+    train, val = split_validation([i for i, _ in rest], [l for _, l in rest], val_size, seed + 1,
+                                  [speaker_of[i] for i, _ in rest] if grouped else None)
     return Split(train=train, val=val, test=test, protocol=protocol)
 
 
-def split_validation(ids: list[str], labels: list[str], val_size: float, seed: int) -> tuple[list[str], list[str]]:
-    """A stratified validation part of a training part: (train, val), both sorted."""
+def split_validation(ids: list[str], labels: list[str], val_size: float, seed: int,
+                     speakers: list[str] | None = None) -> tuple[list[str], list[str]]:
+    """A validation part of a training part: (train, val), both sorted.
+
+    Stratified by label; with `speakers`, whole speakers instead (`_speaker_validation`).
+    """
+    if speakers is not None and val_size > 0:
+        grouped = _speaker_validation(ids, speakers, val_size, seed)
+        if grouped is not None:
+            return grouped
+        warnings.warn("validation by speaker needs at least two speakers in the training part; "
+                      "using a random validation split", stacklevel=2)
     return _stratified(ids, labels, val_size, seed)
+
+
+def _speaker_validation(ids: list[str], speakers: list[str], size: float,
+                        seed: int) -> tuple[list[str], list[str]] | None:
+    """Whole speakers for validation, about `size` of the clips of each corpus, or None when no
+    corpus has two speakers. Speakers of corpora after the first are namespaced ``corpus:speaker``
+    (`specser.corpus.combine`), so each corpus gives its share, and keeps one speaker for training."""
+    clips = Counter(speakers)
+    by_corpus: dict[str, list[str]] = defaultdict(list)
+    for speaker in sorted(clips):
+        by_corpus[speaker.split(":", 1)[0] if ":" in speaker else ""].append(speaker)
+    rng = np.random.default_rng(seed)
+    held: set[str] = set()
+    for corpus in sorted(by_corpus):
+        members = list(by_corpus[corpus])
+        rng.shuffle(members)
+        target, taken = size * sum(clips[s] for s in members), 0
+        for speaker in members[:-1]:  # the last one always trains
+            if abs(taken + clips[speaker] - target) < abs(taken - target):
+                held.add(speaker)
+                taken += clips[speaker]
+    if not held:
+        return None
+    val = sorted(i for i, s in zip(ids, speakers) if s in held)
+    return sorted(i for i, s in zip(ids, speakers) if s not in held), val
 
 
 def with_extra_train(split: Split, extra_ids: list[str]) -> Split:

@@ -102,7 +102,8 @@ def run_cv(
             print(f"fold {fold.index}/{len(folds)}: already finished (accuracy {done['accuracy']:.4f}), skipped")
             results[fold.index] = done
         else:
-            split = fold_split(fold, corpus.rows_by_id, protocol, cfg.data.val_size, cfg.seed, len(folds))
+            split = fold_split(fold, corpus.rows_by_id, protocol, cfg.data.val_size, cfg.seed, len(folds),
+                               cfg.data.val_split)
             pending.append((fold, with_extra_train(split, corpus.extra_train)))
     resumed = sorted(results)
     if pool_fold is not None and cfg.cv.parallel_folds > 1 and len(pending) > 1:

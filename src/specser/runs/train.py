@@ -87,7 +87,7 @@ def prepare(cfg: ExperimentConfig, folder: RunFolder, progress: bool = True, cor
     folder.write_start(cfg, corpus)
     if split is None:
         split = with_extra_train(holdout_split(corpus.main_rows, cfg.data.test_size, cfg.data.val_size, cfg.seed,
-                                               cfg.data.test_speakers), corpus.extra_train)
+                                               cfg.data.test_speakers, cfg.data.val_split), corpus.extra_train)
     folder.write_json("split.json", split.to_dict())
     labels = corpus.manifest.labels
     image_dir = default_cache_dir(cfg.data.cache_dir) / "images" if cfg.features.mode == "image" else None

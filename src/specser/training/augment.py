@@ -64,10 +64,10 @@ class WaveFeatures(nn.Module):
     """Training waveforms -> augmented, standardised log-Mel batches (B, 1, n_mels, frames).
 
     Per example: speed (resampling by a random factor), a clip window (random or
-    centred), a room, gain, noise (white, pink or babble) at a random SNR, quantisation,
-    then the log-Mel front-end with an optional band-pass and equaliser on the power spectrum and an
-    optionally frequency-warped filterbank (pitch), the per-clip level and ``top_db``
-    steps and the training-set standardisation. With every option off this is the clean
+    centred), a room, gain, noise (white, pink or babble) at a random SNR, overload (clipping),
+    quantisation, then the log-Mel front-end with an optional band-pass, telephone band and
+    equaliser on the power spectrum and an optionally frequency-warped filterbank (pitch), the
+    per-clip level and ``top_db`` steps and the training-set standardisation. With every option off this is the clean
     front-end applied to the centred clip.
 
     Args:
@@ -84,6 +84,9 @@ class WaveFeatures(nn.Module):
         if not 2 <= low <= high <= 24:
             raise ValueError(f"train.augment.quantize_bits: {augment.quantize_bits} must be [low, high] "
                              "with 2 <= low <= high <= 24")
+        if not 0 <= augment.overload_db[0] <= augment.overload_db[-1]:
+            raise ValueError(f"train.augment.overload_db: {augment.overload_db} must be [low, high] dB past "
+                             "full scale with 0 <= low <= high")
         self.cfg, self.random_crop, self.bits = augment, random_crop, (low, high)
         self.samples = int(round(features.clip_seconds * features.sample_rate))
         self.sample_rate = features.sample_rate
@@ -129,6 +132,9 @@ class WaveFeatures(nn.Module):
         if cfg.noise_snr_db:
             snr = uniform(b, cfg.noise_snr_db[0], cfg.noise_snr_db[-1], device)
             x = conditions.add_noise(x, chosen(cfg.noise_prob), snr, list(cfg.noise_types))
+        if cfg.overload_prob > 0:
+            drive = uniform(b, cfg.overload_db[0], cfg.overload_db[-1], device)
+            x = conditions.overload(x, chosen(cfg.overload_prob), drive)
         if cfg.quantize_prob > 0:
             bits = torch.randint(self.bits[0], self.bits[1] + 1, (b,), device=device).to(x.dtype)
             x = conditions.quantize(x, chosen(cfg.quantize_prob), bits)
@@ -137,6 +143,9 @@ class WaveFeatures(nn.Module):
             mask = conditions.band_mask(chosen(cfg.band_prob), power.shape[-1], self.sample_rate,
                                         uniform(b, 50.0, 400.0, device), uniform(b, 3000.0, 7500.0, device))
             power = power * mask[:, None, :]
+        if cfg.telephone_prob > 0:
+            power = power * conditions.telephone_mask(chosen(cfg.telephone_prob), power.shape[-1],
+                                                      self.sample_rate)[:, None, :]
         if cfg.eq_prob > 0:
             gains = conditions.equalizer(chosen(cfg.eq_prob), power.shape[-1], self.sample_rate, cfg.eq_db)
             power = power * gains[:, None, :]

@@ -93,14 +93,34 @@ def quantize(x: torch.Tensor, chosen: torch.Tensor, bits: torch.Tensor) -> torch
     return torch.where(chosen[:, None], rounded, x)
 
 
+def overload(x: torch.Tensor, chosen: torch.Tensor, drive_db: torch.Tensor) -> torch.Tensor:
+    """Push the chosen clips' peaks `drive_db` (B,) past full scale and clamp at +-1: a recorder's
+    input gain set too high. The clipped clip stays loud, as a clipped recording does."""
+    peak = x.abs().amax(dim=-1, keepdim=True).clamp(min=1e-8)
+    driven = torch.clamp(x / peak * 10 ** (drive_db[:, None] / 20), -1.0, 1.0)
+    return torch.where(chosen[:, None], driven, x)
+
+
 def band_mask(chosen: torch.Tensor, n_freq: int, sample_rate: int, low_hz: torch.Tensor,
-              high_hz: torch.Tensor) -> torch.Tensor:
-    """(B, n_freq) power gains of a band-pass (4th-order Butterworth-like skirts) for the chosen
+              high_hz: torch.Tensor, order: int = 4) -> torch.Tensor:
+    """(B, n_freq) power gains of a band-pass (Butterworth-like skirts of `order`) for the chosen
     examples, 1 elsewhere: phones, calls and cheap microphones drop the lows and the highs."""
     freqs = torch.linspace(0, sample_rate / 2, n_freq, device=chosen.device)[None, :]
-    high_pass = 1 / (1 + (low_hz[:, None] / freqs.clamp(min=1.0)) ** 8)
-    low_pass = 1 / (1 + (freqs / high_hz[:, None]) ** 8)
+    high_pass = 1 / (1 + (low_hz[:, None] / freqs.clamp(min=1.0)) ** (2 * order))
+    low_pass = 1 / (1 + (freqs / high_hz[:, None]) ** (2 * order))
     return torch.where(chosen[:, None], high_pass * low_pass, torch.ones_like(high_pass))
+
+
+def telephone_mask(chosen: torch.Tensor, n_freq: int, sample_rate: int) -> torch.Tensor:
+    """(B, n_freq) power gains of a narrow-band call for the chosen examples, 1 elsewhere: a band
+    from 250-350 Hz to 3.2-3.6 kHz with 8th-order skirts (a 4th-order filter run forwards and
+    back), and nothing above 4 kHz, the Nyquist frequency of 8 kHz sampling."""
+    b, device = chosen.shape[0], chosen.device
+    low = 250.0 + 100.0 * torch.rand(b, device=device)
+    high = 3200.0 + 400.0 * torch.rand(b, device=device)
+    mask = band_mask(chosen, n_freq, sample_rate, low, high, order=8)
+    above = torch.linspace(0, sample_rate / 2, n_freq, device=device)[None, :] > 4000.0
+    return torch.where(chosen[:, None] & above, torch.zeros_like(mask), mask)
 
 
 def equalizer(chosen: torch.Tensor, n_freq: int, sample_rate: int, max_db: float) -> torch.Tensor:
