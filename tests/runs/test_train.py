@@ -170,3 +170,20 @@ def test_speaker_normalised_run_predicts_alike_in_evaluation_and_inference(synth
     assert f"speaker statistics from {len(paths)} recordings" in result.output
     got = json.loads(result.stdout[result.stdout.index("["):])
     assert np.abs(np.array([[g["probabilities"][label] for label in mf.labels] for g in got]) - expected[:4]).max() < 1e-3
+
+
+def test_weight_averaging_gives_the_model_file_the_averaged_weights(synth_corpus, tmp_path):
+    """train.ema_epochs: the best checkpoint and the model file hold the EMA of the weights, not the
+    last step's, and the run resumes with its average intact."""
+    cfg = load_config(overrides=FAST_OVERRIDES + [f"data.path={synth_corpus}", "train.max_epochs=2",
+                                                  "train.ema_epochs=1"])
+    train_run(cfg, tmp_path / "run", progress=False)
+    ckpt = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)
+    averaged, current = ckpt["state_dict"], ckpt["current_model_state"]
+    assert averaged.keys() == current.keys() and ckpt["averaging_state"]["n_averaged"] > 1
+    weights = [k for k in averaged if k.endswith("weight") and averaged[k].is_floating_point()]
+    assert any(not torch.allclose(averaged[k], current[k]) for k in weights)
+    mf = ModelFile.load(tmp_path / "run" / "model.specser")
+    best = torch.load(tmp_path / "run" / "checkpoints" / "best.ckpt", weights_only=True)["state_dict"]
+    for name, value in mf.state_dict.items():
+        torch.testing.assert_close(value.float(), best["model." + name].float())

@@ -38,8 +38,33 @@ def _strategy(cfg: TrainConfig) -> str:
     return cfg.strategy
 
 
-def build_trainer(cfg: TrainConfig, run_dir: Path, has_val: bool, progress: bool = True) -> L.Trainer:
-    """Trainer with early stopping, best/last checkpoints and a CSV log in `run_dir`."""
+def weight_averaging(cfg: TrainConfig, steps_per_epoch: int) -> L.Callback | None:
+    """Lightning's weight averaging as an EMA over `cfg.ema_epochs` epochs, started after the warm-up;
+    None when off. The decay follows from the epoch count, so the window is the same on a small
+    corpus and a large one."""
+    if cfg.ema_epochs <= 0:
+        return None
+    try:
+        from lightning.pytorch.callbacks import WeightAveraging
+    except ImportError as exc:  # added in Lightning 2.5; pyproject admits 2.4 for older GPU images
+        raise RuntimeError(f"train.ema_epochs needs lightning >= 2.5 (WeightAveraging); this is {L.__version__}") from exc
+    from torch.optim.swa_utils import get_ema_avg_fn
+
+    steps = max(1, steps_per_epoch)
+    decay = max(0.0, 1.0 - 1.0 / (cfg.ema_epochs * steps))
+    start = cfg.warmup_epochs * steps
+
+    class EMA(WeightAveraging):
+        def should_update(self, step_idx: int | None = None, epoch_idx: int | None = None) -> bool:
+            return step_idx is not None and step_idx >= start
+
+    return EMA(avg_fn=get_ema_avg_fn(decay))
+
+
+def build_trainer(cfg: TrainConfig, run_dir: Path, has_val: bool, progress: bool = True,
+                  steps_per_epoch: int = 1) -> L.Trainer:
+    """Trainer with early stopping, best/last checkpoints, optional weight averaging and a CSV log
+    in `run_dir`."""
     quiet_lightning()
     monitor = "val_loss" if has_val else "train_loss"
     callbacks = [
@@ -47,6 +72,9 @@ def build_trainer(cfg: TrainConfig, run_dir: Path, has_val: bool, progress: bool
                         save_top_k=1, save_last=True),
         EarlyStopping(monitor=monitor, mode="min", patience=cfg.early_stopping_patience),
     ]
+    averaging = weight_averaging(cfg, steps_per_epoch)
+    if averaging is not None:
+        callbacks.append(averaging)
     if progress:
         callbacks.append(TQDMProgressBar(refresh_rate=1))
     return L.Trainer(
@@ -82,7 +110,7 @@ def fit(
     Raises:
         TrainingInterrupted: stopped by Ctrl-C or SIGTERM.
     """
-    trainer = build_trainer(module.cfg, run_dir, val_loader is not None, progress)
+    trainer = build_trainer(module.cfg, run_dir, val_loader is not None, progress, len(train_loader))
     last = run_dir / "checkpoints" / "last.ckpt"
     log = run_dir / "logs" / "metrics.csv"
     if last.exists() and log.exists():
