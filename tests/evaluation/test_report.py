@@ -28,3 +28,16 @@ def test_cv_report_has_mean_std_per_fold_and_the_published_reference():
     assert "| accuracy (WA) | 58.3 ± 0.0 % | 91.5 ± 0.8 % (paper's 5-fold CV" in text
     assert "| 1 | 01, 02 | 12 | 58.3 % |" in text and "10 (7)" in text
     assert "happy→neutral" in text or "sad→neutral" in text
+
+
+def test_reports_put_validation_beside_the_test_and_say_how_it_was_drawn():
+    run_text = render_report(RunSummary(**{**RUN.to_dict(), "val_accuracy": 0.75, "val_by_speaker": True}), _metrics(), [])
+    assert "| validation accuracy (chosen epoch) | 75.0 % (whole speakers held out) |" in run_text
+    assert "validation accuracy" not in render_report(RUN, _metrics(), [])  # older runs: no such line
+    folds = [FoldRecord(1, ["01"], 12, 30.0, 10, 7, None, 0.70, False), FoldRecord(2, ["03"], 12, 31.0, 12, 9, None, 0.80, False)]
+    run = CVRun("cv", "Spec-ResNet (native)", "actor-5fold", "robust", True, 2, "/data", "ravdess", "ravdess6", 24, 0,
+                42, folds, 61.0, 61.0)
+    text = render_cv_report(summarize_folds([_metrics(), _metrics()], run), [])
+    assert "| 1 | 01 | 12 | 58.3 % | " in text and "| 70.0 % | 10 (7) |" in text
+    # validation 70 and 80 % against a test of 58.3 % on both folds: 16.7 points above on average
+    assert "ran 16.7 points above the test WA on average, over 2 folds (validation: clips of the training speakers" in text

@@ -174,10 +174,12 @@ def test_speaker_normalised_run_predicts_alike_in_evaluation_and_inference(synth
 
 def test_weight_averaging_gives_the_model_file_the_averaged_weights(synth_corpus, tmp_path):
     """train.ema_epochs: the best checkpoint and the model file hold the EMA of the weights, not the
-    last step's, and the run resumes with its average intact."""
+    last step's. The run also records its validation accuracy and that validation held out speakers."""
     cfg = load_config(overrides=FAST_OVERRIDES + [f"data.path={synth_corpus}", "train.max_epochs=2",
-                                                  "train.ema_epochs=1"])
+                                                  "train.ema_epochs=1", "data.val_split=speaker"])
     train_run(cfg, tmp_path / "run", progress=False)
+    run = json.loads((tmp_path / "run" / "metrics.json").read_text())["run"]
+    assert run["val_by_speaker"] is True and 0.0 <= run["val_accuracy"] <= 1.0  # the report's validation line
     ckpt = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)
     averaged, current = ckpt["state_dict"], ckpt["current_model_state"]
     assert averaged.keys() == current.keys() and ckpt["averaging_state"]["n_averaged"] > 1

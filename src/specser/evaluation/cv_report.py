@@ -54,14 +54,17 @@ def render_cv_report(summary: CVSummary, plot_files: list[str]) -> str:
         lines.append(f"| {label} | {pm(summary.f1_per_class[label])} | {pm(summary.precision_per_class[label])} | "
                      f"{pm(summary.recall_per_class[label])} | {summary.pooled['per_class'][label]['support']} | {paper_text} |")
     lines.append(f"| **average accuracy** | {pm(summary.accuracy)} | | | {sum(summary.n_test_per_fold)} | 92 % |")
-    lines += ["", "## Per fold", "", "| fold | test speakers | test files | WA | UA | macro F1 | epochs (best) | wall time |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += ["", "## Per fold", "",
+              "| fold | test speakers | test files | WA | UA | macro F1 | validation WA | epochs (best) | wall time |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for i, fold in enumerate(run.folds):
         speakers = ", ".join(fold.test_speakers) if len(fold.test_speakers) <= 6 else f"{len(fold.test_speakers)} speakers"
         epochs = f"{fold.epochs} ({fold.best_epoch})" if fold.epochs is not None else "n/a"
         wall = f"{fold.wall_time_s:.0f} s" if fold.wall_time_s is not None else "n/a"
+        val = pct(fold.val_accuracy) if fold.val_accuracy is not None else "n/a"
         lines.append(f"| {fold.fold} | {speakers} | {fold.n_test} | {pct(summary.accuracy.per_fold[i])} | "
-                     f"{pct(summary.uar.per_fold[i])} | {pct(summary.macro_f1.per_fold[i])} | {epochs} | {wall} |")
+                     f"{pct(summary.uar.per_fold[i])} | {pct(summary.macro_f1.per_fold[i])} | {val} | {epochs} | {wall} |")
+    lines += validation_gap_lines(run.folds, summary.accuracy.per_fold)
     params = [(fold.fold, fold.params) for fold in run.folds if fold.params]
     if params:
         lines += ["", "Hyper-parameters chosen by inner cross-validation on each fold's training part: "
@@ -79,3 +82,18 @@ def render_cv_report(summary: CVSummary, plot_files: list[str]) -> str:
     lines += ["Each fold's own run folder (`fold_NN/`) holds its report, per-file predictions and model. "
               "The fold assignment is in `folds.json`; all figures in `cv_summary.json`.", ""]
     return "\n".join(lines)
+
+
+def validation_gap_lines(folds: list, test_accuracy: list[float]) -> list[str]:
+    """How far validation ran above the test, on average: a validation that shares the training
+    speakers runs above a speaker-independent test and picks epochs for the wrong reason."""
+    pairs = [(f.val_accuracy, acc, f.val_by_speaker) for f, acc in zip(folds, test_accuracy) if f.val_accuracy is not None]
+    if not pairs:
+        return []
+    gap = 100 * sum(v - t for v, t, _ in pairs) / len(pairs)
+    kinds = {by for _, _, by in pairs}
+    how = ("whole speakers held out" if kinds == {True} else "clips of the training speakers" if kinds == {False}
+           else "drawn both ways")
+    side = "above" if gap >= 0 else "below"
+    return ["", f"Validation WA at the chosen epoch ran {abs(gap):.1f} points {side} the test WA on average, over "
+                f"{len(pairs)} folds (validation: {how}; `data.val_split`)."]

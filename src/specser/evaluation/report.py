@@ -54,6 +54,7 @@ def render_report(summary: RunSummary, metrics: dict | None, plots: list[str]) -
         f"| feature mode | {summary.mode} |",
         f"| model | `{summary.model_name}`, {summary.parameters:,} parameters |",
         f"| epochs run | {summary.epochs} (best at epoch {summary.best_epoch}) |",
+        *validation_row(summary.val_accuracy, summary.val_by_speaker),
         f"| wall time | {summary.wall_time_s:.0f} s on {summary.device} |",
         "",
     ]
@@ -100,3 +101,11 @@ def write_report(path: Path, text: str) -> None:
     from specser.atomic import atomic_write_text
 
     atomic_write_text(Path(path), text)
+
+
+def validation_row(val_accuracy: float | None, by_speaker: bool | None) -> list[str]:
+    """The report's validation line: its accuracy at the chosen epoch and how it was drawn."""
+    if val_accuracy is None:
+        return []
+    how = "whole speakers held out" if by_speaker else "clips of the training speakers"
+    return [f"| validation accuracy (chosen epoch) | {100 * val_accuracy:.1f} % ({how}) |"]

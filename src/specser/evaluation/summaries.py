@@ -43,6 +43,10 @@ class RunSummary:
     n_speakers: int
     shared_speakers: int  # speakers in both train and test: 0 for speaker-independent splits
     speaker_norm: bool = False  # features.speaker_norm: the test speakers' unlabelled audio was used
+    # Validation accuracy at the chosen epoch, and whether validation held out whole speakers: beside
+    # the test figure it shows whether validation predicts the test (`data.val_split`).
+    val_accuracy: float | None = None
+    val_by_speaker: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -70,6 +74,8 @@ class FoldRecord:
     epochs: int | None = None
     best_epoch: int | None = None
     params: dict | None = None  # baselines: the hyper-parameters the inner CV chose
+    val_accuracy: float | None = None  # networks: validation accuracy at the chosen epoch
+    val_by_speaker: bool | None = None  # whether that validation held out whole speakers
 
 
 @dataclass

@@ -128,7 +128,8 @@ def _cv_run(cfg: ExperimentConfig, folder: RunFolder, corpus: PreparedCorpus, fo
             fold_metrics: list[dict], model_label: str, started: float, resumed: list[int]) -> CVRun:
     fold_runs = [m.get("run", {}) for m in fold_metrics]  # Spec-ResNet's RunSummary, or a baseline's record
     records = [FoldRecord(f.index, f.test_speakers, len(f.test), r.get("wall_time_s"), r.get("epochs"),
-                          r.get("best_epoch"), r.get("params")) for f, r in zip(folds, fold_runs)]
+                          r.get("best_epoch"), r.get("params"), r.get("val_accuracy"), r.get("val_by_speaker"))
+               for f, r in zip(folds, fold_runs)]
     return CVRun(
         run_name=folder.path.name, model=model_label, protocol=cfg.cv.protocol, preset=cfg.preset,
         speaker_independent=cfg.cv.protocol in GROUPED_PROTOCOLS, n_folds=len(folds),

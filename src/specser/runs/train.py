@@ -254,8 +254,10 @@ def evaluate(mf: ModelFile, data: TrainingData, device: str = "cpu") -> dict:
 
 def summarize(cfg: ExperimentConfig, data: TrainingData, folder: RunFolder, fitted: Fitted, started: float) -> RunSummary:
     corpus, split = data.corpus, data.split
-    train_speakers = {corpus.rows_by_id[i].speaker for i in split.train + split.val}
-    test_speakers = {corpus.rows_by_id[i].speaker for i in split.test}
+    speakers = lambda ids: {corpus.rows_by_id[i].speaker for i in ids if i in corpus.rows_by_id}  # noqa: E731
+    train_speakers = speakers(split.train + split.val)
+    test_speakers = speakers(split.test)
+    val_accuracy = fitted.log.get("val_acc", {}).get(fitted.best_epoch - 1)
     return RunSummary(
         run_name=folder.path.name, preset=cfg.preset, data_path=str(corpus.data_path), corpus=corpus.manifest.corpus,
         label_set=cfg.data.label_set if corpus.manifest.corpus == "ravdess" else "as found", protocol=split.protocol,
@@ -264,7 +266,9 @@ def summarize(cfg: ExperimentConfig, data: TrainingData, folder: RunFolder, fitt
         parameters=sum(p.numel() for p in fitted.model.parameters()), epochs=fitted.epochs,
         best_epoch=fitted.best_epoch, wall_time_s=time.time() - started, device=fitted.device,
         n_speakers=len(train_speakers | test_speakers), shared_speakers=len(train_speakers & test_speakers),
-        speaker_norm=cfg.features.speaker_norm)
+        speaker_norm=cfg.features.speaker_norm,
+        val_accuracy=None if val_accuracy is None else float(val_accuracy),
+        val_by_speaker=bool(split.val) and not speakers(split.val) & speakers(split.train))
 
 
 def _fine_tuned(cfg: ExperimentConfig) -> bool:
