@@ -68,8 +68,12 @@ def build_trainer(cfg: TrainConfig, run_dir: Path, has_val: bool, progress: bool
     quiet_lightning()
     monitor = "val_loss" if has_val else "train_loss"
     callbacks = [
-        ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor=monitor, mode="min",
-                        save_top_k=1, save_last=True),
+        # The first checkpoint callback is `trainer.checkpoint_callback`: the best epoch, for the model.
+        ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor=monitor, mode="min", save_top_k=1),
+        # Every epoch, for resuming. Lightning's `save_last` writes only when the best one does, so a
+        # stopped run would redo every epoch since its last improvement.
+        ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="last", monitor=None, save_top_k=1,
+                        enable_version_counter=False),
         EarlyStopping(monitor=monitor, mode="min", patience=cfg.early_stopping_patience),
     ]
     averaging = weight_averaging(cfg, steps_per_epoch)
