@@ -9,6 +9,7 @@ from pathlib import Path
 import lightning as L
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger
+from torch.optim.swa_utils import get_ema_avg_fn
 from torch.utils.data import DataLoader
 
 from specser.config import TrainConfig
@@ -38,27 +39,34 @@ def _strategy(cfg: TrainConfig) -> str:
     return cfg.strategy
 
 
+try:  # Lightning >= 2.5
+    from lightning.pytorch.callbacks import WeightAveraging
+except ImportError:  # pyproject admits 2.4 for older GPU images; `train.ema_epochs` then says so
+    WeightAveraging = None
+
+if WeightAveraging is not None:
+    class EMAAfterWarmup(WeightAveraging):
+        """An exponential moving average of the weights, updated every step from `start_step` on.
+        Defined at module level so that a spawned DDP process can unpickle it."""
+
+        def __init__(self, decay: float, start_step: int):
+            super().__init__(avg_fn=get_ema_avg_fn(decay))
+            self.start_step = start_step
+
+        def should_update(self, step_idx: int | None = None, epoch_idx: int | None = None) -> bool:
+            return step_idx is not None and step_idx >= self.start_step
+
+
 def weight_averaging(cfg: TrainConfig, steps_per_epoch: int) -> L.Callback | None:
     """Lightning's weight averaging as an EMA over `cfg.ema_epochs` epochs, started after the warm-up;
     None when off. The decay follows from the epoch count, so the window is the same on a small
     corpus and a large one."""
     if cfg.ema_epochs <= 0:
         return None
-    try:
-        from lightning.pytorch.callbacks import WeightAveraging
-    except ImportError as exc:  # added in Lightning 2.5; pyproject admits 2.4 for older GPU images
-        raise RuntimeError(f"train.ema_epochs needs lightning >= 2.5 (WeightAveraging); this is {L.__version__}") from exc
-    from torch.optim.swa_utils import get_ema_avg_fn
-
+    if WeightAveraging is None:
+        raise RuntimeError(f"train.ema_epochs needs lightning >= 2.5 (WeightAveraging); this is {L.__version__}")
     steps = max(1, steps_per_epoch)
-    decay = max(0.0, 1.0 - 1.0 / (cfg.ema_epochs * steps))
-    start = cfg.warmup_epochs * steps
-
-    class EMA(WeightAveraging):
-        def should_update(self, step_idx: int | None = None, epoch_idx: int | None = None) -> bool:
-            return step_idx is not None and step_idx >= start
-
-    return EMA(avg_fn=get_ema_avg_fn(decay))
+    return EMAAfterWarmup(decay=max(0.0, 1.0 - 1.0 / (cfg.ema_epochs * steps)), start_step=cfg.warmup_epochs * steps)
 
 
 def build_trainer(cfg: TrainConfig, run_dir: Path, has_val: bool, progress: bool = True,
