@@ -51,7 +51,8 @@ class DataConfig:
     speaker-held-out one.
     `val_split` says how validation is carved from the training part: ``random`` (stratified
     clips; the paper's "20 % of the training data"), ``speaker`` (whole speakers), or ``auto``
-    (whole speakers when the test speakers are held out: `test_speakers` or a grouped CV protocol).
+    (whole speakers when the test speakers are held out, by `test_speakers` or a grouped CV protocol,
+    and the training part has `specser.data.splits.AUTO_MIN_SPEAKERS` speakers or more).
     With shared speakers, validation runs far above a speaker-independent test and picks epochs
     for the wrong reason.
     """

@@ -3,7 +3,8 @@ from collections import Counter
 import pytest
 
 from specser.corpus.manifest import load_manifest
-from specser.data.splits import SplitError, holdout_split, split_validation
+from specser.corpus.manifest import Utterance
+from specser.data.splits import AUTO_MIN_SPEAKERS, SplitError, holdout_split, split_validation
 
 
 @pytest.fixture(scope="module")
@@ -48,15 +49,19 @@ def test_test_size_zero_trains_on_everything(rows):
 
 def test_validation_by_speaker_holds_out_whole_speakers_only_when_asked(rows):
     speaker = {r.utt_id: r.speaker for r in rows}
-    for val_split in ("speaker", "auto"):
-        split = holdout_split(rows, 0.2, 0.2, seed=1, test_speakers=["01"], val_split=val_split)
-        val_speakers = {speaker[i] for i in split.val}
-        assert val_speakers and not val_speakers & {speaker[i] for i in split.train}
-        assert "01" not in val_speakers
+    split = holdout_split(rows, 0.2, 0.2, seed=1, test_speakers=["01"], val_split="speaker")
+    val_speakers = {speaker[i] for i in split.val}
+    assert val_speakers and not val_speakers & {speaker[i] for i in split.train}
+    assert "01" not in val_speakers
     shared = holdout_split(rows, 0.2, 0.2, seed=1, test_speakers=["01"], val_split="random")
     assert {speaker[i] for i in shared.val} & {speaker[i] for i in shared.train}
-    # auto groups only when the test speakers are held out: a random holdout keeps random validation
+    # auto groups only when the test speakers are held out and the training part has enough speakers
+    assert len({r.speaker for r in rows}) - 1 < AUTO_MIN_SPEAKERS
+    assert holdout_split(rows, 0.2, 0.2, seed=1, test_speakers=["01"], val_split="auto") == shared
     assert holdout_split(rows, 0.2, 0.2, seed=1, val_split="auto") == holdout_split(rows, 0.2, 0.2, seed=1)
+    many = [Utterance(f"{s}-{k}", "/x", "sad" if k % 2 else "happy", f"{s:02d}") for s in range(1, 13) for k in range(4)]
+    grouped = holdout_split(many, 0.2, 0.2, seed=1, test_speakers=["01"], val_split="auto")
+    assert not {i.split("-")[0] for i in grouped.val} & {i.split("-")[0] for i in grouped.train}
 
 
 def test_validation_by_speaker_takes_a_share_of_each_corpus_and_leaves_each_a_training_speaker():

@@ -42,9 +42,17 @@ def _stratified(ids: list[str], labels: list[str], size: float, seed: int) -> tu
     return sorted(keep), sorted(held)
 
 
-def validation_by_speaker(val_split: str, speaker_independent: bool) -> bool:
-    """Whether `data.val_split` asks for whole speakers in validation under this protocol."""
-    return val_split == "speaker" or (val_split == "auto" and speaker_independent)
+AUTO_MIN_SPEAKERS = 10  # `auto` holds out speakers only from a training part with at least this many
+
+
+def validation_by_speaker(val_split: str, speaker_independent: bool, n_speakers: int) -> bool:
+    """Whether `data.val_split` asks for whole speakers in validation under this protocol, for a
+    training part of `n_speakers` speakers. `auto` asks only from `AUTO_MIN_SPEAKERS` speakers on:
+    with fewer, one or two validation speakers are too few to choose a checkpoint (a nEMO fold whose
+    validation was one speaker chose epoch 1 of 12), and they take a large share of the voices."""
+    if val_split == "speaker":
+        return True
+    return val_split == "auto" and speaker_independent and n_speakers >= AUTO_MIN_SPEAKERS
 
 
 def holdout_split(
@@ -83,7 +91,7 @@ def holdout_split(
     if not rest:
         raise SplitError("no training data left after the test split")
     speaker_of = {r.utt_id: r.speaker for r in rows}
-    grouped = validation_by_speaker(val_split, protocol == "speaker-holdout")
+    grouped = validation_by_speaker(val_split, protocol == "speaker-holdout", len({speaker_of[i] for i, _ in rest}))
     train, val = split_validation([i for i, _ in rest], [l for _, l in rest], val_size, seed + 1,
                                   [speaker_of[i] for i, _ in rest] if grouped else None)
     return Split(train=train, val=val, test=test, protocol=protocol)
