@@ -118,8 +118,8 @@ def fold_split(fold: Fold, rows_by_id: dict[str, Utterance], protocol: str, val_
                val_split: str = "random") -> Split:
     """Train / val / test for one fold; validation comes only from the fold's training part
     (whole speakers of it when `val_split` asks, `specser.data.splits.validation_by_speaker`)."""
-    grouped = validation_by_speaker(val_split, protocol in GROUPED_PROTOCOLS,
-                                    len({rows_by_id[i].speaker for i in fold.train}))
+    speakers = [rows_by_id[i].speaker for i in fold.train]
+    grouped = validation_by_speaker(val_split, protocol in GROUPED_PROTOCOLS, len(set(speakers)))
     train, val = split_validation(fold.train, [rows_by_id[i].label for i in fold.train], val_size, seed + fold.index,
-                                  [rows_by_id[i].speaker for i in fold.train] if grouped else None)
+                                  speakers if grouped else None)
     return Split(train=train, val=val, test=sorted(fold.test), protocol=f"{protocol} (fold {fold.index}/{n_folds})")

@@ -91,9 +91,10 @@ def holdout_split(
     if not rest:
         raise SplitError("no training data left after the test split")
     speaker_of = {r.utt_id: r.speaker for r in rows}
-    grouped = validation_by_speaker(val_split, protocol == "speaker-holdout", len({speaker_of[i] for i, _ in rest}))
+    speakers = [speaker_of[i] for i, _ in rest]
+    grouped = validation_by_speaker(val_split, protocol == "speaker-holdout", len(set(speakers)))
     train, val = split_validation([i for i, _ in rest], [l for _, l in rest], val_size, seed + 1,
-                                  [speaker_of[i] for i, _ in rest] if grouped else None)
+                                  speakers if grouped else None)
     return Split(train=train, val=val, test=test, protocol=protocol)
 
 

@@ -6,7 +6,8 @@ from specser.evaluation.cross_corpus import matrix_lines
 from specser.evaluation.cv_summary import top_confusions
 from specser.evaluation.summaries import CVSummary, Stat
 from specser.references import PAPER_TABLE2, reference_figures
-from specser.evaluation.report import SPEAKER_NORM_NOTE, confusion_table, intensity_table, pct, plots_section
+from specser.evaluation.report import (SPEAKER_NORM_NOTE, confusion_table, intensity_table, pct, plots_section,
+                                       validation_kind)
 
 PROTOCOL_NOTES = {
     "random-5fold": "stratified 5-fold over files: every speaker is in train and test, so this figure is "
@@ -92,8 +93,7 @@ def validation_gap_lines(folds: list, test_accuracy: list[float]) -> list[str]:
         return []
     gap = 100 * sum(v - t for v, t, _ in pairs) / len(pairs)
     kinds = {by for _, _, by in pairs}
-    how = ("whole speakers held out" if kinds == {True} else "clips of the training speakers" if kinds == {False}
-           else "drawn both ways")
+    how = validation_kind(kinds.pop()) if len(kinds) == 1 else "drawn both ways"
     side = "above" if gap >= 0 else "below"
     return ["", f"Validation WA at the chosen epoch ran {abs(gap):.1f} points {side} the test WA on average, over "
                 f"{len(pairs)} folds (validation: {how}; `data.val_split`)."]

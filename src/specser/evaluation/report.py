@@ -103,9 +103,13 @@ def write_report(path: Path, text: str) -> None:
     atomic_write_text(Path(path), text)
 
 
+def validation_kind(by_speaker: bool | None) -> str:
+    """How validation was drawn, as the run and CV reports say it."""
+    return "whole speakers held out" if by_speaker else "clips of the training speakers"
+
+
 def validation_row(val_accuracy: float | None, by_speaker: bool | None) -> list[str]:
     """The report's validation line: its accuracy at the chosen epoch and how it was drawn."""
     if val_accuracy is None:
         return []
-    how = "whole speakers held out" if by_speaker else "clips of the training speakers"
-    return [f"| validation accuracy (chosen epoch) | {100 * val_accuracy:.1f} % ({how}) |"]
+    return [f"| validation accuracy (chosen epoch) | {100 * val_accuracy:.1f} % ({validation_kind(by_speaker)}) |"]

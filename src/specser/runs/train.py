@@ -254,7 +254,10 @@ def evaluate(mf: ModelFile, data: TrainingData, device: str = "cpu") -> dict:
 
 def summarize(cfg: ExperimentConfig, data: TrainingData, folder: RunFolder, fitted: Fitted, started: float) -> RunSummary:
     corpus, split = data.corpus, data.split
-    speakers = lambda ids: {corpus.rows_by_id[i].speaker for i in ids if i in corpus.rows_by_id}  # noqa: E731
+
+    def speakers(ids: list[str]) -> set[str]:
+        return {corpus.rows_by_id[i].speaker for i in ids}
+
     train_speakers = speakers(split.train + split.val)
     test_speakers = speakers(split.test)
     val_accuracy = fitted.log.get("val_acc", {}).get(fitted.best_epoch - 1)

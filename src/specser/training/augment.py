@@ -67,8 +67,8 @@ class WaveFeatures(nn.Module):
     centred), a room, gain, noise (white, pink or babble) at a random SNR, overload (clipping),
     quantisation, then the log-Mel front-end with an optional band-pass, telephone band and
     equaliser on the power spectrum and an optionally frequency-warped filterbank (pitch), the
-    per-clip level and ``top_db`` steps and the training-set standardisation. With every option off this is the clean
-    front-end applied to the centred clip.
+    per-clip level and ``top_db`` steps and the training-set standardisation. With every option
+    off this is the clean front-end applied to the centred clip.
 
     Args:
         features: the log-Mel settings (clip length included).
