@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadgroup
 
 # The paper's recipe on RAVDESS (6 classes), twice: the paper's random 80/20 holdout, and a
 # speaker-independent holdout (the EmoBox fold-1 test actors 01, 11, 20, 21). About 4 min on 2 CPU cores.

@@ -15,6 +15,13 @@ from tests.synth import make_ravdess_corpus
 # convolution kernels, which compute the same results; everything else keeps oneDNN, which trains the
 # CNNs 2-3 times faster. SPECSER_TEST_MKLDNN=0 turns it off everywhere.
 ONEDNN = os.environ.get("SPECSER_TEST_MKLDNN", "1") != "0"
+
+# `make test` runs the suite in two pytest-xdist workers: most tests spend their time in Python (start-up,
+# Lightning, plots, subprocesses), one core each. Each worker, and every command it starts, computes on one
+# thread, so two workers never fight over the cores with two threads each.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    torch.set_num_threads(1)
 ENCODER_FIXTURES = {"encoder_corpus", "encoder_runs"}
 ENCODER_TEST_FILES = ("encoders/", "export/test_onnx_encoder.py", "models/test_encoder_classifier.py")
 
@@ -31,6 +38,14 @@ def pytest_runtest_protocol(item, nextitem):
     torch.backends.mkldnn.enabled = ONEDNN and not _runs_a_tiny_encoder(item)
     yield
     torch.backends.mkldnn.enabled = ONEDNN
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under `-n N --dist loadgroup` (as `make test` runs), the tests that share the tiny-encoder session
+    fixtures run in one worker, so those encoders are built and trained once, not once per worker."""
+    for item in items:
+        if ENCODER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("encoder_runs"))
 
 
 def pytest_configure(config):

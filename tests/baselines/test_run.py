@@ -19,7 +19,7 @@ def _cfg(corpus, *extra):
 
 @pytest.mark.parametrize("model", ["svm", "mlp"])
 def test_tuned_baseline_learns_and_records_its_search(synth_corpus, tmp_path, model):
-    cfg = _cfg(synth_corpus, "cv.protocol=actor-5fold", "cv.n_folds=3", "baseline.inner_folds=2", f"baseline.model={model}")
+    cfg = _cfg(synth_corpus, "cv.protocol=actor-5fold", "cv.n_folds=2", "baseline.inner_folds=2", f"baseline.model={model}")
     summary = run_cv(cfg, tmp_path / model, lambda c, corpus: baseline_runner(c, corpus, False), model, progress=False)
     assert summary.accuracy.mean > 0.8 and summary.uar.mean > 0.75
     fold = json.loads((tmp_path / model / "fold_01" / "metrics.json").read_text())

@@ -31,7 +31,7 @@ def test_two_process_ddp_training_on_cpu(synth_corpus, trained_run, tmp_path):
 def test_two_process_ddp_cross_validation(synth_corpus, tmp_path):
     """Both processes go through every fold together; rank 0 alone writes the summary."""
     out = tmp_path / "cv"
-    sets = FAST_OVERRIDES + ["train.max_epochs=2", "cv.n_folds=2", "train.devices=2", "train.strategy=ddp",
+    sets = FAST_OVERRIDES + ["train.max_epochs=1", "cv.n_folds=2", "train.devices=2", "train.strategy=ddp",
                              "train.accelerator=cpu"]
     cmd = [sys.executable, "-m", "specser.cli.main", "cv", "--data", str(synth_corpus), "--protocol", "actor-5fold",
            "--out", str(out), "--no-progress", *[a for s in sets for a in ("--set", s)]]
