@@ -41,11 +41,17 @@ def pytest_runtest_protocol(item, nextitem):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Under `-n N --dist loadgroup` (as `make test` runs), the tests that share the tiny-encoder session
-    fixtures run in one worker, so those encoders are built and trained once, not once per worker."""
+    """Under `-n N --dist loadgroup` (as `make test` runs), tests that share an expensive fixture run in one
+    worker, so it is built once, not once per worker: every tiny-encoder test in one group (their session
+    fixtures train several models), and a module's tests together when they use a module-scoped fixture."""
     for item in items:
-        if ENCODER_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group("encoder_runs"))
+        if _runs_a_tiny_encoder(item):
+            item.add_marker(pytest.mark.xdist_group("tiny_encoders"))
+            continue
+        fixtures = getattr(item, "_fixtureinfo", None)
+        defs = fixtures.name2fixturedefs.values() if fixtures else ()
+        if any(d[-1].scope == "module" for d in defs if d):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
 def pytest_configure(config):
