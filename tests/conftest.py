@@ -52,11 +52,15 @@ def pytest_collection_modifyitems(config, items):
         defs = fixtures.name2fixturedefs.values() if fixtures else ()
         if any(d[-1].scope == "module" for d in defs if d):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    # The slow tests first, so that the two workers do not end on one of them while the other idles.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "tiny_encoder: the test builds or runs a tiny self-made encoder "
                             "(oneDNN off, see conftest)")
+    config.addinivalue_line("markers", "slow: takes 20 s or more (it starts processes or trains several "
+                            "models); runs first")
 
 
 SHARED_RAVDESS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ravdess"

@@ -114,6 +114,7 @@ def _encoder_run(tmp_path) -> None:
     train_run(tuned, tmp_path / "encoder-finetune", progress=False)
 
 
+@pytest.mark.slow
 @pytest.mark.tiny_encoder
 def test_every_config_key_is_read_by_a_short_run_of_each_command(config_reads, synth_corpus, tmp_path):
     """A key nobody reads is a silent no-op for the user. This runs each command's code path briefly

@@ -17,6 +17,7 @@ def _cfg(corpus, *extra):
     return load_config(overrides=FAST_OVERRIDES + [f"data.path={corpus}", "baseline.n_jobs=1", *extra])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["svm", "mlp"])
 def test_tuned_baseline_learns_and_records_its_search(synth_corpus, tmp_path, model):
     cfg = _cfg(synth_corpus, "cv.protocol=actor-5fold", "cv.n_folds=2", "baseline.inner_folds=2", f"baseline.model={model}")

@@ -90,6 +90,7 @@ def test_refuses_to_mix_configs_or_redo_a_finished_run(synth_corpus, tmp_path):
     assert summary.run.protocol == "random-5fold" and summary.run.resumed_folds == []
 
 
+@pytest.mark.slow
 def test_specser_cv_killed_by_a_signal_resumes_and_baselines_share_its_folds(synth_corpus, tmp_path):
     """The real thing: SIGKILL `specser cv` after its first fold, start it again, get every fold.
     Then `specser baseline` on the same protocol and seed must test on exactly the same files."""
@@ -127,6 +128,7 @@ def test_specser_cv_killed_by_a_signal_resumes_and_baselines_share_its_folds(syn
     assert sorted(tested) == sorted(i for f in nn["folds"] for i in f["test"])
 
 
+@pytest.mark.slow
 def test_parallel_folds_train_side_by_side_and_resume(synth_corpus, tmp_path, capsys):
     """cv.parallel_folds=2: folds train in two spawned processes; a rerun with another setting
     of this speed-only key resumes rather than refusing."""
@@ -148,6 +150,7 @@ def test_parallel_folds_train_side_by_side_and_resume(synth_corpus, tmp_path, ca
     assert again.run.resumed_folds == [1]
 
 
+@pytest.mark.slow
 def test_cv_on_a_folder_per_label_corpus_with_speaker_folders(synth_corpus, tmp_path):
     """Generalisation: the same protocol on a corpus in root/<label>/<speaker>/ layout, through the CLI."""
     from specser.corpus.manifest import load_manifest
@@ -191,6 +194,7 @@ def _session_processes(sid: int) -> list[int]:
     return alive
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc to list processes")
 def test_sigterm_stops_cv_and_all_its_fold_workers(synth_corpus, tmp_path):
     """SIGTERM to `specser cv` alone (as `timeout` or a container stop sends it) stops the run and both

@@ -106,6 +106,7 @@ def test_interrupted_training_resumes(synth_corpus, tmp_path, monkeypatch):
     assert sorted(int(k) for k in metrics["history"]["train_loss"]) == [0, 1, 2]
 
 
+@pytest.mark.slow
 def test_sigterm_stops_specser_train_resumably(synth_corpus, tmp_path):
     """SIGTERM mid-training: Lightning finishes the batch in hand, the command exits 130 and says how to
     resume; the last finished epoch's checkpoint is kept."""

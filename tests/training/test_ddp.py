@@ -4,10 +4,13 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from specser.inference.model_file import ModelFile
 from tests.synth import FAST_OVERRIDES
 
 
+@pytest.mark.slow
 def test_two_process_ddp_training_on_cpu(synth_corpus, trained_run, tmp_path):
     """Same config as the single-process `trained_run` fixture, in 2 processes: same quality."""
     out = tmp_path / "ddp"
@@ -28,6 +31,7 @@ def test_two_process_ddp_training_on_cpu(synth_corpus, trained_run, tmp_path):
     assert ModelFile.load(out / "model.specser").labels == metrics["labels"]
 
 
+@pytest.mark.slow
 def test_two_process_ddp_cross_validation(synth_corpus, tmp_path):
     """Both processes go through every fold together; rank 0 alone writes the summary."""
     out = tmp_path / "cv"
