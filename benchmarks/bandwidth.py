@@ -40,17 +40,16 @@ def run_baseline(data: Path, protocol: str, rate: int, folder: Path) -> dict:
                "--data", str(data), "--out", str(folder), "--no-progress", *sets]
         subprocess.run(cmd, check=True)
     summary = json.loads((folder / "cv_summary.json").read_text())
-    return {metric: {"mean": summary[metric]["mean"], "std": summary[metric]["std"],
+    return {"rate": rate, "protocol": protocol} | {metric: {"mean": summary[metric]["mean"], "std": summary[metric]["std"],
                      "per_fold": summary[metric]["per_fold"]} for metric in ("accuracy", "uar", "macro_f1")} | {
         "wall_time_s": sum(f["wall_time_s"] for f in summary["run"]["folds"]), "run": str(folder)}
 
 
 def table(results: dict) -> str:
     lines = ["| rate | band | protocol | WA | UA | macro-F1 |", "|---|---|---|---|---|---|"]
-    for key, r in results.items():
-        rate, protocol = key.split(" ")
+    for r in results.values():
         cells = [f"{100 * r[m]['mean']:.1f} ± {100 * r[m]['std']:.1f}" for m in ("accuracy", "uar", "macro_f1")]
-        lines.append(f"| {int(rate) / 1000:g} kHz | 0–{int(rate) / 2000:g} kHz | {protocol} | " + " | ".join(cells) + " |")
+        lines.append(f"| {r['rate'] / 1000:g} kHz | 0–{r['rate'] / 2000:g} kHz | {r['protocol']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -22,6 +22,7 @@ ONEDNN = os.environ.get("SPECSER_TEST_MKLDNN", "1") != "0"
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     torch.set_num_threads(1)
+
 ENCODER_FIXTURES = {"encoder_corpus", "encoder_runs"}
 ENCODER_TEST_FILES = ("encoders/", "export/test_onnx_encoder.py", "models/test_encoder_classifier.py")
 

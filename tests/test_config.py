@@ -177,6 +177,7 @@ def test_a_bad_choice_fails_at_once_on_the_command_line(tmp_path):
     assert done.returncode == 2 and "choose one of adam, adamw" in done.stderr
     # What "at once" means, checked by what was imported rather than by a clock that a busy machine slows.
     imported = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
-    assert not {"torch", "lightning", "sklearn"} & imported, sorted({"torch", "lightning", "sklearn"} & imported)
+    heavy = {"torch", "lightning", "sklearn"} & imported
+    assert not heavy, sorted(heavy)
     assert time.time() - started < 10.0  # a heavy import alone takes longer here (lightning: 14 s)
     assert not (tmp_path / "cv").exists()

@@ -63,8 +63,7 @@ def plot_training_curves(log: dict, path: Path) -> None:
 def plot_lr_vs_val_loss(log: dict, path: Path) -> None:
     """The paper's figure 6: validation loss against the learning rate in force, per epoch."""
     lr_key = "lr" if "lr" in log else None
-    fig, (ax_time, ax_scatter) = plt.subplots(1, 2, figsize=(12, 4))
-    fig.subplots_adjust(wspace=0.4)  # room for the twin axis label; constrained layout took a second
+    fig, (ax_time, ax_scatter) = plt.subplots(1, 2, figsize=(12, 4), layout="constrained")
     epochs, val = _series(log, "val_loss")
     if lr_key:
         lr_epochs, lrs = _series(log, lr_key)
@@ -158,11 +157,9 @@ def plot_batch_grid(images: np.ndarray, targets: list[int], labels: list[str], p
     padding, title_px = 2, max(12, h // 6)
     tiles = make_grid(images, nrow=ncol, padding=padding)
     # Each row of tiles gets a white band above it for the labels.
-    bands = [np.ones((title_px, tiles.shape[1], 3), np.float32)]
-    rows = []
-    for r in range(nrows):
-        rows += [bands[0], tiles[padding + r * (h + padding): (r + 1) * (h + padding)]]
-    grid = np.concatenate(rows)
+    band = np.ones((title_px, tiles.shape[1], 3), np.float32)
+    grid = np.concatenate([part for r in range(nrows)
+                           for part in (band, tiles[padding + r * (h + padding): (r + 1) * (h + padding)])])
     aspect = max(h / w, 0.5) * w / h  # tiles at least half as tall as wide, as before
     fig = plt.figure(figsize=(2.0 * ncol, 2.0 * ncol * grid.shape[0] / grid.shape[1] * aspect + 0.4))
     ax = fig.add_axes((0, 0.4 / fig.get_figheight(), 1, 1 - 0.4 / fig.get_figheight()))
