@@ -30,6 +30,7 @@ FeatureMode = Literal["native", "image", "encoder"]
 LengthMode = Literal["pad_crop", "pad_batch"]
 Optimizer = Literal["adam", "adamw"]
 Scheduler = Literal["plateau", "cosine", "onecycle"]
+Selection = Literal["best", "last"]
 Accelerator = Literal["auto", "cpu", "gpu", "cuda", "mps"]
 Precision = Literal["32-true", "32", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true"]
 Protocol = Literal["random-5fold", "actor-5fold", "emobox", "loso", "loco"]
@@ -205,7 +206,16 @@ class TrainConfig:
     batch_size: int = 64
     eval_batch_size: int = 64
     max_epochs: int = 50
+    # Which weights become the model. best: the epoch of lowest validation loss, and early stopping
+    # after `early_stopping_patience` epochs without a new low. last: a fixed budget, every one of
+    # `max_epochs` run and the final (averaged, with `ema_epochs`) weights kept; validation is only
+    # reported. A cosine schedule ends at its lowest LR on the last epoch, and a validation set of one
+    # or two speakers is too noisy to pick an epoch from; both are the case for `last`.
+    selection: Selection = "best"
     early_stopping_patience: int = 5
+    # Early stopping cannot end a run before this epoch: a warm-up, or a cosine schedule whose LR is
+    # still high, raises the validation loss for a while before it falls. 0 = no floor.
+    min_epochs: int = 0
     lr_factor: float = 0.2
     lr_patience: int = 2
     min_lr: float = 4e-5

@@ -1,4 +1,4 @@
-"""The Trainer's checkpoints: the best epoch for the model, the latest for resuming."""
+"""The Trainer's checkpoints (the best epoch for the model, the latest for resuming) and when it stops."""
 
 import lightning as L
 import torch
@@ -6,15 +6,18 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from specser.config import TrainConfig
-from specser.training.fit import build_trainer
+import pytest
+
+from specser.training.fit import build_trainer, fit
 
 
 class WorseEachEpoch(L.LightningModule):
     """A model whose validation loss only rises, so the best epoch is the first."""
 
-    def __init__(self):
+    def __init__(self, cfg: TrainConfig | None = None):
         super().__init__()
         self.layer = nn.Linear(2, 2)
+        self.cfg = cfg  # what `fit` reads, as on EmotionClassifier
 
     def training_step(self, batch, _):
         x, y = batch
@@ -29,8 +32,12 @@ class WorseEachEpoch(L.LightningModule):
         return torch.optim.SGD(self.parameters(), lr=0.1)
 
 
+def _data():
+    return DataLoader(TensorDataset(torch.randn(8, 2), torch.randint(0, 2, (8,))), batch_size=4)
+
+
 def test_last_checkpoint_is_every_epoch_even_when_the_best_stays_behind(tmp_path):
-    data = DataLoader(TensorDataset(torch.randn(8, 2), torch.randint(0, 2, (8,))), batch_size=4)
+    data = _data()
     trainer = build_trainer(TrainConfig(max_epochs=3, early_stopping_patience=10, accelerator="cpu"), tmp_path,
                             has_val=True, progress=False, steps_per_epoch=2)
     trainer.fit(WorseEachEpoch(), data, data)
@@ -38,3 +45,17 @@ def test_last_checkpoint_is_every_epoch_even_when_the_best_stays_behind(tmp_path
     assert epoch_of("best.ckpt") == 0 and epoch_of("last.ckpt") == 2
     assert trainer.checkpoint_callback.best_model_path.endswith("best.ckpt")
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]
+
+
+@pytest.mark.parametrize(("selection", "min_epochs", "epochs_run", "model_epoch"), [
+    ("best", 0, 2, 0),  # patience 1: the second epoch without a new low stops it; the model is epoch 0
+    ("best", 4, 4, 0),  # early stopping may not end it before the floor
+    ("last", 0, 6, 5),  # a fixed budget: every epoch, and the last one is the model
+])
+def test_selection_and_min_epochs_decide_the_length_and_the_model(tmp_path, selection, min_epochs, epochs_run,
+                                                                  model_epoch):
+    cfg = TrainConfig(max_epochs=6, early_stopping_patience=1, min_epochs=min_epochs, selection=selection,
+                      accelerator="cpu")
+    trainer, model_ckpt = fit(WorseEachEpoch(cfg), _data(), _data(), tmp_path, progress=False)
+    assert trainer.current_epoch == epochs_run
+    assert torch.load(model_ckpt, weights_only=True)["epoch"] == model_epoch

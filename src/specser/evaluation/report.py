@@ -53,7 +53,7 @@ def render_report(summary: RunSummary, metrics: dict | None, plots: list[str]) -
         f"| skipped files | {summary.n_skipped} |",
         f"| feature mode | {summary.mode} |",
         f"| model | `{summary.model_name}`, {summary.parameters:,} parameters |",
-        f"| epochs run | {summary.epochs} (best at epoch {summary.best_epoch}) |",
+        f"| epochs run | {summary.epochs} (model from epoch {summary.best_epoch}) |",
         *validation_row(summary.val_accuracy, summary.val_by_speaker),
         f"| wall time | {summary.wall_time_s:.0f} s on {summary.device} |",
         "",

@@ -71,19 +71,20 @@ def weight_averaging(cfg: TrainConfig, steps_per_epoch: int) -> L.Callback | Non
 
 def build_trainer(cfg: TrainConfig, run_dir: Path, has_val: bool, progress: bool = True,
                   steps_per_epoch: int = 1) -> L.Trainer:
-    """Trainer with early stopping, best/last checkpoints, optional weight averaging and a CSV log
-    in `run_dir`."""
+    """Trainer with best/last checkpoints, early stopping (`selection=best`), optional weight averaging
+    and a CSV log in `run_dir`."""
     quiet_lightning()
     monitor = "val_loss" if has_val else "train_loss"
     callbacks = [
         # The first checkpoint callback is `trainer.checkpoint_callback`: the best epoch, for the model.
         ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor=monitor, mode="min", save_top_k=1),
-        # Every epoch, for resuming. Lightning's `save_last` writes only when the best one does, so a
-        # stopped run would redo every epoch since its last improvement.
+        # Every epoch, for resuming (and the model under `selection=last`). Lightning's `save_last` writes
+        # only when the best one does, so a stopped run would redo every epoch since its last improvement.
         ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="last", monitor=None, save_top_k=1,
                         enable_version_counter=False),
-        EarlyStopping(monitor=monitor, mode="min", patience=cfg.early_stopping_patience),
     ]
+    if cfg.selection == "best":  # a fixed budget (`last`) runs every epoch
+        callbacks.append(EarlyStopping(monitor=monitor, mode="min", patience=cfg.early_stopping_patience))
     averaging = weight_averaging(cfg, steps_per_epoch)
     if averaging is not None:
         callbacks.append(averaging)
@@ -92,6 +93,7 @@ def build_trainer(cfg: TrainConfig, run_dir: Path, has_val: bool, progress: bool
     return L.Trainer(
         default_root_dir=run_dir,
         max_epochs=cfg.max_epochs,
+        min_epochs=min(cfg.min_epochs, cfg.max_epochs) or None,
         accelerator=cfg.accelerator,
         devices=_devices(cfg.devices),
         num_nodes=cfg.num_nodes,
@@ -117,7 +119,8 @@ def fit(
     """Train, resuming from ``checkpoints/last.ckpt`` when an earlier run was interrupted.
 
     Returns:
-        The trainer and the path of the best checkpoint (by validation loss).
+        The trainer and the checkpoint of the model: the best one (by validation loss), or the last one
+        under `train.selection=last`.
 
     Raises:
         TrainingInterrupted: stopped by Ctrl-C or SIGTERM.
@@ -140,4 +143,4 @@ def fit(
     if trainer.interrupted:
         raise TrainingInterrupted(f"training was stopped; run the same command again to resume from {last}")
     best = trainer.checkpoint_callback.best_model_path
-    return trainer, Path(best) if best else last
+    return trainer, Path(best) if best and module.cfg.selection == "best" else last
