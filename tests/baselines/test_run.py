@@ -19,7 +19,12 @@ def _cfg(corpus, *extra):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("model", ["svm", "mlp"])
-def test_tuned_baseline_learns_and_records_its_search(synth_corpus, tmp_path, model):
+def test_tuned_baseline_learns_and_records_its_search(synth_corpus, tmp_path, model, monkeypatch):
+    # Two points of each grid: the search and its record are under test, not the grid's values (the full
+    # MLP grid is 34 fits of a 512-256 network here, 50 s).
+    small = {"svm": {"clf__C": [10.0, 1.0], "clf__gamma": ["scale"]},
+             "mlp": {"clf__hidden_layer_sizes": [(512, 256)], "clf__alpha": [1.0, 3.0]}}
+    monkeypatch.setitem(GRIDS, model, small[model])
     cfg = _cfg(synth_corpus, "cv.protocol=actor-5fold", "cv.n_folds=2", "baseline.inner_folds=2", f"baseline.model={model}")
     summary = run_cv(cfg, tmp_path / model, lambda c, corpus: baseline_runner(c, corpus, False), model, progress=False)
     assert summary.accuracy.mean > 0.8 and summary.uar.mean > 0.75
