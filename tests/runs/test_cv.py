@@ -95,7 +95,7 @@ def test_specser_cv_killed_by_a_signal_resumes_and_baselines_share_its_folds(syn
     """The real thing: SIGKILL `specser cv` after its first fold, start it again, get every fold.
     Then `specser baseline` on the same protocol and seed must test on exactly the same files."""
     out = tmp_path / "cv"
-    sets = [a for s in FAST_OVERRIDES + ["train.max_epochs=1", "cv.n_folds=3"] for a in ("--set", s)]
+    sets = [a for s in FAST_OVERRIDES + ["train.max_epochs=1", "cv.n_folds=2"] for a in ("--set", s)]
     cmd = [sys.executable, "-m", "specser.cli.main", "cv", "--data", str(synth_corpus), "--protocol", "actor-5fold",
            "--out", str(out), "--no-progress", *sets]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
@@ -112,10 +112,10 @@ def test_specser_cv_killed_by_a_signal_resumes_and_baselines_share_its_folds(syn
     # Started again in this process (the kill needed a process of its own; the resume does not).
     done = CliRunner().invoke(app, cmd[3:])
     assert done.exit_code == 0, done.output[-2000:]
-    assert "fold 1/3: already finished" in done.output
+    assert "fold 1/2: already finished" in done.output
     assert first.stat().st_mtime_ns == stamp
     summary = CVSummary.load(out / "cv_summary.json")
-    assert len(summary.accuracy.per_fold) == 3 and 1 in summary.run.resumed_folds
+    assert len(summary.accuracy.per_fold) == 2 and 1 in summary.run.resumed_folds
 
     baseline = CliRunner().invoke(app, ["baseline", "--model", "svm", "--data", str(synth_corpus), "--protocol",
                                         "actor-5fold", "--out", str(tmp_path / "svm"), "--no-progress", *sets,
@@ -123,7 +123,7 @@ def test_specser_cv_killed_by_a_signal_resumes_and_baselines_share_its_folds(syn
     assert baseline.exit_code == 0, baseline.output[-2000:]
     nn, svm = (json.loads((d / "folds.json").read_text()) for d in (out, tmp_path / "svm"))
     assert nn == svm
-    tested = [p["utt_id"] for k in range(1, 4)
+    tested = [p["utt_id"] for k in range(1, 3)
               for p in json.loads((out / f"fold_{k:02d}" / "metrics.json").read_text())["predictions"]]
     assert sorted(tested) == sorted(i for f in nn["folds"] for i in f["test"])
 
@@ -135,7 +135,7 @@ def test_parallel_folds_train_side_by_side_and_resume(synth_corpus, tmp_path, ca
     from specser.runs.cv import spec_resnet_runner, train_fold_in_process
 
     out = tmp_path / "cv"
-    cfg = _cfg(synth_corpus, "cv.protocol=actor-5fold", "cv.n_folds=2", "train.max_epochs=2", "cv.parallel_folds=2")
+    cfg = _cfg(synth_corpus, "cv.protocol=actor-5fold", "cv.n_folds=2", "train.max_epochs=1", "cv.parallel_folds=2")
     summary = run_cv(cfg, out, lambda c, corpus: spec_resnet_runner(c, corpus, False), "Spec-ResNet",
                      progress=False, pool_fold=train_fold_in_process)
     assert "training 2 folds, 2 at a time" in capsys.readouterr().out
@@ -144,7 +144,7 @@ def test_parallel_folds_train_side_by_side_and_resume(synth_corpus, tmp_path, ca
         assert (out / f"fold_{k:02d}" / "model.specser").exists()
     (out / "cv_summary.json").unlink()
     (out / "fold_02" / "metrics.json").unlink()
-    sequential = _cfg(synth_corpus, "cv.protocol=actor-5fold", "cv.n_folds=2", "train.max_epochs=2")
+    sequential = _cfg(synth_corpus, "cv.protocol=actor-5fold", "cv.n_folds=2", "train.max_epochs=1")
     again = run_cv(sequential, out, lambda c, corpus: spec_resnet_runner(c, corpus, False), "Spec-ResNet",
                    progress=False, pool_fold=train_fold_in_process, overwrite=False)
     assert again.run.resumed_folds == [1]
@@ -160,7 +160,7 @@ def test_cv_on_a_folder_per_label_corpus_with_speaker_folders(synth_corpus, tmp_
         target = root / row.label / f"spk{row.speaker}" / f"clip{i:04d}.wav"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.symlink_to(row.path)
-    sets = FAST_OVERRIDES + ["train.max_epochs=1", "cv.n_folds=3"]
+    sets = FAST_OVERRIDES + ["train.max_epochs=1", "cv.n_folds=2"]
     args = ["cv", "--data", str(root), "--protocol", "actor-5fold", "--out", str(tmp_path / "cv"), "--no-progress",
             *[a for s in sets for a in ("--set", s)]]
     done = CliRunner().invoke(app, args)
