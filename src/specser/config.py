@@ -37,7 +37,7 @@ Protocol = Literal["random-5fold", "actor-5fold", "emobox", "loso", "loco"]
 NoiseType = Literal["white", "pink", "babble"]
 ValSplit = Literal["random", "speaker", "auto"]
 BaselineModel = Literal["svm", "mlp"]
-BaselineFeatures = Literal["mfcc", "egemaps"]
+BaselineFeatures = Literal["mfcc", "egemaps", "egemaps+mfcc"]
 PROTOCOLS: tuple[str, ...] = get_args(Protocol)
 
 
@@ -260,7 +260,8 @@ class BaselineConfig:
     """Classic baselines: utterance statistics of MFCCs (or eGeMAPS) into a scikit-learn Pipeline."""
 
     model: BaselineModel = "svm"
-    features: BaselineFeatures = "mfcc"  # egemaps needs the `opensmile` package
+    # egemaps needs the `opensmile` package; egemaps+mfcc puts both vectors side by side (88 + 6 x n_mfcc)
+    features: BaselineFeatures = "mfcc"
     n_mfcc: int = 40
     deltas: bool = True
     inner_folds: int = 3  # inner CV on the training part picks the hyper-parameters

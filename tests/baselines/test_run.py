@@ -1,5 +1,6 @@
 """Baselines: real scikit-learn pipelines, tuned on training data only, evaluated like Spec-ResNet."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -66,3 +67,18 @@ def test_egemaps_functionals_are_cached(synth_corpus, tmp_path):
     assert len(list((tmp_path / "cache").glob("egemaps-v02-16000/*.npy"))) == 6
     again = utterance_features(cfg, corpus, progress=False)
     assert all(np.array_equal(feats[k], again[k]) for k in feats)
+
+
+def test_egemaps_and_mfcc_together_put_both_vectors_side_by_side(synth_corpus, tmp_path):
+    pytest.importorskip("opensmile", reason="eGeMAPS needs the optional opensmile package (specser[baselines])")
+    cache = f"data.cache_dir={tmp_path / 'cache'}"
+    both_cfg, egemaps_cfg, mfcc_cfg = (_cfg(synth_corpus, f"baseline.features={f}", cache)
+                                       for f in ("egemaps+mfcc", "egemaps", "mfcc"))
+    corpus = prepare_corpus(both_cfg, progress=False)
+    corpus.rows = corpus.rows[:4]
+    both, egemaps, mfcc = (utterance_features(c, corpus, progress=False) for c in (both_cfg, egemaps_cfg, mfcc_cfg))
+    for k, v in both.items():
+        assert v.shape == (88 + 6 * 40,) and np.array_equal(v, np.concatenate([egemaps[k], mfcc[k]]))
+    with pytest.raises(ValueError, match="unknown baseline.features"):
+        utterance_features(dataclasses.replace(both_cfg, baseline=dataclasses.replace(both_cfg.baseline, features="lpc")),
+                           corpus, progress=False)

@@ -28,7 +28,7 @@ from specser.atomic import atomic_write_json
 from specser.paths import default_cache_dir
 from specser.features.prepare import PreparedCorpus
 
-FEATURE_NAMES = {"mfcc": "MFCC", "egemaps": "eGeMAPS"}
+FEATURE_NAMES = {"mfcc": "MFCC", "egemaps": "eGeMAPS", "egemaps+mfcc": "eGeMAPS + MFCC"}
 
 
 def baseline_label(cfg: ExperimentConfig) -> str:
@@ -36,19 +36,23 @@ def baseline_label(cfg: ExperimentConfig) -> str:
 
 
 def utterance_features(cfg: ExperimentConfig, corpus: PreparedCorpus, progress: bool = True) -> dict[str, np.ndarray]:
-    """One vector per utterance: MFCC statistics from the cached log-Mels, or eGeMAPS functionals."""
+    """One vector per utterance: MFCC statistics from the cached log-Mels, eGeMAPS functionals, or both
+    side by side (the scaler then standardises each dimension alike)."""
     b = cfg.baseline
-    if b.features == "mfcc":
-        return {r.utt_id: utterance_statistics(mfcc_from_logmel(corpus.features[r.utt_id], b.n_mfcc), b.deltas)
-                for r in corpus.rows}
-    if b.features == "egemaps":
+    if b.features not in FEATURE_NAMES:
+        raise ValueError(f"unknown baseline.features {b.features!r}; choose one of {', '.join(FEATURE_NAMES)}")
+    parts = []
+    if "egemaps" in b.features:
         from specser.features.egemaps import egemaps_features
 
         feats, skipped = egemaps_features(corpus.rows, default_cache_dir(cfg.data.cache_dir), cfg.data.max_duration_s, progress)
         if skipped:
             raise ValueError(f"eGeMAPS failed on {len(skipped)} files, first: {skipped[0]}")
-        return feats
-    raise ValueError(f"unknown baseline.features {b.features!r}; choose mfcc or egemaps")
+        parts.append(feats)
+    if "mfcc" in b.features:
+        parts.append({r.utt_id: utterance_statistics(mfcc_from_logmel(corpus.features[r.utt_id], b.n_mfcc), b.deltas)
+                      for r in corpus.rows})
+    return {r.utt_id: np.concatenate([part[r.utt_id] for part in parts]) for r in corpus.rows}
 
 
 def _inner_cv(cfg: ExperimentConfig, groups: np.ndarray):

@@ -160,8 +160,8 @@ def cv(out: CVOutOpt, data: DataListOpt = None, extra_train: ExtraTrainOpt = Non
 def baseline(
     out: CVOutOpt,
     model: Annotated[str, typer.Option("--model", help="svm (RBF SVM) or mlp (multi-layer perceptron).")] = "svm",
-    features: Annotated[str, typer.Option("--features", help="mfcc (mean/std of 40 MFCCs + deltas) or egemaps "
-                        "(88 eGeMAPS v02 functionals; needs pip install 'specser[baselines]').")] = "mfcc",
+    features: Annotated[str, typer.Option("--features", help="mfcc (mean/std of 40 MFCCs + deltas), egemaps "
+                        "(88 eGeMAPS v02 functionals; needs pip install 'specser[baselines]') or egemaps+mfcc (both).")] = "mfcc",
     data: DataListOpt = None, extra_train: ExtraTrainOpt = None, protocol: ProtocolOpt = None, config: ConfigOpt = None,
     set_: SetOpt = None, preset: PresetOpt = None, overwrite: RestartOpt = False, progress: ProgressOpt = True,
 ) -> None:
