@@ -231,6 +231,10 @@ class TrainConfig:
     # from the end of the warm-up; validation, the checkpoints and the model file use the average.
     # Averaged weights are flatter minima and steadier from epoch to epoch. 0 = off.
     ema_epochs: float = 0.0
+    # A model.specser whose network starts this run (pretrained on another corpus, then fine-tuned here):
+    # tensors of matching name and shape are copied, the rest (an output layer for another number of
+    # labels) start fresh. Same architecture and input features required. "" = a fresh network.
+    init_from: str = ""
     tta_crops: int = 1  # test-time augmentation: average the predictions of this many clip windows
     num_workers: int = 0
     accelerator: Accelerator = "auto"

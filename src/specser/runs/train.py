@@ -111,7 +111,7 @@ def network(cfg: ExperimentConfig, data: TrainingData) -> tuple[str, dict]:
 
 def build(cfg: ExperimentConfig, net: tuple[str, dict]) -> torch.nn.Module:
     """The registered network `net` (`network`: name, options), a fine-tuned encoder starting from its
-    pretrained weights; prints its size."""
+    pretrained weights, or another run's network (`train.init_from`); prints its size."""
     from specser.models import count_parameters, create_model
 
     name, options = net
@@ -123,6 +123,10 @@ def build(cfg: ExperimentConfig, net: tuple[str, dict]) -> torch.nn.Module:
             model.freeze_feature_encoder()
     else:
         model = create_model(name, **options)
+    if cfg.train.init_from:
+        from specser.training.warm_start import warm_start
+
+        warm_start(model, name, cfg.features, cfg.train.init_from)
     n = count_parameters(model)
     print(f"model {name}: {n['total']:,} parameters ({n['trainable']:,} trainable)")
     return model
