@@ -41,10 +41,16 @@ def pytest_runtest_protocol(item, nextitem):
     torch.backends.mkldnn.enabled = ONEDNN
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Under `-n N --dist loadgroup` (as `make test` runs), tests that share an expensive fixture run in one
     worker, so it is built once, not once per worker: every tiny-encoder test in one group (their session
-    fixtures train several models), and a module's tests together when they use a module-scoped fixture."""
+    fixtures train several models), and a module's tests together when they use a module-scoped fixture.
+
+    Two conditions, both once unmet (every group split, both workers building these fixtures): the marks
+    must be on the items before pytest-xdist's own modifyitems hook reads them (`tryfirst`; a conftest
+    loaded at start-up is registered before xdist's worker plugin and would run after it), and xdist 3.8
+    writes the group into `item._nodeid`, which pytest 9.2 no longer reads (constraints.txt pins 9.1.1)."""
     for item in items:
         if _runs_a_tiny_encoder(item):
             item.add_marker(pytest.mark.xdist_group("tiny_encoders"))

@@ -131,6 +131,7 @@ def test_new_heads_export_with_parity(name, tmp_path):
 _NETWORK_GRAPHS: dict = {}  # the three normalisations share one network graph: exported once (8 s each)
 
 
+@pytest.mark.xdist_group("onnx_normalisations")  # one worker, so the graph is exported once
 @pytest.mark.parametrize("norm", ["level_norm", "utterance_norm", "speaker_norm"])
 def test_a_level_normalised_model_exports_with_parity_on_audio(tmp_path, norm, monkeypatch):
     """features.level_norm / utterance_norm / speaker_norm travel in the ONNX metadata; the numpy front-end
