@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,12 @@ from specser.config import FeatureConfig
 from specser.atomic import atomic_path
 
 CACHE_VERSION = 1
+
+# np.load parses each header with ast.literal_eval, whose recursion-depth bookkeeping is not thread-safe
+# in CPython 3.11: extraction threads reading entries at once failed here with "SystemError: AST
+# constructor recursion depth mismatch". Reads take a lock; a read is a millisecond, the misses computed
+# in those threads are not serialised.
+_READ_LOCK = threading.Lock()
 _LOGMEL_KEYS = ("sample_rate", "n_fft", "win_length", "hop_length", "n_mels", "f_min", "f_max", "top_db")
 
 
@@ -55,7 +62,8 @@ class FeatureCache:
         if not entry.exists():
             return None
         try:
-            return np.load(entry, allow_pickle=False)
+            with _READ_LOCK:
+                return np.load(entry, allow_pickle=False)
         except (ValueError, OSError, EOFError):
             entry.unlink(missing_ok=True)  # damaged entry: recompute rather than fail
             return None
