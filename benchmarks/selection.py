@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -27,13 +26,7 @@ from machine import describe, write_result  # noqa: E402
 from specser.audio.load import load_audio  # noqa: E402
 from specser.inference.model_file import ModelFile  # noqa: E402
 from specser.inference.predictor import Predictor  # noqa: E402
-
-
-def checkpoint_model(mf: ModelFile, ckpt: Path) -> tuple[ModelFile, int]:
-    """`mf` with the network weights of a Lightning checkpoint, and the checkpoint's epoch (1-based)."""
-    state = torch.load(ckpt, map_location="cpu", weights_only=True)
-    weights = {k[len("model."):]: v for k, v in state["state_dict"].items() if k.startswith("model.")}
-    return dataclasses.replace(mf, state_dict=weights), int(state["epoch"]) + 1
+from specser.runs.train import checkpoint_network  # noqa: E402
 
 
 def score(run: Path) -> dict:
@@ -45,8 +38,8 @@ def score(run: Path) -> dict:
     targets = np.array([mf.labels.index(r["label"]) for r in rows])
     record = {"run": str(run), "n": len(rows), "reported_accuracy": metrics["accuracy"]}
     for rule in ("best", "last"):
-        model, epoch = checkpoint_model(mf, run / "checkpoints" / f"{rule}.ckpt")
-        predicted = Predictor(model, device="cpu").probabilities_by_speaker(waves, speakers).argmax(axis=1)
+        weights, epoch = checkpoint_network(run / "checkpoints" / f"{rule}.ckpt")
+        predicted = Predictor(dataclasses.replace(mf, state_dict=weights), device="cpu").probabilities_by_speaker(waves, speakers).argmax(axis=1)
         record[rule] = {"epoch": epoch, "accuracy": float(np.mean(predicted == targets))}
     return record
 

@@ -41,15 +41,15 @@ def utterance_features(cfg: ExperimentConfig, corpus: PreparedCorpus, progress: 
     b = cfg.baseline
     if b.features not in FEATURE_NAMES:
         raise ValueError(f"unknown baseline.features {b.features!r}; choose one of {', '.join(FEATURE_NAMES)}")
-    parts = []
-    if "egemaps" in b.features:
+    named, parts = b.features.split("+"), []
+    if "egemaps" in named:
         from specser.features.egemaps import egemaps_features
 
         feats, skipped = egemaps_features(corpus.rows, default_cache_dir(cfg.data.cache_dir), cfg.data.max_duration_s, progress)
         if skipped:
             raise ValueError(f"eGeMAPS failed on {len(skipped)} files, first: {skipped[0]}")
         parts.append(feats)
-    if "mfcc" in b.features:
+    if "mfcc" in named:
         parts.append({r.utt_id: utterance_statistics(mfcc_from_logmel(corpus.features[r.utt_id], b.n_mfcc), b.deltas)
                       for r in corpus.rows})
     return {r.utt_id: np.concatenate([part[r.utt_id] for part in parts]) for r in corpus.rows}

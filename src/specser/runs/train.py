@@ -221,11 +221,19 @@ def fit(cfg: ExperimentConfig, data: TrainingData, model: torch.nn.Module, folde
                                        val_loader, folder.path, progress)
     if not trainer.is_global_zero:
         return None
-    state = torch.load(best_ckpt, map_location="cpu", weights_only=True)
-    model.load_state_dict({k[len("model."):]: v for k, v in state["state_dict"].items() if k.startswith("model.")})
+    weights, model_epoch = checkpoint_network(best_ckpt)
+    model.load_state_dict(weights)
     model.to("cpu", memory_format=torch.contiguous_format)
-    return Fitted(model, trainer.current_epoch, int(state.get("epoch", -1)) + 1,
+    return Fitted(model, trainer.current_epoch, model_epoch,
                   read_epoch_log(folder / "logs" / "metrics.csv"), (grid_x, grid[-1].cpu()), device)
+
+
+def checkpoint_network(ckpt: Path) -> tuple[dict[str, torch.Tensor], int]:
+    """The network's weights in a Lightning checkpoint of `EmotionClassifier` (its `model.` entries, the
+    averaged ones under weight averaging), and the checkpoint's epoch, counted from 1."""
+    state = torch.load(ckpt, map_location="cpu", weights_only=True)
+    weights = {k[len("model."):]: v for k, v in state["state_dict"].items() if k.startswith("model.")}
+    return weights, int(state.get("epoch", -1)) + 1
 
 
 def model_file(cfg: ExperimentConfig, data: TrainingData, model: torch.nn.Module,
