@@ -7,12 +7,16 @@ degraded by each condition of `specser.audio.degrade.CONDITIONS`: white, pink an
 30 / 20 / 10 dB SNR, a -60 dBFS noise floor, gain -20 / +20 dB, 8-bit, telephone band, a low-rate
 Opus round trip and a synthetic room (RT60 0.6 s). It reports accuracy and agreement with the
 clean clip's label, the clips the speech check refused, and the label most predicted. Prints a
-table per run and writes the JSON and a Markdown table beside it.
+table per run and writes the JSON and a Markdown table beside it. With several runs, such as the
+folds of one CV (`python benchmarks/robustness.py CV_DIR/fold_*`), it also gives each figure's mean ±
+std over them, the form the real-voices targets take. `--combine A.json B.json ...` does the same for
+results written earlier (one fold per process, say) without computing anything again.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -21,21 +25,35 @@ sys.path.insert(0, str(HERE))
 from machine import describe, write_result  # noqa: E402
 
 from specser.atomic import atomic_write_text  # noqa: E402
-from specser.runs.robustness import render, robustness  # noqa: E402
+from specser.runs.robustness import render, render_summary, robustness, summarize  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("runs", nargs="+", type=Path)
+    parser.add_argument("runs", nargs="*", type=Path)
+    parser.add_argument("--combine", nargs="+", type=Path, default=[],
+                        help="earlier outputs of this script whose runs join the summary")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "robustness.json")
     args = parser.parse_args()
-    records = []
+    if not args.runs and not args.combine:
+        parser.error("give run folders, or --combine earlier results")
+    earlier = [json.loads(path.read_text()) for path in args.combine]
+    records = [r for result in earlier for r in result["runs"]]
     for run in args.runs:
         record = robustness(run, out=args.out.parent / "robustness" / run.name, progress=True)
         print(render(record))
         records.append(record)
-    write_result({"machine": describe(), "runs": records}, args.out)
-    atomic_write_text(args.out.with_suffix(".md"), "\n".join(render(r) for r in records))
+    # Combined results keep the machine they were measured on.
+    result = {"machine": describe() if args.runs else earlier[0]["machine"], "runs": records}
+    if earlier:
+        result["combined_from"] = [{"file": str(p), "machine": e["machine"]} for p, e in zip(args.combine, earlier)]
+    tables = [render(r) for r in records]
+    if len(records) > 1:  # e.g. the folds of one CV: the targets are stated as mean ± std over folds
+        result["summary"] = summarize(records)
+        tables.insert(0, render_summary(result["summary"]))
+        print(tables[0])
+    write_result(result, args.out)
+    atomic_write_text(args.out.with_suffix(".md"), "\n".join(tables))
     return 0
 
 

@@ -95,3 +95,39 @@ def render(record: dict) -> str:
         agreement = f"{100 * r['agreement']:.1f} %" if "agreement" in r else ""
         lines.append(f"| {name} | {100 * r['accuracy']:.1f} % | {agreement} | {r['refused']} | {r['most_predicted']} |")
     return "\n".join(lines) + "\n"
+
+
+def summarize(records: list[dict]) -> dict:
+    """Mean and sample std (ddof=1, as the CV summaries) of each condition's accuracy and agreement over
+    several runs, typically the folds of one CV: the issue's targets are stated over folds.
+
+    Returns {"runs": [...], "n": total test files, "conditions": {name: {"accuracy": {"mean", "std",
+    "values"}, "agreement": {...}}}}; conditions missing from any run are left out.
+    """
+    if not records:
+        raise ValueError("no robustness records to summarize")
+    names = [n for n in records[0]["conditions"] if all(n in r["conditions"] for r in records)]
+
+    def stats(values: list[float]) -> dict:
+        arr = np.asarray(values, dtype=float)
+        return {"mean": float(arr.mean()), "std": float(arr.std(ddof=1)) if len(arr) > 1 else 0.0,
+                "values": [float(v) for v in arr]}
+
+    conditions = {}
+    for name in names:
+        entry = {"accuracy": stats([r["conditions"][name]["accuracy"] for r in records])}
+        if all("agreement" in r["conditions"][name] for r in records):
+            entry["agreement"] = stats([r["conditions"][name]["agreement"] for r in records])
+        conditions[name] = entry
+    return {"runs": [r["run"] for r in records], "n": sum(r["n"] for r in records), "conditions": conditions}
+
+
+def render_summary(summary: dict) -> str:
+    lines = [f"# Robustness over {len(summary['runs'])} runs", "",
+             f"{summary['n']} test files in all. Mean ± std over the runs (sample std).", "",
+             "| condition | accuracy | agreement with clean |", "|---|---|---|"]
+    for name, r in summary["conditions"].items():
+        acc, agree = r["accuracy"], r.get("agreement")
+        agreement = f"{100 * agree['mean']:.1f} ± {100 * agree['std']:.1f} %" if agree else ""
+        lines.append(f"| {name} | {100 * acc['mean']:.1f} ± {100 * acc['std']:.1f} % | {agreement} |")
+    return "\n".join(lines) + "\n"
