@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from specser.config import (AugmentConfig, ConfigError, ExperimentConfig, FinetuneConfig, SpecAugmentConfig,
+from specser.config import (AugmentConfig, ConfigError, DistillConfig, ExperimentConfig, FinetuneConfig, SpecAugmentConfig,
                             load_config)
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "specser"
@@ -71,7 +71,7 @@ def test_unknown_preset_and_missing_file():
 
 CONFIG_CLASSES = [ExperimentConfig, *(f.default_factory for f in dataclasses.fields(ExperimentConfig)
                                       if f.default_factory is not dataclasses.MISSING),
-                  AugmentConfig, SpecAugmentConfig, FinetuneConfig]
+                  AugmentConfig, SpecAugmentConfig, FinetuneConfig, DistillConfig]
 # Reads made by the config's own machinery (asdict, ==, save, properties) are not uses: a key read only there
 # changes nothing. Only reads from the rest of the package count.
 _NOT_USES = (dataclasses.__file__, "<string>", str(SRC / "config.py"))

@@ -197,6 +197,22 @@ class FinetuneConfig:
 
 
 @dataclass
+class DistillConfig:
+    """Knowledge distillation (Hinton et al. 2015): the student also learns the teachers' mean probabilities.
+
+    An ensemble (seeds, or a CV's fold models) is more accurate than one network but costs its size in
+    inference. A student that matches the ensemble's softened probabilities on every training batch,
+    augmentation included, keeps much of that gain in one network. The teachers see what the student
+    sees, so they must share its labels and input features.
+    """
+
+    # model.specser files, or folders of them (a CV run folder gives its fold models); empty = off.
+    teachers: list[str] = field(default_factory=list)
+    weight: float = 0.5  # share of the loss from the teachers' soft targets; the rest is the labels'
+    temperature: float = 2.0  # softens both distributions; the soft loss is scaled by its square
+
+
+@dataclass
 class TrainConfig:
     """Optimisation recipe; defaults are the paper's (Table 1 and section 2)."""
 
@@ -222,6 +238,7 @@ class TrainConfig:
     specaugment: SpecAugmentConfig = field(default_factory=SpecAugmentConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
     label_smoothing: float = 0.0
     class_weights: bool = False  # weight the loss by inverse class frequency of the training part
     balance_corpora: bool = False  # several corpora: each supplies the same share of every epoch

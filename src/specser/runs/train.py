@@ -201,6 +201,7 @@ def fit(cfg: ExperimentConfig, data: TrainingData, model: torch.nn.Module, folde
     """
     from specser.evaluation.plots import read_epoch_log
     from specser.training.augment import time_shift_frames
+    from specser.training.distill import load_teachers
     from specser.training.fit import fit as lightning_fit
     from specser.training.module import EmotionClassifier
 
@@ -213,8 +214,10 @@ def fit(cfg: ExperimentConfig, data: TrainingData, model: torch.nn.Module, folde
     grid = next(iter(_loader(ds["train"], 32, True, cfg)))
     with torch.no_grad():  # the batch-grid plot shows what the network sees, augmentation included
         grid_x = (wave_features(*grid[:-1]) if wave_features else grid[0]).cpu()
+    inputs = data.inputs
+    teachers = load_teachers(cfg.train.distill, cfg.features, data.labels, inputs.mean, inputs.std)
     module = EmotionClassifier(model, cfg.train, wave_features, _class_weights(cfg, data),
-                               time_shift_frames(cfg.features, cfg.train.augment.time_shift_s))
+                               time_shift_frames(cfg.features, cfg.train.augment.time_shift_s), teachers)
     val_loader = _loader(ds["val"], cfg.train.eval_batch_size, False, cfg) if "val" in ds else None
     sampler = corpus_balanced_sampler(data.inputs.rows["train"], cfg.seed) if cfg.train.balance_corpora else None
     trainer, best_ckpt = lightning_fit(module, _loader(ds["train"], cfg.train.batch_size, True, cfg, sampler),

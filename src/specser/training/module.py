@@ -11,6 +11,7 @@ from torch import nn
 
 from specser.config import TrainConfig
 from specser.training.augment import mixup, time_shift
+from specser.training.distill import distillation_loss
 from specser.training.specaugment import SpecAugment
 
 
@@ -24,11 +25,15 @@ class EmotionClassifier(L.LightningModule):
             augmentation); None when training batches are log-Mels already.
         class_weights: per-class loss weights, or None.
         shift_frames: the largest random time shift, in frames.
+        teachers: frozen networks whose softened mean probabilities the student also learns
+            (`train.distill`, `specser.training.distill.Teachers`); None: the labels alone.
     """
 
     def __init__(self, model: nn.Module, train_cfg: TrainConfig, wave_features: nn.Module | None = None,
-                 class_weights: torch.Tensor | None = None, shift_frames: int = 0):
+                 class_weights: torch.Tensor | None = None, shift_frames: int = 0, teachers: nn.Module | None = None):
         super().__init__()
+        # Out of the module tree, like `_run_model`: checkpoints, the model file and DDP see the student alone.
+        object.__setattr__(self, "_teachers", teachers)
         self.wave_features = wave_features
         self.shift_frames = shift_frames
         self.register_buffer("class_weights", class_weights, persistent=False)
@@ -61,11 +66,19 @@ class EmotionClassifier(L.LightningModule):
         loss = self._loss(logits, y)
         if partner is not None:
             loss = lam * loss + (1 - lam) * self._loss(logits, y[partner])
+        if stage == "train" and self._teachers is not None:  # validation keeps the labels' loss alone
+            d = self.cfg.distill
+            soft = distillation_loss(logits, self._teachers(inputs[0]), d.temperature)
+            loss = (1 - d.weight) * loss + d.weight * soft
         acc = (logits.argmax(dim=1) == y).float().mean()
         # Epoch-level figures, averaged over DDP processes (a no-op in a single process).
         self.log(f"{stage}_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y), sync_dist=True)
         self.log(f"{stage}_acc", acc, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y), sync_dist=True)
         return loss
+
+    def on_fit_start(self) -> None:
+        if self._teachers is not None:
+            self._teachers.to(self.device)
 
     def on_train_epoch_start(self) -> None:
         if self.cfg.finetune.enabled and hasattr(self.model, "encoder_frozen"):

@@ -1,0 +1,125 @@
+"""Teachers for knowledge distillation (`train.distill`): frozen networks whose mean probabilities the
+student learns besides the labels.
+
+The teachers read the student's own training batches, after every augmentation, so the soft targets
+describe exactly what the student is shown. A batch arrives standardised with the student's training
+statistics; each teacher gets it back in dB and re-standardised with its own (fold models of a CV
+were trained on different parts, so their statistics differ).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from specser.config import ConfigError, DistillConfig, FeatureConfig
+from specser.training.warm_start import INPUT_FIELDS
+
+
+def check_distill(cfg: DistillConfig) -> None:
+    if not 0.0 <= cfg.weight <= 1.0:
+        raise ConfigError(f"train.distill.weight: {cfg.weight} must be between 0 and 1")
+    if cfg.temperature <= 0:
+        raise ConfigError(f"train.distill.temperature: {cfg.temperature} must be > 0")
+
+
+def teacher_files(sources: list[str]) -> list[Path]:
+    """Model files named by `train.distill.teachers`: files as given, folders expanded to their models."""
+    from specser.inference.ensemble import ensemble_files
+
+    files: list[Path] = []
+    for source in map(Path, sources):
+        if source.is_dir():
+            try:
+                files += [f for f in ensemble_files(source) if f.suffix == ".specser"]
+            except FileNotFoundError as exc:
+                raise ConfigError(f"train.distill.teachers: {exc}") from exc
+        elif source.is_file():
+            files.append(source)
+        else:
+            raise ConfigError(f"train.distill.teachers: {source} does not exist")
+    if not files:
+        raise ConfigError(f"train.distill.teachers: no model.specser in {', '.join(sources)}")
+    return files
+
+
+class Teachers(nn.Module):
+    """Frozen teacher networks -> their mean softened probabilities for a student batch.
+
+    Args:
+        networks: the teachers, in eval mode.
+        means, stds: each teacher's standardisation statistics (None where its input is not standardised).
+        student_mean, student_std: the statistics the student's batches were standardised with.
+        temperature: the softening temperature.
+    """
+
+    def __init__(self, networks: list[nn.Module], means: list, stds: list, student_mean, student_std,
+                 temperature: float):
+        super().__init__()
+        self.networks = nn.ModuleList(networks).requires_grad_(False).eval()
+        self.temperature = temperature
+        self.restandardise = student_mean is not None
+        if self.restandardise:
+            self.register_buffer("student_mean", torch.as_tensor(student_mean, dtype=torch.float32))
+            self.register_buffer("student_std", torch.as_tensor(student_std, dtype=torch.float32))
+            self.register_buffer("means", torch.stack([torch.as_tensor(m, dtype=torch.float32) for m in means]))
+            self.register_buffer("stds", torch.stack([torch.as_tensor(s, dtype=torch.float32) for s in stds]))
+
+    def train(self, mode: bool = True) -> "Teachers":
+        return super().train(False)  # batch norm and dropout stay in inference mode
+
+    @torch.no_grad()
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, n_mels, frames) student inputs -> (B, n_classes) mean teacher probabilities at the temperature."""
+        probs = []
+        for i, net in enumerate(self.networks):
+            inputs = x
+            if self.restandardise:  # (x * std_s + mean_s - mean_t) / std_t, per Mel bin
+                db = x * self.student_std[:, None] + self.student_mean[:, None]
+                inputs = (db - self.means[i][:, None]) / self.stds[i][:, None]
+            probs.append(F.softmax(net(inputs).float() / self.temperature, dim=1))
+        return torch.stack(probs).mean(dim=0)
+
+
+def load_teachers(cfg: DistillConfig, features: FeatureConfig, labels: list[str], student_mean,
+                  student_std) -> Teachers | None:
+    """The teachers of `cfg`, checked against the student's labels and input features; None when off.
+
+    Raises:
+        ConfigError: a teacher is missing, unreadable, or was trained on other labels or other features.
+    """
+    check_distill(cfg)
+    if not cfg.teachers:
+        return None
+    from specser.inference.model_file import ModelFile, ModelFileError
+
+    networks, means, stds = [], [], []
+    ours = asdict(features)
+    for path in teacher_files(cfg.teachers):
+        try:
+            mf = ModelFile.load(path)
+        except ModelFileError as exc:
+            raise ConfigError(f"train.distill.teachers: {exc}") from exc
+        if mf.labels != list(labels):
+            raise ConfigError(f"train.distill.teachers: {path} predicts {mf.labels}, this run {list(labels)}")
+        theirs = asdict(mf.features)
+        differ = [f"{k} ({theirs.get(k)!r} there, {ours[k]!r} here)" for k in INPUT_FIELDS if theirs.get(k) != ours[k]]
+        if differ:
+            raise ConfigError(f"train.distill.teachers: {path} was trained on other features: {', '.join(differ)}")
+        if (mf.mean is None) != (student_mean is None):
+            raise ConfigError(f"train.distill.teachers: {path} standardises its input differently from this run")
+        networks.append(mf.build())
+        means.append(mf.mean)
+        stds.append(mf.std)
+    print(f"distilling from {len(networks)} teacher(s): weight {cfg.weight}, temperature {cfg.temperature}")
+    return Teachers(networks, means, stds, student_mean, student_std, cfg.temperature)
+
+
+def distillation_loss(student_logits: torch.Tensor, teacher_probs: torch.Tensor, temperature: float) -> torch.Tensor:
+    """KL(teachers || student) at the temperature, times its square so its gradients keep their scale."""
+    log_student = F.log_softmax(student_logits.float() / temperature, dim=1)
+    return F.kl_div(log_student, teacher_probs, reduction="batchmean") * temperature ** 2
