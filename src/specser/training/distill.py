@@ -73,15 +73,16 @@ class Teachers(nn.Module):
         return super().train(False)  # batch norm and dropout stay in inference mode
 
     @torch.no_grad()
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C, n_mels, frames) student inputs -> (B, n_classes) mean teacher probabilities at the temperature."""
+    def forward(self, x: torch.Tensor, *rest: torch.Tensor) -> torch.Tensor:
+        """(B, C, n_mels, frames) student inputs (and any further inputs of the network, such as a fine-tuned
+        encoder's waveform lengths) -> (B, n_classes) mean teacher probabilities at the temperature."""
         probs = []
         for i, net in enumerate(self.networks):
             inputs = x
             if self.restandardise:  # (x * std_s + mean_s - mean_t) / std_t, per Mel bin
                 db = x * self.student_std[:, None] + self.student_mean[:, None]
                 inputs = (db - self.means[i][:, None]) / self.stds[i][:, None]
-            probs.append(F.softmax(net(inputs).float() / self.temperature, dim=1))
+            probs.append(F.softmax(net(inputs, *rest).float() / self.temperature, dim=1))
         return torch.stack(probs).mean(dim=0)
 
 

@@ -68,7 +68,7 @@ class EmotionClassifier(L.LightningModule):
             loss = lam * loss + (1 - lam) * self._loss(logits, y[partner])
         if stage == "train" and self._teachers is not None:  # validation keeps the labels' loss alone
             d = self.cfg.distill
-            soft = distillation_loss(logits, self._teachers(inputs[0]), d.temperature)
+            soft = distillation_loss(logits, self._teachers(*inputs), d.temperature)
             loss = (1 - d.weight) * loss + d.weight * soft
         acc = (logits.argmax(dim=1) == y).float().mean()
         # Epoch-level figures, averaged over DDP processes (a no-op in a single process).
