@@ -9,7 +9,6 @@ were trained on different parts, so their statistics differ).
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -17,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from specser.config import ConfigError, DistillConfig, FeatureConfig
-from specser.training.warm_start import INPUT_FIELDS
+from specser.training.warm_start import input_differences
 
 
 def check_distill(cfg: DistillConfig) -> None:
@@ -99,7 +98,6 @@ def load_teachers(cfg: DistillConfig, features: FeatureConfig, labels: list[str]
     from specser.inference.model_file import ModelFile, ModelFileError
 
     networks, means, stds = [], [], []
-    ours = asdict(features)
     for path in teacher_files(cfg.teachers):
         try:
             mf = ModelFile.load(path)
@@ -107,8 +105,7 @@ def load_teachers(cfg: DistillConfig, features: FeatureConfig, labels: list[str]
             raise ConfigError(f"train.distill.teachers: {exc}") from exc
         if mf.labels != list(labels):
             raise ConfigError(f"train.distill.teachers: {path} predicts {mf.labels}, this run {list(labels)}")
-        theirs = asdict(mf.features)
-        differ = [f"{k} ({theirs.get(k)!r} there, {ours[k]!r} here)" for k in INPUT_FIELDS if theirs.get(k) != ours[k]]
+        differ = input_differences(mf.features, features)
         if differ:
             raise ConfigError(f"train.distill.teachers: {path} was trained on other features: {', '.join(differ)}")
         if (mf.mean is None) != (student_mean is None):

@@ -21,6 +21,12 @@ INPUT_FIELDS = ("mode", "sample_rate", "n_fft", "win_length", "hop_length", "n_m
                 "level_norm", "utterance_norm", "speaker_norm", "image_size", "image_cmap", "encoder")
 
 
+def input_differences(theirs: FeatureConfig, ours: FeatureConfig) -> list[str]:
+    """The input settings in which a saved network's features differ from a run's, for an error message."""
+    a, b = asdict(theirs), asdict(ours)
+    return [f"{k} ({a.get(k)!r} there, {b[k]!r} here)" for k in INPUT_FIELDS if a.get(k) != b[k]]
+
+
 def warm_start(model: nn.Module, model_name: str, features: FeatureConfig, source: str | Path) -> list[str]:
     """Copy `source`'s matching weights into `model` in place; returns the names of those left fresh.
 
@@ -35,8 +41,7 @@ def warm_start(model: nn.Module, model_name: str, features: FeatureConfig, sourc
         raise ConfigError(f"train.init_from: {exc}") from exc
     if mf.model_name != model_name:
         raise ConfigError(f"train.init_from: {source} holds a {mf.model_name}, this run trains a {model_name}")
-    theirs, ours = asdict(mf.features), asdict(features)
-    differ = [f"{k} ({theirs.get(k)!r} there, {ours[k]!r} here)" for k in INPUT_FIELDS if theirs.get(k) != ours[k]]
+    differ = input_differences(mf.features, features)
     if differ:
         raise ConfigError(f"train.init_from: {source} was trained on other features: {', '.join(differ)}")
     own = model.state_dict()
