@@ -1,7 +1,7 @@
 """Rebuild the model that ships with specser (`src/specser/bundled/default.specser`).
 
     python benchmarks/release_model.py [--ravdess DIR] [--nemo DIR] [--run runs/release] [--epochs 12]
-                                       [--compare OLD.specser]
+                                       [--set KEY=VALUE ...] [--compare OLD.specser]
 
 Trains the `robust` preset on every six-emotion clip of RAVDESS and nEMO (`data.test_size=0`: a
 random 20 % of the clips is the validation part that picks the checkpoint), unless `--run` already
@@ -39,7 +39,7 @@ def train(args) -> float:
 
     cfg = load_config(preset="robust", overrides=[
         f"data.path=[{args.ravdess}, {args.nemo}]", "data.test_size=0", f"train.max_epochs={args.epochs}",
-        f"train.early_stopping_patience={args.epochs}"])
+        f"train.early_stopping_patience={args.epochs}", *args.set])
     started = time.time()
     train_run(cfg, args.run, progress=True)
     return time.time() - started
@@ -111,6 +111,8 @@ def main() -> int:
     parser.add_argument("--nemo", type=Path, default=Path(os.environ.get("SPECSER_NEMO", "../shared/data/nemo")))
     parser.add_argument("--run", type=Path, default=ROOT / "runs" / "release")
     parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a further config override for the training run (repeatable), e.g. train.balance_corpora=true")
     parser.add_argument("--parity-clips", type=int, default=300)
     parser.add_argument("--compare", type=Path, help="the previous release's model file, to compare on validation")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "release_model.json")
@@ -134,7 +136,7 @@ def main() -> int:
         "labels": full.labels, "parameters": full.n_parameters, "trained_on": full.extra["trained_on"],
         "features": {k: getattr(full.features, k) for k in ("sample_rate", "n_mels", "f_max", "clip_seconds",
                                                               "level_norm", "top_db")},
-        "training": {**best_validation(args.run), "wall_s": seconds},
+        "training": {**best_validation(args.run), "wall_s": seconds, "epochs": args.epochs, "overrides": args.set},
         "half_precision_parity": parity(full, ModelFile.load(TARGET), args.run, args.parity_clips),
     }
     if args.compare:
