@@ -26,6 +26,7 @@ def test_mean_sample_std_per_fold_and_summed_confusions():
     assert s.pooled["accuracy"] == pytest.approx(21 / 30) and s.pooled["per_class"]["a"]["support"] == 15
     assert s.accuracy_by_intensity["strong"] == {"accuracy": pytest.approx(0.7), "n": 30}
     assert summarize_folds(folds[:1], RUN).accuracy.std == 0.0
+    assert s.by_corpus == {}
     with pytest.raises(ValueError):
         summarize_folds([], RUN)
 
@@ -40,3 +41,15 @@ def test_summary_round_trips_through_json():
 
 def test_top_confusions_are_off_diagonal_and_ranked():
     assert top_confusions([[9, 1, 0], [5, 5, 0], [0, 3, 7]], ["x", "y", "z"], k=2) == [("y", "x", 5, 0.5), ("z", "y", 3, 0.3)]
+
+
+def test_per_corpus_figures_pool_the_folds_confusions():
+    a = _fold(0.8, [[4, 1], [1, 4]]) | {"by_corpus": {"x": {"confusion_matrix": [[3, 1], [0, 2]]},
+                                                        "y": {"confusion_matrix": [[1, 0], [1, 2]]}}}
+    b = _fold(0.6, [[3, 2], [2, 3]]) | {"by_corpus": {"x": {"confusion_matrix": [[2, 2], [1, 1]]}}}
+    s = summarize_folds([a, b], RUN)
+    assert s.by_corpus["x"]["confusion_matrix"] == [[5, 3], [1, 3]] and s.by_corpus["x"]["n"] == 12
+    assert s.by_corpus["x"]["accuracy"] == pytest.approx(8 / 12)
+    assert s.by_corpus["x"]["uar"] == pytest.approx((5 / 8 + 3 / 4) / 2)
+    assert s.by_corpus["y"]["n"] == 4
+    assert CVSummary.from_dict(s.to_dict()) == s

@@ -39,3 +39,18 @@ def test_per_file_predictions_and_intensity_breakdown():
     by = m["accuracy_by_intensity"]
     assert by["normal"]["n"] + by["strong"]["n"] == 12
     assert by["normal"]["accuracy"] == pytest.approx(np.mean((TARGETS == PREDS)[::2]))
+
+
+def test_figures_per_corpus_when_the_test_spans_several():
+    corpora = ["ravdess"] * 7 + ["nemo"] * 5
+    rows = [Utterance(f"u{i}", f"/d/u{i}.wav", LABELS[t], f"s{i % 3}", {"corpus": c})
+            for i, (t, c) in enumerate(zip(TARGETS, corpora))]
+    probs = np.full((len(PREDS), 3), 0.1)
+    probs[np.arange(len(PREDS)), PREDS] = 0.8
+    by = compute_metrics(rows, TARGETS, probs, LABELS)["by_corpus"]
+    ravdess, nemo = slice(0, 7), slice(7, 12)
+    assert by["ravdess"]["n"] == 7 and by["nemo"]["n"] == 5
+    assert by["ravdess"]["accuracy"] == pytest.approx(accuracy_score(TARGETS[ravdess], PREDS[ravdess]))
+    assert by["ravdess"]["uar"] == pytest.approx(balanced_accuracy_score(TARGETS[ravdess], PREDS[ravdess]))
+    assert by["nemo"]["uar"] == pytest.approx(1.0 * 3 / 5)  # only "sad" is present: its recall alone
+    assert _metrics()["by_corpus"] == {}  # one corpus: nothing to break down

@@ -41,3 +41,12 @@ def test_reports_put_validation_beside_the_test_and_say_how_it_was_drawn():
     assert "| 1 | 01 | 12 | 58.3 % | " in text and "| 70.0 % | 10 (7) |" in text
     # validation 70 and 80 % against a test of 58.3 % on both folds: 16.7 points above on average
     assert "ran 16.7 points above the test WA on average, over 2 folds (validation: clips of the training speakers" in text
+
+
+def test_the_corpus_table_names_each_corpus_and_is_absent_for_one():
+    from specser.evaluation.report import corpus_table
+
+    lines = corpus_table({"nemo": {"accuracy": 0.412, "uar": 0.398, "n": 900},
+                          "ravdess": {"accuracy": 0.6, "uar": 0.59, "n": 211}}, "## By corpus")
+    assert "| nemo | 41.2 % | 39.8 % | 900 |" in lines and "| ravdess | 60.0 % | 59.0 % | 211 |" in lines
+    assert corpus_table({}, "## By corpus") == []

@@ -6,8 +6,8 @@ from specser.evaluation.cross_corpus import matrix_lines
 from specser.evaluation.cv_summary import top_confusions
 from specser.evaluation.summaries import CVSummary, Stat
 from specser.references import PAPER_TABLE2, reference_figures
-from specser.evaluation.report import (SPEAKER_NORM_NOTE, confusion_table, intensity_table, pct, plots_section,
-                                       validation_kind)
+from specser.evaluation.report import (SPEAKER_NORM_NOTE, confusion_table, corpus_table, intensity_table, pct,
+                                       plots_section, validation_kind)
 
 PROTOCOL_NOTES = {
     "random-5fold": "stratified 5-fold over files: every speaker is in train and test, so this figure is "
@@ -78,6 +78,7 @@ def render_cv_report(summary: CVSummary, plot_files: list[str]) -> str:
         lines += ["", "Most frequent confusions (the paper names sad→neutral, surprised→angry, neutral→surprised): "
                   + "; ".join(f"{t}→{p} {n} ({100 * share:.0f} % of {t})" for t, p, n, share in confusions) + "."]
     lines += intensity_table(summary.accuracy_by_intensity, "## Accuracy by intensity (pooled over folds)")
+    lines += corpus_table(summary.by_corpus, "## By corpus (pooled over folds)")
     lines.append("")
     lines += plots_section(plot_files)
     lines += ["Each fold's own run folder (`fold_NN/`) holds its report, per-file predictions and model. "

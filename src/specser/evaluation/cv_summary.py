@@ -42,6 +42,17 @@ def _pooled_intensity(fold_metrics: list[dict]) -> dict:
     return {k: {"accuracy": c / n, "n": int(n)} for k, (c, n) in sorted(totals.items()) if n}
 
 
+def _pooled_corpora(fold_metrics: list[dict]) -> dict:
+    """Per-corpus figures over all folds, from their summed confusion matrices (each file once)."""
+    from specser.evaluation.metrics import corpus_figures
+
+    summed: dict[str, np.ndarray] = {}
+    for m in fold_metrics:
+        for name, v in (m.get("by_corpus") or {}).items():
+            summed[name] = summed.get(name, 0) + np.asarray(v["confusion_matrix"])
+    return {name: corpus_figures(cm) for name, cm in sorted(summed.items())}
+
+
 def top_confusions(cm: list[list[int]], labels: list[str], k: int = 3) -> list[tuple[str, str, int, float]]:
     """The k largest off-diagonal cells: (true, predicted, count, share of the true class)."""
     arr = np.asarray(cm)
@@ -64,5 +75,5 @@ def summarize_folds(fold_metrics: list[dict], run: CVRun) -> CVSummary:
         **{name: _stats([m[name] for m in fold_metrics]) for name in METRIC_NAMES},
         f1_per_class=per_class("f1"), precision_per_class=per_class("precision"), recall_per_class=per_class("recall"),
         confusion_matrix=cm.tolist(), labels=list(labels), n_test_per_fold=[int(m["n"]) for m in fold_metrics],
-        pooled=_pooled(cm, labels), accuracy_by_intensity=_pooled_intensity(fold_metrics), run=run,
+        pooled=_pooled(cm, labels), accuracy_by_intensity=_pooled_intensity(fold_metrics), by_corpus=_pooled_corpora(fold_metrics), run=run,
     )

@@ -10,6 +10,17 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_m
 from specser.corpus.manifest import Utterance
 
 
+def corpus_figures(cm: np.ndarray) -> dict:
+    """WA, UA and the file count of one corpus's confusion matrix (UA over the classes it has), with the
+    matrix itself so that folds pool exactly."""
+    cm = np.asarray(cm)
+    present = cm.sum(axis=1) > 0
+    recall = np.diag(cm)[present] / cm.sum(axis=1)[present]
+    n = int(cm.sum())
+    return {"accuracy": float(np.trace(cm) / n) if n else 0.0, "uar": float(recall.mean()) if present.any() else 0.0,
+            "n": n, "confusion_matrix": cm.tolist()}
+
+
 def compute_metrics(
     rows: list[Utterance], targets: np.ndarray, probs: np.ndarray, labels: list[str]
 ) -> dict:
@@ -36,6 +47,9 @@ def compute_metrics(
     for row, t, y in zip(rows, targets, preds):
         if "intensity" in row.metadata:
             by_intensity[row.metadata["intensity"]].append(bool(t == y))
+    by_corpus: dict[str, list[int]] = defaultdict(list)
+    for i, row in enumerate(rows):
+        by_corpus[row.metadata.get("corpus", "")].append(i)
     return {
         "n": int(len(targets)),
         "labels": list(labels),
@@ -53,6 +67,10 @@ def compute_metrics(
         "accuracy_by_intensity": {
             k: {"accuracy": float(np.mean(v)), "n": len(v)} for k, v in sorted(by_intensity.items())
         },
+        # With several corpora in one test split, the figures of each: a pooled WA hides a corpus that fails.
+        "by_corpus": {
+            name: corpus_figures(confusion_matrix(targets[i], preds[i], labels=idx)) for name, i in sorted(by_corpus.items())
+        } if len(by_corpus) > 1 else {},
         "predictions": [
             {
                 "utt_id": row.utt_id,

@@ -16,6 +16,13 @@ def confusion_table(cm: list[list[int]], labels: list[str]) -> list[str]:
     return lines + [f"| **{label}** | " + " | ".join(str(v) for v in row) + " |" for label, row in zip(labels, cm)]
 
 
+def corpus_table(by_corpus: dict, heading: str) -> list[str]:
+    if not by_corpus:
+        return []
+    lines = ["", heading, "", "| corpus | WA | UA | files |", "|---|---|---|---|"]
+    return lines + [f"| {k} | {pct(v['accuracy'])} | {pct(v['uar'])} | {v['n']} |" for k, v in by_corpus.items()]
+
+
 def intensity_table(by_intensity: dict, heading: str) -> list[str]:
     if not by_intensity:
         return []
@@ -91,6 +98,7 @@ def render_report(summary: RunSummary, metrics: dict | None, plots: list[str]) -
         lines += ["", "### Confusion matrix (rows: true, columns: predicted)", ""]
         lines += confusion_table(metrics["confusion_matrix"], metrics["labels"])
         lines += intensity_table(metrics["accuracy_by_intensity"], "### Accuracy by intensity")
+        lines += corpus_table(metrics.get("by_corpus") or {}, "### By corpus")
         lines.append("")
     lines += plots_section(plots)
     lines += ["Per-file predictions are in `metrics.json`; the resolved config in `config.yaml`.", ""]

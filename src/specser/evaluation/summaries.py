@@ -128,6 +128,7 @@ class CVSummary:
     pooled: dict[str, Any]  # figures from the summed confusion matrix (each file counted once)
     accuracy_by_intensity: dict[str, Any]
     run: CVRun
+    by_corpus: dict[str, Any] = field(default_factory=dict)  # several corpora tested: pooled figures of each
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -141,6 +142,7 @@ class CVSummary:
             values[name] = {k: Stat(**v) for k, v in data[name].items()}
         values["run"] = CVRun.from_dict(data["run"])
         values.setdefault("accuracy_by_intensity", {})
+        values.setdefault("by_corpus", {})
         return cls(**values)
 
     @classmethod
