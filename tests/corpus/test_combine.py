@@ -87,6 +87,10 @@ def test_cross_corpus_cv_from_the_command_line(synth_corpus, other_corpus, tmp_p
     assert summary["accuracy"]["mean"] > 0.3  # the synthetic emotions sound alike in both corpora
     report = (tmp_path / "loco" / "report.md").read_text()
     assert "trained on (rows) x tested on (columns)" in report and "| folder |  | " in report  # the matrix
+    by_corpus = summary["by_corpus"]  # each corpus's own figures, pooled over the folds that test it
+    assert set(by_corpus) == {"ravdess", "folder"} and "## By corpus (pooled over folds)" in report
+    assert sum(v["n"] for v in by_corpus.values()) == sum(summary["n_test_per_fold"])
+    assert by_corpus["folder"]["accuracy"] == pytest.approx(summary["accuracy"]["per_fold"][0])
     compared = CliRunner().invoke(app, ["compare", str(tmp_path / "loco"), "--out", str(tmp_path / "cmp.md")])
     assert compared.exit_code == 0, compared.output
     matrix = (tmp_path / "cmp.md").read_text().split("Cross-corpus", 1)[1]

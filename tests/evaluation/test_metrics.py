@@ -41,7 +41,7 @@ def test_per_file_predictions_and_intensity_breakdown():
     assert by["normal"]["accuracy"] == pytest.approx(np.mean((TARGETS == PREDS)[::2]))
 
 
-def test_figures_per_corpus_when_the_test_spans_several():
+def test_figures_per_corpus_when_the_data_combines_several():
     corpora = ["ravdess"] * 7 + ["nemo"] * 5
     rows = [Utterance(f"u{i}", f"/d/u{i}.wav", LABELS[t], f"s{i % 3}", {"corpus": c})
             for i, (t, c) in enumerate(zip(TARGETS, corpora))]
@@ -53,4 +53,6 @@ def test_figures_per_corpus_when_the_test_spans_several():
     assert by["ravdess"]["accuracy"] == pytest.approx(accuracy_score(TARGETS[ravdess], PREDS[ravdess]))
     assert by["ravdess"]["uar"] == pytest.approx(balanced_accuracy_score(TARGETS[ravdess], PREDS[ravdess]))
     assert by["nemo"]["uar"] == pytest.approx(1.0 * 3 / 5)  # only "sad" is present: its recall alone
-    assert _metrics()["by_corpus"] == {}  # one corpus: nothing to break down
+    assert _metrics()["by_corpus"] == {}  # a single-corpus manifest: nothing to break down
+    one = compute_metrics(rows[7:], TARGETS[7:], probs[7:], LABELS)["by_corpus"]  # a fold that tests one corpus
+    assert list(one) == ["nemo"] and one["nemo"]["n"] == 5

@@ -47,9 +47,10 @@ def compute_metrics(
     for row, t, y in zip(rows, targets, preds):
         if "intensity" in row.metadata:
             by_intensity[row.metadata["intensity"]].append(bool(t == y))
-    by_corpus: dict[str, list[int]] = defaultdict(list)
+    by_corpus: dict[str, list[int]] = defaultdict(list)  # rows of a combined manifest name their corpus
     for i, row in enumerate(rows):
-        by_corpus[row.metadata.get("corpus", "")].append(i)
+        if "corpus" in row.metadata:
+            by_corpus[row.metadata["corpus"]].append(i)
     return {
         "n": int(len(targets)),
         "labels": list(labels),
@@ -67,10 +68,11 @@ def compute_metrics(
         "accuracy_by_intensity": {
             k: {"accuracy": float(np.mean(v)), "n": len(v)} for k, v in sorted(by_intensity.items())
         },
-        # With several corpora in one test split, the figures of each: a pooled WA hides a corpus that fails.
+        # Data from several corpora: the figures of each (a fold may test one of them; folds pool exactly).
+        # A pooled WA hides a corpus that fails.
         "by_corpus": {
             name: corpus_figures(confusion_matrix(targets[i], preds[i], labels=idx)) for name, i in sorted(by_corpus.items())
-        } if len(by_corpus) > 1 else {},
+        },
         "predictions": [
             {
                 "utt_id": row.utt_id,
