@@ -53,3 +53,5 @@ def test_per_corpus_figures_pool_the_folds_confusions():
     assert s.by_corpus["x"]["uar"] == pytest.approx((5 / 8 + 3 / 4) / 2)
     assert s.by_corpus["y"]["n"] == 4
     assert CVSummary.from_dict(s.to_dict()) == s
+    older = _fold(0.7, [[4, 1], [2, 3]])  # a fold finished by a release without per-corpus figures
+    assert summarize_folds([a, b, older], RUN).by_corpus == {}

@@ -43,9 +43,12 @@ def _pooled_intensity(fold_metrics: list[dict]) -> dict:
 
 
 def _pooled_corpora(fold_metrics: list[dict]) -> dict:
-    """Per-corpus figures over all folds, from their summed confusion matrices (each file once)."""
+    """Per-corpus figures over all folds, from their summed confusion matrices (each file once). Folds
+    written before `by_corpus` existed (a resumed CV) leave it out: a pool of some folds would mislead."""
     from specser.evaluation.metrics import corpus_figures
 
+    if not all("by_corpus" in m for m in fold_metrics):
+        return {}
     summed: dict[str, np.ndarray] = {}
     for m in fold_metrics:
         for name, v in (m.get("by_corpus") or {}).items():
