@@ -10,7 +10,8 @@ import numpy as np
 from specser.evaluation.summaries import METRIC_NAMES, CVRun, CVSummary, Stat
 
 
-def _stats(values: list[float]) -> Stat:
+def stats_over(values: list[float]) -> Stat:
+    """Mean, sample std (ddof=1; 0 for one value) and the values themselves: the form of every over-folds figure."""
     arr = np.asarray(values, dtype=float)
     return Stat(float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0, [float(v) for v in arr])
 
@@ -51,7 +52,7 @@ def _pooled_corpora(fold_metrics: list[dict]) -> dict:
         return {}
     summed: dict[str, np.ndarray] = {}
     for m in fold_metrics:
-        for name, v in (m.get("by_corpus") or {}).items():
+        for name, v in m["by_corpus"].items():
             summed[name] = summed.get(name, 0) + np.asarray(v["confusion_matrix"])
     return {name: corpus_figures(cm) for name, cm in sorted(summed.items())}
 
@@ -71,12 +72,13 @@ def summarize_folds(fold_metrics: list[dict], run: CVRun) -> CVSummary:
     labels = fold_metrics[0]["labels"]
 
     def per_class(name: str) -> dict[str, Stat]:
-        return {label: _stats([m["per_class"][label][name] for m in fold_metrics]) for label in labels}
+        return {label: stats_over([m["per_class"][label][name] for m in fold_metrics]) for label in labels}
 
     cm = np.sum([np.asarray(m["confusion_matrix"]) for m in fold_metrics], axis=0)
     return CVSummary(
-        **{name: _stats([m[name] for m in fold_metrics]) for name in METRIC_NAMES},
+        **{name: stats_over([m[name] for m in fold_metrics]) for name in METRIC_NAMES},
         f1_per_class=per_class("f1"), precision_per_class=per_class("precision"), recall_per_class=per_class("recall"),
         confusion_matrix=cm.tolist(), labels=list(labels), n_test_per_fold=[int(m["n"]) for m in fold_metrics],
-        pooled=_pooled(cm, labels), accuracy_by_intensity=_pooled_intensity(fold_metrics), by_corpus=_pooled_corpora(fold_metrics), run=run,
+        pooled=_pooled(cm, labels), accuracy_by_intensity=_pooled_intensity(fold_metrics),
+        by_corpus=_pooled_corpora(fold_metrics), run=run,
     )

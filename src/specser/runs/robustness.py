@@ -17,6 +17,7 @@ from specser.atomic import atomic_write_json, atomic_write_text
 from specser.audio.degrade import CONDITIONS, babble_for
 from specser.audio.load import AudioError, load_audio
 from specser.config import load_config
+from specser.evaluation.cv_summary import stats_over
 from specser.features.prepare import build_manifest
 from specser.inference.model_file import ModelFile
 from specser.inference.predictor import Predictor
@@ -109,9 +110,8 @@ def summarize(records: list[dict]) -> dict:
     names = [n for n in records[0]["conditions"] if all(n in r["conditions"] for r in records)]
 
     def stats(values: list[float]) -> dict:
-        arr = np.asarray(values, dtype=float)
-        return {"mean": float(arr.mean()), "std": float(arr.std(ddof=1)) if len(arr) > 1 else 0.0,
-                "values": [float(v) for v in arr]}
+        s = stats_over(values)
+        return {"mean": s.mean, "std": s.std, "values": s.per_fold}
 
     conditions = {}
     for name in names:

@@ -76,11 +76,10 @@ class Teachers(nn.Module):
         """(B, C, n_mels, frames) student inputs (and any further inputs of the network, such as a fine-tuned
         encoder's waveform lengths) -> (B, n_classes) mean teacher probabilities at the temperature."""
         probs = []
+        if self.restandardise:  # back to dB once; then (dB - mean_t) / std_t per teacher, per Mel bin
+            db = x * self.student_std[:, None] + self.student_mean[:, None]
         for i, net in enumerate(self.networks):
-            inputs = x
-            if self.restandardise:  # (x * std_s + mean_s - mean_t) / std_t, per Mel bin
-                db = x * self.student_std[:, None] + self.student_mean[:, None]
-                inputs = (db - self.means[i][:, None]) / self.stds[i][:, None]
+            inputs = (db - self.means[i][:, None]) / self.stds[i][:, None] if self.restandardise else x
             probs.append(F.softmax(net(inputs, *rest).float() / self.temperature, dim=1))
         return torch.stack(probs).mean(dim=0)
 
