@@ -1,0 +1,69 @@
+"""Score candidate recipes for the bundled model on held-out speakers of every corpus it trains on.
+
+    python benchmarks/release_recipe.py NAME=RUN:ROBUSTNESS.json [NAME=RUN:ROBUSTNESS.json ...]
+                                        [--rule RULE.txt] [--out benchmarks/results/real_voices/release_recipe.json]
+
+Each RUN is a `specser train` run over several corpora that held whole speakers of each out (its
+`metrics.json` has a `by_corpus` table); ROBUSTNESS.json is `benchmarks/robustness.py RUN --out ...`.
+For each candidate it prints each corpus's accuracy, their mean M (a corpus is one vote, however many
+clips it has), and C, the mean accuracy over the conditions that decide a release. Agreement with the
+clean label is printed too but decides nothing: it rewards a model that leans on one class. The rule
+(written before the runs) is copied into the JSON; reading it against the figures is left to a person.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from machine import describe, write_result  # noqa: E402
+
+RELEASE_CONDITIONS = ("noise floor -60 dBFS", "gain -20 dB", "gain +20 dB", "8-bit", "pink 20 dB SNR",
+                      "babble 20 dB SNR", "telephone band")
+
+
+def score(run: Path, robustness: Path) -> dict:
+    metrics = json.loads((run / "metrics.json").read_text())
+    per_corpus = {name: round(100 * figures["accuracy"], 1) for name, figures in sorted(metrics["by_corpus"].items())}
+    (robust_run,) = json.loads(robustness.read_text())["runs"]
+    conditions = robust_run["conditions"]
+    return {
+        "run": str(run), "accuracy_by_corpus": per_corpus, "clips_by_corpus": {
+            name: figures["n"] for name, figures in sorted(metrics["by_corpus"].items())},
+        "M": round(sum(per_corpus.values()) / len(per_corpus), 2),
+        "C": round(100 * sum(conditions[c]["accuracy"] for c in RELEASE_CONDITIONS) / len(RELEASE_CONDITIONS), 2),
+        "agreement_mean": round(100 * sum(conditions[c]["agreement"] for c in RELEASE_CONDITIONS)
+                                / len(RELEASE_CONDITIONS), 2),
+        "clean_pooled": round(100 * conditions["clean"]["accuracy"], 1),
+        "best_epoch": metrics["run"]["best_epoch"], "epochs": metrics["run"]["epochs"],
+        "val_accuracy": round(100 * metrics["run"]["val_accuracy"], 1),
+        "wall_time_s": round(metrics["run"]["wall_time_s"]),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("candidates", nargs="+", metavar="NAME=RUN:ROBUSTNESS.json")
+    parser.add_argument("--rule", type=Path, action="append", default=[], help="the rule file(s), copied into the JSON")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "real_voices" / "release_recipe.json")
+    args = parser.parse_args()
+    scores = {}
+    for item in args.candidates:
+        name, _, paths = item.partition("=")
+        run, _, robustness = paths.partition(":")
+        scores[name] = score(Path(run), Path(robustness))
+    print(f"{'candidate':<10} {'by corpus':<28} {'M':>6} {'C':>6} {'agreement':>9} {'epoch':>7}")
+    for name, s in scores.items():
+        corpora = ", ".join(f"{c} {a}" for c, a in s["accuracy_by_corpus"].items())
+        print(f"{name:<10} {corpora:<28} {s['M']:>6} {s['C']:>6} {s['agreement_mean']:>9} "
+              f"{s['best_epoch']:>3}/{s['epochs']}")
+    write_result({"machine": describe(), "rules": [r.read_text() for r in args.rule], "candidates": scores}, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
