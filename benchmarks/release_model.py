@@ -45,6 +45,12 @@ def train(args) -> float:
     return time.time() - started
 
 
+def recipe(args) -> str:
+    """The preset, its epochs and every override that changes the model (not thread counts)."""
+    changes = [s for s in args.set if not s.startswith("train.threads=")]
+    return " ".join(["robust", f"train.max_epochs={args.epochs}", *changes])
+
+
 def best_validation(run: Path) -> dict:
     """The checkpoint's epoch and validation accuracy, from the run's Lightning log (lowest val loss)."""
     rows = [r for r in csv.DictReader(open(run / "logs" / "metrics.csv")) if r.get("val_loss")]
@@ -127,7 +133,7 @@ def main() -> int:
         name = row["utt_id"].split("/", 1)[0] if "+" in row["corpus"] else row["corpus"]  # older combined manifests
         corpora[name] = corpora.get(name, 0) + 1
     full.extra.update({"trained_on": " + ".join(f"{name} ({n} clips)" for name, n in sorted(corpora.items())),
-                       "recipe": "robust", "licence": LICENCE, "card": "docs/model-card.md"})
+                       "recipe": recipe(args), "licence": LICENCE, "card": "docs/model-card.md"})
     full.protocol = "all clips of both corpora (20 % random validation part)"
     half = full.half()
     half.save(TARGET)
