@@ -1,13 +1,13 @@
 """Rebuild the model that ships with specser (`src/specser/bundled/default.specser`).
 
     python benchmarks/release_model.py [--ravdess DIR] [--nemo DIR] [--run runs/release] [--epochs 12]
-                                       [--set KEY=VALUE ...] [--compare OLD.specser]
+                                       [--set KEY=VALUE ...] [--compare OLD.specser ...]
 
 Trains the `robust` preset on every six-emotion clip of RAVDESS and nEMO (`data.test_size=0`: a
 random 20 % of the clips is the validation part that picks the checkpoint), unless `--run` already
 holds the finished run. Then stores the weights in half precision, records where the model came
 from, and checks that the half-precision file gives the float32 model's labels on the validation
-clips. With `--compare`, the new and the old model are both run on every validation clip, clean and
+clips. With `--compare` (repeatable), the new and each older model are run on every validation clip, clean and
 under the recording conditions that decide a release (a -60 dBFS floor, +-20 dB gain, 8-bit, 20 dB
 pink and babble noise, the telephone band): accuracy, and agreement with each model's own clean label.
 Prints the figures and writes benchmarks/results/release_model.json. The model card is
@@ -120,13 +120,17 @@ def main() -> int:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a further config override for the training run (repeatable), e.g. train.balance_corpora=true")
     parser.add_argument("--parity-clips", type=int, default=300)
-    parser.add_argument("--compare", type=Path, help="the previous release's model file, to compare on validation")
+    parser.add_argument("--compare", type=Path, action="append", default=[],
+                        help="an earlier release's model file, to compare on validation (repeatable; named by its file name)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "release_model.json")
     args = parser.parse_args()
 
     from specser.inference.model_file import ModelFile
 
-    seconds = None if (args.run / "model.specser").is_file() else train(args)
+    if (args.run / "model.specser").is_file():  # finished earlier: its own record says how long it trained
+        seconds = json.loads((args.run / "metrics.json").read_text())["run"].get("wall_time_s")
+    else:
+        seconds = train(args)
     full = ModelFile.load(args.run / "model.specser")
     corpora = {}
     for row in csv.DictReader(open(args.run / "manifest.csv")):
@@ -146,7 +150,7 @@ def main() -> int:
         "half_precision_parity": parity(full, ModelFile.load(TARGET), args.run, args.parity_clips),
     }
     if args.compare:
-        record["validation_under_conditions"] = compare({"new": TARGET, "previous": args.compare}, args.run)
+        record["validation_under_conditions"] = compare({"new": TARGET, **{p.stem: p for p in args.compare}}, args.run)
     print(json.dumps(record, indent=2))
     write_result(record, args.out)
     return 0
