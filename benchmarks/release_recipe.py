@@ -21,23 +21,26 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from machine import describe, write_result  # noqa: E402
+from release_model import RELEASE_CONDITIONS  # noqa: E402
 
-RELEASE_CONDITIONS = ("noise floor -60 dBFS", "gain -20 dB", "gain +20 dB", "8-bit", "pink 20 dB SNR",
-                      "babble 20 dB SNR", "telephone band")
+DEGRADED = tuple(c for c in RELEASE_CONDITIONS if c != "clean")
 
 
 def score(run: Path, robustness: Path) -> dict:
     metrics = json.loads((run / "metrics.json").read_text())
-    per_corpus = {name: round(100 * figures["accuracy"], 1) for name, figures in sorted(metrics["by_corpus"].items())}
+    by_corpus = dict(sorted(metrics["by_corpus"].items()))
+    per_corpus = {name: round(100 * figures["accuracy"], 1) for name, figures in by_corpus.items()}
     (robust_run,) = json.loads(robustness.read_text())["runs"]
     conditions = robust_run["conditions"]
+
+    def mean_percent(key: str) -> float:
+        return round(100 * sum(conditions[c][key] for c in DEGRADED) / len(DEGRADED), 2)
+
     return {
-        "run": str(run), "accuracy_by_corpus": per_corpus, "clips_by_corpus": {
-            name: figures["n"] for name, figures in sorted(metrics["by_corpus"].items())},
+        "run": str(run), "accuracy_by_corpus": per_corpus,
+        "clips_by_corpus": {name: figures["n"] for name, figures in by_corpus.items()},
         "M": round(sum(per_corpus.values()) / len(per_corpus), 2),
-        "C": round(100 * sum(conditions[c]["accuracy"] for c in RELEASE_CONDITIONS) / len(RELEASE_CONDITIONS), 2),
-        "agreement_mean": round(100 * sum(conditions[c]["agreement"] for c in RELEASE_CONDITIONS)
-                                / len(RELEASE_CONDITIONS), 2),
+        "C": mean_percent("accuracy"), "agreement_mean": mean_percent("agreement"),
         "clean_pooled": round(100 * conditions["clean"]["accuracy"], 1),
         "best_epoch": metrics["run"]["best_epoch"], "epochs": metrics["run"]["epochs"],
         "val_accuracy": round(100 * metrics["run"]["val_accuracy"], 1),
