@@ -7,8 +7,11 @@ Each RUN is a `specser train` run over several corpora that held whole speakers 
 `metrics.json` has a `by_corpus` table); ROBUSTNESS.json is `benchmarks/robustness.py RUN --out ...`.
 For each candidate it prints each corpus's accuracy, their mean M (a corpus is one vote, however many
 clips it has), and C, the mean accuracy over the conditions that decide a release. Agreement with the
-clean label is printed too but decides nothing: it rewards a model that leans on one class. The rule
-(written before the runs) is copied into the JSON; reading it against the figures is left to a person.
+clean label is printed too but decides nothing: it rewards a model that leans on one class. C pools the
+held-out clips, so the corpus with the most of them weighs most; where the robustness JSON has each
+corpus's figures (written since 2026-12-05), each corpus's C and telephone-band gap are given too, and
+CM, their mean. The rule (written before the runs) is copied into the JSON; reading it against the
+figures is left to a person.
 """
 
 from __future__ import annotations
@@ -33,15 +36,26 @@ def score(run: Path, robustness: Path) -> dict:
     (robust_run,) = json.loads(robustness.read_text())["runs"]
     conditions = robust_run["conditions"]
 
-    def mean_percent(key: str) -> float:
-        return round(100 * sum(conditions[c][key] for c in DEGRADED) / len(DEGRADED), 2)
+    def mean_percent(key: str, table: dict = conditions) -> float:
+        return round(100 * sum(table[c][key] for c in DEGRADED) / len(DEGRADED), 2)
 
+    corpora = sorted(conditions["clean"].get("by_corpus", {}))
+    per_corpus_conditions = {name: {c: conditions[c]["by_corpus"][name] for c in RELEASE_CONDITIONS} for name in corpora}
+    by_corpus_robustness = {
+        name: {"C": mean_percent("accuracy", table),
+               "telephone_gap": round(100 * (table["clean"]["accuracy"] - table["telephone band"]["accuracy"]), 1),
+               "gain_plus20_agreement": round(100 * table["gain +20 dB"]["agreement"], 1)}
+        for name, table in per_corpus_conditions.items()}
     return {
         "run": str(run), "accuracy_by_corpus": per_corpus,
         "clips_by_corpus": {name: figures["n"] for name, figures in by_corpus.items()},
         "M": round(sum(per_corpus.values()) / len(per_corpus), 2),
         "C": mean_percent("accuracy"), "agreement_mean": mean_percent("agreement"),
         "clean_pooled": round(100 * conditions["clean"]["accuracy"], 1),
+        "telephone_gap_pooled": round(100 * (conditions["clean"]["accuracy"] - conditions["telephone band"]["accuracy"]), 1),
+        "gain_plus20_agreement_pooled": round(100 * conditions["gain +20 dB"]["agreement"], 1),
+        "robustness_by_corpus": by_corpus_robustness,
+        "CM": round(sum(r["C"] for r in by_corpus_robustness.values()) / len(corpora), 2) if corpora else None,
         "best_epoch": metrics["run"]["best_epoch"], "epochs": metrics["run"]["epochs"],
         "val_accuracy": round(100 * metrics["run"]["val_accuracy"], 1),
         "wall_time_s": round(metrics["run"]["wall_time_s"]),
@@ -59,11 +73,15 @@ def main() -> int:
         name, _, paths = item.partition("=")
         run, _, robustness = paths.partition(":")
         scores[name] = score(Path(run), Path(robustness))
-    print(f"{'candidate':<10} {'by corpus':<28} {'M':>6} {'C':>6} {'agreement':>9} {'epoch':>7}")
+    print(f"{'candidate':<10} {'by corpus':<28} {'M':>6} {'C':>6} {'agreement':>9} {'epoch':>7} "
+          f"{'tel. gap':>8} {'+20 dB':>6}  C, tel. gap, +20 dB agreement of each corpus")
     for name, s in scores.items():
         corpora = ", ".join(f"{c} {a}" for c, a in s["accuracy_by_corpus"].items())
+        each = "; ".join(f"{c} {r['C']}, {r['telephone_gap']}, {r['gain_plus20_agreement']}"
+                         for c, r in s["robustness_by_corpus"].items()) or "-"
         print(f"{name:<10} {corpora:<28} {s['M']:>6} {s['C']:>6} {s['agreement_mean']:>9} "
-              f"{s['best_epoch']:>3}/{s['epochs']}")
+              f"{s['best_epoch']:>3}/{s['epochs']} {s['telephone_gap_pooled']:>8} {s['gain_plus20_agreement_pooled']:>6}  "
+              f"{each}" + (f" (CM {s['CM']})" if s["CM"] is not None else ""))
     write_result({"machine": describe(), "rules": [r.read_text() for r in args.rule], "candidates": scores}, args.out)
     return 0
 

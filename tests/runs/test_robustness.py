@@ -1,8 +1,9 @@
-"""The robustness summary over several runs (the folds of one CV)."""
+"""The robustness summary over several runs (the folds of one CV), and each corpus's figures."""
 
+import numpy as np
 import pytest
 
-from specser.runs.robustness import render_summary, summarize
+from specser.runs.robustness import by_corpus, render, render_summary, summarize
 
 
 def record(run: str, n: int, clean: float, noisy: float, agreement: float) -> dict:
@@ -29,3 +30,25 @@ def test_summary_keeps_only_conditions_every_run_has():
     assert list(summary["conditions"]) == ["clean"]
     with pytest.raises(ValueError, match="no robustness records"):
         summarize([])
+
+
+def test_by_corpus_splits_accuracy_and_agreement_and_stays_empty_for_one_corpus():
+    corpora = ["ravdess", "nemo", "nemo", "nemo"]
+    targets, clean, predicted = np.array([0, 1, 2, 3]), np.array([0, 1, 0, 3]), np.array([1, 1, 0, 3])
+    figures = by_corpus(corpora, predicted, targets, clean)
+    assert figures["ravdess"] == {"accuracy": 0.0, "n": 1, "agreement": 0.0}
+    assert figures["nemo"]["accuracy"] == pytest.approx(2 / 3) and figures["nemo"]["agreement"] == 1.0
+    assert list(figures) == ["nemo", "ravdess"]
+    assert by_corpus(["ravdess"] * 4, predicted, targets, clean) == {}
+    assert "agreement" not in by_corpus(corpora, predicted, targets, None)["nemo"]
+
+
+def test_render_adds_a_table_per_corpus_when_there_are_several():
+    one = record("run", 4, 0.5, 0.25, 0.5)
+    assert "Each corpus" not in render(one)
+    for name, result in one["conditions"].items():
+        result["by_corpus"] = {"nemo": {"accuracy": result["accuracy"], "n": 3, "agreement": result["agreement"]},
+                               "ravdess": {"accuracy": 1.0, "n": 1, "agreement": 1.0}}
+    table = render(one)
+    assert "| condition | nemo | ravdess |" in table
+    assert "| 8-bit | 25.0 % (50.0 %) | 100.0 % (100.0 %) |" in table

@@ -3,7 +3,8 @@ label stays what it was on the clean clip.
 
 Each test file is decoded, degraded (`specser.audio.degrade.CONDITIONS`) and predicted through the
 `Predictor`, speech check included: a degraded clip the check refuses counts as wrong and as
-changed, and is counted apart. Babble is made from the other speakers' test clips.
+changed, and is counted apart. Babble is made from the other speakers' test clips. A run over several
+corpora also gets each corpus's figures: pooled figures follow the corpus with the most test clips.
 """
 
 from __future__ import annotations
@@ -24,8 +25,24 @@ from specser.inference.predictor import Predictor
 from specser.runs.folder import RunFolder
 
 
+def by_corpus(corpora: list[str], predicted: np.ndarray, targets: np.ndarray, clean: np.ndarray | None) -> dict:
+    """{corpus: {"accuracy", "n"[, "agreement"]}} when the clips come from two corpora or more, else {}."""
+    names = sorted(set(corpora))
+    if len(names) < 2:
+        return {}
+    which = np.array(corpora)
+    figures = {}
+    for name in names:
+        mine = which == name
+        entry = {"accuracy": float(np.mean(predicted[mine] == targets[mine])), "n": int(mine.sum())}
+        if clean is not None:
+            entry["agreement"] = float(np.mean(predicted[mine] == clean[mine]))
+        figures[name] = entry
+    return figures
+
+
 def _condition_result(predictor: Predictor, waves: list[np.ndarray], speakers: list[str], targets: np.ndarray,
-                      clean: np.ndarray | None) -> tuple[dict, np.ndarray]:
+                      clean: np.ndarray | None, corpora: list[str]) -> tuple[dict, np.ndarray]:
     predicted = np.full(len(waves), -1)
     ok = []
     for i, wave in enumerate(waves):
@@ -43,6 +60,8 @@ def _condition_result(predictor: Predictor, waves: list[np.ndarray], speakers: l
               if ok else None}
     if clean is not None:
         result["agreement"] = float(np.mean(predicted == clean))
+    if per_corpus := by_corpus(corpora, predicted, targets, clean):
+        result["by_corpus"] = per_corpus
     return result, predicted
 
 
@@ -51,7 +70,7 @@ def robustness(run_dir: Path, conditions: list[str] | None = None, data: Path | 
     """Evaluate `run_dir`'s model on its test split under each condition; writes robustness.{json,md}.
 
     Returns:
-        {"run", "n", "conditions": {name: {"accuracy", "agreement", "refused", "most_predicted"}}}.
+        {"run", "n", "conditions": {name: {"accuracy", "agreement", "refused", "most_predicted"[, "by_corpus"]}}}.
     """
     from tqdm.auto import tqdm
 
@@ -72,13 +91,14 @@ def robustness(run_dir: Path, conditions: list[str] | None = None, data: Path | 
     waves = [load_audio(r.path, sr, name=r.path) for r in rows]
     speakers = [r.speaker for r in rows]
     targets = np.array([mf.labels.index(r.label) for r in rows])
-    _, clean = _condition_result(predictor, waves, speakers, targets, None)
+    corpora = [r.metadata.get("corpus", "") for r in rows]
+    _, clean = _condition_result(predictor, waves, speakers, targets, None, corpora)
     results = {}
     for name in tqdm(names, desc="conditions", disable=not progress):
         degraded = [CONDITIONS[name](w, sr, np.random.default_rng(seed + i), babble_for(i, waves, speakers)
                                      if name.startswith("babble") else None).astype(np.float32)
                     for i, w in enumerate(waves)]
-        results[name], _ = _condition_result(predictor, degraded, speakers, targets, clean)
+        results[name], _ = _condition_result(predictor, degraded, speakers, targets, clean, corpora)
     record = {"run": str(run_dir), "protocol": split["protocol"], "n": len(rows),
               "conditions": results}
     out = Path(out) if out else folder / "robustness"
@@ -95,6 +115,14 @@ def render(record: dict) -> str:
     for name, r in record["conditions"].items():
         agreement = f"{100 * r['agreement']:.1f} %" if "agreement" in r else ""
         lines.append(f"| {name} | {100 * r['accuracy']:.1f} % | {agreement} | {r['refused']} | {r['most_predicted']} |")
+    corpora = list(next(iter(record["conditions"].values())).get("by_corpus", {}))
+    if corpora:
+        lines += ["", "Each corpus, accuracy (agreement with clean):", "",
+                  "| condition | " + " | ".join(corpora) + " |", "|---" * (len(corpora) + 1) + "|"]
+        for name, r in record["conditions"].items():
+            cells = [f"{100 * f['accuracy']:.1f} %" + (f" ({100 * f['agreement']:.1f} %)" if "agreement" in f else "")
+                     for f in (r["by_corpus"][c] for c in corpora)]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
