@@ -27,6 +27,7 @@ def clips(tmp_path_factory, synth_corpus):
     sf.write(root / "nested" / "long.flac", long, 16000)
     (root / "broken.wav").write_bytes(b"RIFF....WAVE not really")
     sf.write(root / "silent.wav", np.zeros(8000, dtype=np.float32), 16000)
+    sf.write(root / "loud.wav", np.clip(10 * emotional_tone("05", 1, rng, seconds=1.0), -1, 1), 16000)
     return root
 
 
@@ -38,14 +39,17 @@ def test_folder_json_with_timeline_and_skips(trained_run, clips):
     result = _predict(trained_run, str(clips), "--format", "json", "--out", str(clips.parent / "p.json"))
     assert result.exit_code == 1  # two files could not be read
     assert "skipped" in result.output and "broken.wav" in result.output and "silent" in result.output
-    assert "6 predictions written" in result.output and "(2 files skipped)" in result.output
+    assert "7 predictions written" in result.output and "(2 files skipped)" in result.output
     rows = json.loads((clips.parent / "p.json").read_text())
-    assert len(rows) == 8  # a row for every input, the failures with their kind and reason
+    assert len(rows) == 9  # a row for every input, the failures with their kind and reason
     status = {r["path"].rsplit("/", 1)[-1]: (r["status"], r["error"]) for r in rows}
     assert status["broken.wav"][0] == "corrupt" and status["silent.wav"][0] == "silent"
     assert "BytesIO" not in status["broken.wav"][1] and "object at 0x" not in status["broken.wav"][1]
     ok = [r for r in rows if r["status"] == "ok"]
-    assert len(ok) == 6 and all(r["error"] is None for r in ok)
+    assert len(ok) == 7 and all(r["error"] is None for r in ok)
+    warned = {r["path"].rsplit("/", 1)[-1]: [w["kind"] for w in r["warnings"]] for r in ok if r["warnings"]}
+    assert warned == {"loud.wav": ["clipped"]}  # a label all the same, and the reason to doubt it
+    assert "warning " in result.output and "loud.wav: clipped" in result.output
     long = next(r for r in ok if r["path"].endswith("long.flac"))
     assert long["duration_s"] == pytest.approx(4.0) and len(long["timeline"]) == 7
     assert all(abs(sum(r["probabilities"].values()) - 1) < 1e-4 for r in ok)
@@ -55,8 +59,9 @@ def test_csv_glob_keep_going_and_plot(trained_run, clips, tmp_path):
     result = _predict(trained_run, str(clips / "**" / "*.*"), "--format", "csv", "--keep-going", "--plot", str(tmp_path))
     assert result.exit_code == 0, result.output
     table = list(csv.reader(io.StringIO(result.stdout)))
-    assert table[0][:6] == ["path", "status", "error", "label", "duration_s", "segments"] and len(table) == 9
-    assert sorted(row[1] for row in table[1:]) == ["corrupt"] + ["ok"] * 6 + ["silent"]
+    assert table[0][:7] == ["path", "status", "error", "label", "duration_s", "segments", "warnings"]
+    assert len(table) == 10 and sorted(row[1] for row in table[1:]) == ["corrupt"] + ["ok"] * 7 + ["silent"]
+    assert {row[0].rsplit("/", 1)[-1]: row[6] for row in table[1:] if row[6]} == {"loud.wav": "clipped"}
     assert (tmp_path / "long.timeline.png").stat().st_size > 5000
 
 

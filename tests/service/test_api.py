@@ -54,9 +54,23 @@ def test_multipart_and_raw_uploads_agree(client, angry):
     b = client.post("/v1/predict", content=data, headers={"content-type": "application/octet-stream"})
     assert a.status_code == b.status_code == 200
     body = a.json()
-    assert body == b.json() and body["label"] == "angry" and set(body) == {"labels", "probabilities", "label", "duration_s"}
+    assert body == b.json() and body["label"] == "angry" and set(body) == {"labels", "probabilities", "label", "duration_s", "warnings"}
+    assert body["warnings"] == []  # a clean recording
     assert list(body["probabilities"]) == body["labels"]  # label -> probability, as in the timeline and the CLI
     assert abs(sum(body["probabilities"].values()) - 1) < 1e-4 and body["duration_s"] == pytest.approx(1.0)
+
+
+def test_clipped_and_narrow_band_audio_get_a_label_and_a_warning(client, angry):
+    import soxr
+
+    clipped = client.post("/v1/predict", files={"file": ("loud.wav", _wav(np.clip(10 * angry, -1, 1)))})
+    assert clipped.status_code == 200 and clipped.json()["label"]
+    (warning,) = clipped.json()["warnings"]
+    assert warning["kind"] == "clipped" and "full scale" in warning["message"]
+    call = client.post("/v1/predict", files={"file": ("call.wav", _wav(soxr.resample(angry, 16000, 8000), 8000))})
+    assert call.status_code == 200 and [w["kind"] for w in call.json()["warnings"]] == ["narrow_band"]
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    assert "warnings" in schema["Prediction"]["required"] and "kind" in schema["Warning"]["properties"]
 
 
 def test_stereo_48k_flac_and_long_audio(client, angry):

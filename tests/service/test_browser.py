@@ -56,6 +56,8 @@ def test_upload_through_the_page_shows_label_and_bars(server, tmp_path):
     sf.write(wav, emotional_tone("05", 4, rng, seconds=1.0), 16000)
     long_wav = tmp_path / "long-recording.wav"
     sf.write(long_wav, np.concatenate([emotional_tone(c, 4, rng, seconds=1.0) for c in ("01", "01", "08", "08")]), 16000)
+    clipped = tmp_path / "clipped-voice.wav"
+    sf.write(clipped, np.clip(10 * emotional_tone("05", 4, rng, seconds=1.0), -1, 1), 16000)
     broken = tmp_path / "broken.wav"
     broken.write_bytes(b"RIFF\x10\x00\x00\x00WAVEfmt not really audio")
     with playwright.sync_playwright() as p:
@@ -73,14 +75,18 @@ def test_upload_through_the_page_shows_label_and_bars(server, tmp_path):
             assert len(bars) == 6 and bars[0].get_attribute("data-label") == "angry"
             width = page.eval_on_selector("#bars .bar .fill", "e => parseFloat(e.style.width)")
             assert width > 50
-            assert page.is_hidden("#timeline")
+            assert page.is_hidden("#timeline") and page.is_hidden("#warnings")
+            page.set_input_files("#file", str(clipped))  # too loud: still a label, and the warning beside it
+            page.wait_for_function("document.getElementById('source').textContent.startsWith('clipped-voice')")
+            assert page.is_visible("#warnings") and page.inner_text("#label").strip()
+            assert [e.get_attribute("data-kind") for e in page.query_selector_all("#warnings li")] == ["clipped"]
             page.set_input_files("#file", str(broken))  # a broken file next: the angry card must go
             page.wait_for_selector("#status.error", timeout=20_000)
             assert page.is_hidden("#result") and "broken.wav" in page.inner_text("#status")
             assert "object at 0x" not in page.inner_text("#status")
             page.set_input_files("#file", str(long_wav))
             page.wait_for_function("document.getElementById('source').textContent.startsWith('long-recording')")
-            assert page.is_visible("#timeline")
+            assert page.is_visible("#timeline") and page.is_hidden("#warnings")  # the clipped file's warning went
             assert 2 <= len(page.query_selector_all("#tl rect")) <= 4  # 7 windows, merged by label
             if os.environ.get("SPECSER_SCREENSHOT"):
                 page.screenshot(path=os.environ["SPECSER_SCREENSHOT"], full_page=True)

@@ -57,6 +57,8 @@ def predict(
     Recordings longer than one window plus one hop are cut into sliding windows: they get
     a timeline (start, end, label, probabilities) in JSON, and an overall label (the
     window probabilities averaged); windows without speech are marked no_speech and left out.
+    A recording that clipped (recorded too loud) or has a telephone's narrow band still gets
+    its label, with a warning (stderr, and `warnings` in JSON and CSV): such labels are less reliable.
     Files that cannot be classified (unreadable, truncated, too short, silent, no speech) are
     listed with the reason and skipped; the exit status is 1 if any file failed, unless --keep-going.
 
@@ -95,6 +97,9 @@ def predict(
     for row in rows:
         if row.prediction is None:
             typer.secho(f"skipped {row.path}: {row.error}", fg=typer.colors.YELLOW, err=True)
+        else:
+            for warning in row.prediction.warnings:
+                typer.secho(f"warning {row.path}: {warning.message}", fg=typer.colors.YELLOW, err=True)
     if len(ok) < len(rows) and not keep_going:
         raise typer.Exit(1)
 
@@ -235,14 +240,14 @@ def render(rows: list[Row], labels: list[str], format_: str) -> str:
     if format_ == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(["path", "status", "error", "label", "duration_s", "segments", *labels])
+        writer.writerow(["path", "status", "error", "label", "duration_s", "segments", "warnings", *labels])
         for row in rows:
             pred = row.prediction
             if pred is None:
-                writer.writerow([row.path, row.status, row.error, "", "", "", *("" for _ in labels)])
+                writer.writerow([row.path, row.status, row.error, "", "", "", "", *("" for _ in labels)])
             else:
                 writer.writerow([row.path, "ok", "", pred.label, f"{pred.duration_s:.3f}", len(pred.timeline),
-                                 *(f"{pred.probabilities[l]:.6f}" for l in labels)])
+                                 ";".join(w.kind for w in pred.warnings), *(f"{pred.probabilities[l]:.6f}" for l in labels)])
         return buffer.getvalue()
     ok = [row for row in rows if row.prediction is not None]
     if not ok:
@@ -252,7 +257,8 @@ def render(rows: list[Row], labels: list[str], format_: str) -> str:
     lines = [head, "-" * len(head)]
     for row in ok:
         pred = row.prediction
-        note = f"  ({len(pred.timeline)} windows)" if pred.timeline else ""
+        notes = ([f"{len(pred.timeline)} windows"] if pred.timeline else []) + [w.kind for w in pred.warnings]
+        note = f"  ({', '.join(notes)})" if notes else ""
         lines.append(f"{row.path:<{width}}  {pred.label:<10} "
                      + " ".join(f"{pred.probabilities[l]:>9.3f}" for l in labels) + note)
     return "\n".join(lines) + "\n"

@@ -16,6 +16,7 @@ import numpy as np
 
 from specser.audio.checks import MIN_DURATION_S, MIN_SPEECH_S, speech_problem
 from specser.audio.load import AudioError, load_audio, prepare_wave
+from specser.audio.quality import quality_warnings
 from specser.config import FeatureConfig
 from specser.features.length import crop_windows
 from specser.features.normalize import speaker_stats, standardize
@@ -170,11 +171,12 @@ class BasePredictor:
         return self.predict_wave(self.load(source, sample_rate, name), name)
 
     def predict_wave(self, wave: np.ndarray, name: str = "<audio>") -> Prediction:
-        """A checked waveform (`load`) -> its prediction. A long recording is cut into windows; windows
-        without speech are marked ``no_speech`` and left out of the overall label."""
+        """A checked waveform (`load`) -> its prediction, with the recording's quality warnings. A long
+        recording is cut into windows; windows without speech are marked ``no_speech`` and left out of
+        the overall label."""
         duration = wave.size / self.sample_rate
         if not self.is_long(wave):
-            return self.prediction(self.probabilities([wave])[0], duration)
+            return self.prediction(self.probabilities([wave])[0], duration, wave=wave)
         windows = sliding_windows(wave, self.sample_rate, self.window_s, self.hop_s)
         speech = [speech_problem(w, self.sample_rate, 0.0, self.min_speech_s) is None for _, _, w in windows]
         if not any(speech):
@@ -190,7 +192,7 @@ class BasePredictor:
                     for (start, end, _), ok in zip(windows, speech)]
         weights = np.array([end - start for (start, end, _), ok in zip(windows, speech) if ok])
         overall = (probs * weights[:, None]).sum(axis=0) / weights.sum()
-        return self.prediction(overall, duration, timeline)
+        return self.prediction(overall, duration, timeline, wave=wave)
 
     def _labelled(self, probs: np.ndarray) -> tuple[str, dict[str, float]]:
         return self.labels[int(probs.argmax())], self._named(probs)
@@ -201,7 +203,7 @@ class BasePredictor:
         short = [i for i, w in enumerate(waves) if not self.is_long(w)]
         if short:
             for i, p in zip(short, self.probabilities([waves[i] for i in short])):
-                out[i] = self.prediction(p, waves[i].size / self.sample_rate)
+                out[i] = self.prediction(p, waves[i].size / self.sample_rate, wave=waves[i])
         for i, w in enumerate(waves):
             if out[i] is None:
                 out[i] = self.predict_wave(w)
@@ -210,8 +212,11 @@ class BasePredictor:
     def _named(self, probs: np.ndarray) -> dict[str, float]:
         return {label: round(float(p), 6) for label, p in zip(self.labels, probs)}
 
-    def prediction(self, probs: np.ndarray, duration: float, timeline: list[Segment] | None = None) -> Prediction:
-        return Prediction(self.labels[int(np.argmax(probs))], self._named(probs), duration, timeline or [])
+    def prediction(self, probs: np.ndarray, duration: float, timeline: list[Segment] | None = None,
+                   wave: np.ndarray | None = None) -> Prediction:
+        """The labelled result; with the `wave`, its quality warnings (`specser.audio.quality`)."""
+        warnings = quality_warnings(wave, self.sample_rate) if wave is not None else []
+        return Prediction(self.labels[int(np.argmax(probs))], self._named(probs), duration, timeline or [], warnings)
 
 
 def logmel_speaker_stats(logmels: list) -> tuple[np.ndarray, np.ndarray]:

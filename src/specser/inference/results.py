@@ -1,8 +1,11 @@
-"""What a prediction returns: an overall label and, for long recordings, a timeline."""
+"""What a prediction returns: an overall label, warnings about the recording and, for long recordings,
+a timeline."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from specser.audio.quality import QualityWarning
 
 
 @dataclass
@@ -26,9 +29,11 @@ class Prediction:
     probabilities: dict[str, float]
     duration_s: float
     timeline: list[Segment] = field(default_factory=list)  # empty for clips that fit one window
+    warnings: list[QualityWarning] = field(default_factory=list)  # clipped, narrow band: the label is less sure
 
     def to_dict(self) -> dict:
-        out = {"label": self.label, "probabilities": self.probabilities, "duration_s": round(self.duration_s, 3)}
+        out = {"label": self.label, "probabilities": self.probabilities, "duration_s": round(self.duration_s, 3),
+               "warnings": [w.to_dict() for w in self.warnings]}
         if self.timeline:
             out["timeline"] = [s.to_dict() for s in self.timeline]
         return out

@@ -73,7 +73,8 @@ async def model_info(predictor: PredictorDep, settings: SettingsDep) -> dict:
              response_model_exclude_unset=True, responses=ERROR_RESPONSES,
              description="Send the audio as a multipart field `file`, or as the raw request body (WAV, FLAC, Ogg, "
                          "AIFF or MP3). Returns `labels`, `probabilities` (label -> probability), `label` and "
-                         "`duration_s`; "
+                         "`duration_s`, and `warnings` about the recording that make the label less reliable "
+                         "(`clipped`, `narrow_band`; empty when there are none); "
                          "audio longer than one window plus one hop also gets a `timeline`, whose windows without "
                          "speech have `status` `no_speech` and no label. Audio with nothing to classify is a 422 "
                          "whose `error` names why: `too_short`, `no_speech`, `silent`, `truncated`, `corrupt`, "

@@ -17,11 +17,19 @@ class Window(BaseModel):
     probabilities: dict[str, float] | None
 
 
+class Warning(BaseModel):
+    """Something about the recording that makes the label less reliable; the label is still given."""
+
+    kind: str = Field(description="`clipped` (recorded too loud) or `narrow_band` (a phone call, 8 kHz audio)")
+    message: str = Field(description="The same, for people, with what to do about it")
+
+
 class Prediction(BaseModel):
     labels: list[str] = Field(description="The model's labels, in order")
     label: str = Field(description="The most probable label (for long audio, of the averaged windows)")
     probabilities: dict[str, float] = Field(description="Probability of every label, summing to 1")
     duration_s: float
+    warnings: list[Warning] = Field(description="Empty for a recording the model reads well")
     timeline: list[Window] | None = Field(None, description="Only for audio longer than one window plus one hop")
 
 

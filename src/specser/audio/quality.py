@@ -1,0 +1,71 @@
+"""Is the recording one the model reads well? Warnings that go with a label, never instead of one.
+
+The robustness benchmark (`benchmarks/robustness.py`) shows two conditions that move the bundled
+model's labels far more than any noise at 20 dB SNR, yet leave speech to classify:
+
+- clipping: a recording made too loud. With 20 dB too much gain, a nEMO clip has a median 18 % of
+  its samples at full scale, and a quarter of the held-out clips change label;
+- a narrow band: a phone call, or audio sampled at 8 kHz. Nothing above 4 kHz is left, and
+  accuracy on held-out voices drops by about 11 points.
+
+Each check looks at the whole recording at the model's rate and has a wide margin on both sides
+(`benchmarks/quality_warnings.py` measures how often each fires on clean and on degraded clips).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+FULL_SCALE = 0.97  # |sample| at or above this counts as clipped: resampling makes flat tops ripple
+CLIPPED_SHARE = 0.001  # clipped when at least 0.1 % of samples are at full scale
+NARROW_BAND_HZ = 4000.0  # a telephone channel keeps 300-3400 Hz; 8 kHz audio stops at 4 kHz
+NARROW_BAND_DB = -50.0  # energy above NARROW_BAND_HZ against 300 Hz-NARROW_BAND_HZ; clean speech: -12 to -25
+_FRAME = 512
+
+
+@dataclass(frozen=True)
+class QualityWarning:
+    """`kind` for programs (``clipped``, ``narrow_band``), `message` for people."""
+
+    kind: str
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "message": self.message}
+
+
+def clipped_share(wave: np.ndarray) -> float:
+    """The share of samples at full scale (`FULL_SCALE` or louder)."""
+    return float(np.mean(np.abs(wave) >= FULL_SCALE)) if wave.size else 0.0
+
+
+def high_band_db(wave: np.ndarray, sample_rate: int) -> float | None:
+    """Energy above `NARROW_BAND_HZ` relative to the band below it (300 Hz up), in dB, from the mean
+    power spectrum of 512-sample frames; None when the rate leaves no room above `NARROW_BAND_HZ`
+    to judge (a model at 8 kHz) or the recording is shorter than one frame."""
+    if sample_rate / 2 < NARROW_BAND_HZ * 1.125 or wave.size < _FRAME:
+        return None
+    frames = wave[: wave.size // _FRAME * _FRAME].reshape(-1, _FRAME).astype(np.float64)
+    power = np.mean(np.abs(np.fft.rfft(frames * np.hanning(_FRAME), axis=1)) ** 2, axis=0)
+    freqs = np.fft.rfftfreq(_FRAME, 1 / sample_rate)
+    below = power[(freqs >= 300) & (freqs < NARROW_BAND_HZ)].sum()
+    above = power[freqs >= NARROW_BAND_HZ].sum()
+    return float(10 * np.log10((above + 1e-30) / (below + 1e-30)))
+
+
+def quality_warnings(wave: np.ndarray, sample_rate: int) -> list[QualityWarning]:
+    """The warnings for a model-rate recording that passed the speech check (`specser.audio.checks`)."""
+    warnings = []
+    share = clipped_share(wave)
+    if share >= CLIPPED_SHARE:
+        warnings.append(QualityWarning("clipped", f"clipped: {100 * share:.1f} % of the samples are at full scale "
+                                                  "(recorded too loud); the label is less reliable. Record again "
+                                                  "at a lower input level."))
+    high = high_band_db(wave, sample_rate)
+    if high is not None and high < NARROW_BAND_DB:
+        warnings.append(QualityWarning("narrow_band", f"narrow band: almost nothing above {NARROW_BAND_HZ / 1000:g} "
+                                                      "kHz (a phone call, or audio sampled at 8 kHz); the model is "
+                                                      "less accurate on such audio."))
+    return warnings
