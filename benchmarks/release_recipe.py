@@ -29,31 +29,37 @@ from release_model import RELEASE_CONDITIONS  # noqa: E402
 DEGRADED = tuple(c for c in RELEASE_CONDITIONS if c != "clean")
 
 
+def mean_percent(table: dict, key: str) -> float:
+    """The mean of `key` (accuracy or agreement) over the degraded release conditions of `table`, in %."""
+    return round(100 * sum(table[c][key] for c in DEGRADED) / len(DEGRADED), 2)
+
+
+def condition_figures(table: dict) -> dict:
+    """C, the telephone-band gap and the +20 dB agreement of one table of condition results, pooled
+    or one corpus's (`by_corpus` of `benchmarks/robustness.py`), in %."""
+    return {"C": mean_percent(table, "accuracy"),
+            "telephone_gap": round(100 * (table["clean"]["accuracy"] - table["telephone band"]["accuracy"]), 1),
+            "gain_plus20_agreement": round(100 * table["gain +20 dB"]["agreement"], 1)}
+
+
 def score(run: Path, robustness: Path) -> dict:
     metrics = json.loads((run / "metrics.json").read_text())
     by_corpus = dict(sorted(metrics["by_corpus"].items()))
     per_corpus = {name: round(100 * figures["accuracy"], 1) for name, figures in by_corpus.items()}
     (robust_run,) = json.loads(robustness.read_text())["runs"]
     conditions = robust_run["conditions"]
-
-    def mean_percent(key: str, table: dict = conditions) -> float:
-        return round(100 * sum(table[c][key] for c in DEGRADED) / len(DEGRADED), 2)
-
+    pooled = condition_figures(conditions)
     corpora = sorted(conditions["clean"].get("by_corpus", {}))
-    per_corpus_conditions = {name: {c: conditions[c]["by_corpus"][name] for c in RELEASE_CONDITIONS} for name in corpora}
     by_corpus_robustness = {
-        name: {"C": mean_percent("accuracy", table),
-               "telephone_gap": round(100 * (table["clean"]["accuracy"] - table["telephone band"]["accuracy"]), 1),
-               "gain_plus20_agreement": round(100 * table["gain +20 dB"]["agreement"], 1)}
-        for name, table in per_corpus_conditions.items()}
+        name: condition_figures({c: conditions[c]["by_corpus"][name] for c in RELEASE_CONDITIONS}) for name in corpora}
     return {
         "run": str(run), "accuracy_by_corpus": per_corpus,
         "clips_by_corpus": {name: figures["n"] for name, figures in by_corpus.items()},
         "M": round(sum(per_corpus.values()) / len(per_corpus), 2),
-        "C": mean_percent("accuracy"), "agreement_mean": mean_percent("agreement"),
+        "C": pooled["C"], "agreement_mean": mean_percent(conditions, "agreement"),
         "clean_pooled": round(100 * conditions["clean"]["accuracy"], 1),
-        "telephone_gap_pooled": round(100 * (conditions["clean"]["accuracy"] - conditions["telephone band"]["accuracy"]), 1),
-        "gain_plus20_agreement_pooled": round(100 * conditions["gain +20 dB"]["agreement"], 1),
+        "telephone_gap_pooled": pooled["telephone_gap"],
+        "gain_plus20_agreement_pooled": pooled["gain_plus20_agreement"],
         "robustness_by_corpus": by_corpus_robustness,
         "CM": round(sum(r["C"] for r in by_corpus_robustness.values()) / len(corpora), 2) if corpora else None,
         "best_epoch": metrics["run"]["best_epoch"], "epochs": metrics["run"]["epochs"],
