@@ -32,7 +32,7 @@ Optimizer = Literal["adam", "adamw"]
 Scheduler = Literal["plateau", "cosine", "onecycle"]
 Selection = Literal["best", "last"]
 Accelerator = Literal["auto", "cpu", "gpu", "cuda", "mps"]
-Precision = Literal["32-true", "32", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true"]
+Precision = Literal["auto", "32-true", "32", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true"]
 Protocol = Literal["random-5fold", "actor-5fold", "emobox", "loso", "loco"]
 NoiseType = Literal["white", "pink", "babble"]
 ValSplit = Literal["random", "speaker", "auto"]
@@ -258,7 +258,9 @@ class TrainConfig:
     devices: str = "auto"
     num_nodes: int = 1
     strategy: str = "auto"
-    precision: Precision = "32-true"  # "bf16-mixed" or "16-mixed" on a GPU
+    # "auto": bf16 mixed precision where the hardware computes bf16 natively (a CUDA GPU that supports it,
+    # a CPU with AMX or AVX512-BF16), 32-bit elsewhere (`specser.training.fit.resolve_precision`).
+    precision: Precision = "32-true"
     deterministic: bool = False
     # Speed (issue: performance); none of these changes what is computed.
     channels_last: bool = True  # NHWC convolutions: 1.6x faster epochs on this project's CPU

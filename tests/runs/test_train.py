@@ -190,3 +190,15 @@ def test_weight_averaging_gives_the_model_file_the_averaged_weights(synth_corpus
     best = torch.load(tmp_path / "run" / "checkpoints" / "best.ckpt", weights_only=True)["state_dict"]
     for name, value in mf.state_dict.items():
         torch.testing.assert_close(value.float(), best["model." + name].float())
+
+
+def test_mixed_precision_run_says_so_and_keeps_a_float32_model(synth_corpus, tmp_path):
+    cfg = load_config(overrides=FAST_OVERRIDES + [
+        f"data.path={synth_corpus}", "train.precision=bf16-mixed", "train.augment.gain_db=3",
+        "train.augment.noise_snr_db=[10, 30]", "train.max_epochs=2"])
+    train_run(cfg, tmp_path / "run", progress=False)
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["run"]["precision"] == "bf16-mixed"
+    assert "on cpu (bf16-mixed)" in (tmp_path / "run" / "report.md").read_text()
+    mf = ModelFile.load(tmp_path / "run" / "model.specser")
+    assert {t.dtype for t in mf.state_dict.values()} <= {torch.float32, torch.int64}

@@ -59,3 +59,30 @@ def test_selection_and_min_epochs_decide_the_length_and_the_model(tmp_path, sele
     trainer, model_ckpt = fit(WorseEachEpoch(cfg), _data(), _data(), tmp_path, progress=False)
     assert trainer.current_epoch == epochs_run
     assert torch.load(model_ckpt, weights_only=True)["epoch"] == model_epoch
+
+
+@pytest.mark.parametrize(("asked", "native", "expected"), [
+    ("auto", True, "bf16-mixed"),
+    ("auto", False, "32-true"),  # emulated bf16 would be slower than float32
+    ("32-true", True, "32-true"),  # an explicit choice is kept
+    ("bf16-mixed", False, "bf16-mixed"),
+])
+def test_auto_precision_takes_bf16_only_where_the_device_computes_it(monkeypatch, asked, native, expected):
+    import specser.training.fit as fit_module
+
+    monkeypatch.setattr(fit_module, "native_bf16", lambda device: native)
+    assert fit_module.resolve_precision(TrainConfig(precision=asked, accelerator="cpu")) == expected
+
+
+def test_native_bf16_reads_the_cpu_probes(monkeypatch):
+    from specser.training.fit import native_bf16
+
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False, raising=False)
+    assert not native_bf16("cpu")
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True, raising=False)
+    assert native_bf16("cpu")
+    monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported")
+    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported")
+    assert not native_bf16("cpu")  # a torch build without the probes: assume emulation
+    assert not native_bf16("mps")

@@ -33,3 +33,28 @@ def test_specaugment_masks_training_batches_only():
     train_in, val_in, test_in = model.seen
     assert (train_in == 0).any() and not torch.equal(train_in, x)  # masks were applied
     assert torch.equal(val_in, x) and torch.equal(test_in, x)
+
+
+class MatmulFrontEnd(nn.Module):
+    """Stands in for `WaveFeatures`: a matrix product, which autocast would run in bf16."""
+
+    def __init__(self):
+        super().__init__()
+        self.dtypes = []
+
+    def forward(self, waves, lengths):
+        mel = waves[:, :40 * 10].reshape(len(waves), 10, 40) @ torch.eye(40)
+        self.dtypes.append(mel.dtype)
+        return mel.transpose(1, 2).unsqueeze(1)
+
+
+def test_the_front_end_stays_float32_under_mixed_precision():
+    """bf16 autocast speeds up the network; the log-Mels must still be the float32 ones inference computes."""
+    front_end, model = MatmulFrontEnd(), Recorder()
+    module = EmotionClassifier(model, TrainConfig(), wave_features=front_end)
+    module.log = lambda *a, **k: None
+    module.train()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss = module._step((torch.randn(4, 800), torch.full((4,), 800), torch.zeros(4, dtype=torch.long)), "train")
+    assert front_end.dtypes == [torch.float32] and model.seen[0].dtype == torch.float32
+    assert model.head.weight.dtype == torch.float32 and loss.dtype == torch.float32

@@ -62,7 +62,8 @@ def render_report(summary: RunSummary, metrics: dict | None, plots: list[str]) -
         f"| model | `{summary.model_name}`, {summary.parameters:,} parameters |",
         f"| epochs run | {summary.epochs} (model from epoch {summary.best_epoch}) |",
         *validation_row(summary.val_accuracy, summary.val_by_speaker),
-        f"| wall time | {summary.wall_time_s:.0f} s on {summary.device} |",
+        f"| wall time | {summary.wall_time_s:.0f} s on {summary.device}"
+        f"{f' ({summary.precision})' if summary.precision else ''} |",
         "",
     ]
     if summary.shared_speakers and summary.n_test:

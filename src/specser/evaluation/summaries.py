@@ -47,6 +47,7 @@ class RunSummary:
     # the test figure it shows whether validation predicts the test (`data.val_split`).
     val_accuracy: float | None = None
     val_by_speaker: bool | None = None
+    precision: str | None = None  # Lightning's, as resolved (`train.precision=auto`); None before it was kept
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -58,6 +58,7 @@ class Fitted:
     log: dict
     grid: tuple[torch.Tensor, torch.Tensor]  # one training batch as the network saw it, for the plot
     device: str
+    precision: str  # Lightning's, as resolved
 
 
 def check_encoder_recipe(cfg: ExperimentConfig) -> None:
@@ -228,7 +229,8 @@ def fit(cfg: ExperimentConfig, data: TrainingData, model: torch.nn.Module, folde
     model.load_state_dict(weights)
     model.to("cpu", memory_format=torch.contiguous_format)
     return Fitted(model, trainer.current_epoch, model_epoch,
-                  read_epoch_log(folder / "logs" / "metrics.csv"), (grid_x, grid[-1].cpu()), device)
+                  read_epoch_log(folder / "logs" / "metrics.csv"), (grid_x, grid[-1].cpu()), device,
+                  str(trainer.precision))
 
 
 def checkpoint_network(ckpt: Path) -> tuple[dict[str, torch.Tensor], int]:
@@ -286,7 +288,8 @@ def summarize(cfg: ExperimentConfig, data: TrainingData, folder: RunFolder, fitt
         n_speakers=len(train_speakers | test_speakers), shared_speakers=len(train_speakers & test_speakers),
         speaker_norm=cfg.features.speaker_norm,
         val_accuracy=None if val_accuracy is None else float(val_accuracy),
-        val_by_speaker=bool(split.val) and not speakers(split.val) & speakers(split.train))
+        val_by_speaker=bool(split.val) and not speakers(split.val) & speakers(split.train),
+        precision=fitted.precision)
 
 
 def _fine_tuned(cfg: ExperimentConfig) -> bool:

@@ -57,7 +57,10 @@ class EmotionClassifier(L.LightningModule):
         inputs, y = list(batch[:-1]), batch[-1]
         partner, lam = None, 1.0
         if stage == "train" and self.wave_features is not None:
-            inputs = [self.wave_features(*inputs)]  # waves, lengths (and speaker statistics) -> log-Mels
+            # waves, lengths (and speaker statistics) -> log-Mels, in float32 under mixed precision too:
+            # the network must see the features inference computes, and the dB scale needs the range.
+            with torch.autocast(self.device.type, enabled=False):
+                inputs = [self.wave_features(*inputs)]
         if stage == "train" and len(inputs) == 1:  # spectrogram-shaped inputs: not a fine-tuned encoder's waves
             inputs[0] = self.augment(time_shift(inputs[0], self.shift_frames))
             if self.cfg.augment.mixup_alpha > 0:
