@@ -159,18 +159,23 @@ def _write_summary(folder: RunFolder, summary: CVSummary, folds: list[Fold], fin
 _WORKER_CORPUS: dict[str, PreparedCorpus] = {}
 
 
-def train_fold_in_process(config: dict, split: Split, folder: str, threads: int) -> dict:
-    """`pool_fold` for Spec-ResNet: one fold in a worker process (the corpus comes from the cache)."""
+def train_fold_in_process(config: dict, split: Split, folder: str, threads) -> dict:
+    """`pool_fold` for Spec-ResNet: one fold in a worker process (the corpus comes from the cache), on
+    `threads` CPU threads (an int), or on its share of the cores (a `ThreadShare`), read at every epoch."""
     import torch
 
     from specser.runs.train import train_run
+    from specser.runs.workers import ThreadShare
+    from specser.training.fit import FollowThreadShare
 
-    torch.set_num_threads(threads)
+    share = threads if isinstance(threads, ThreadShare) else None
+    torch.set_num_threads(share.threads() if share else threads)
     cfg = from_dict(ExperimentConfig, config)
     key = json.dumps([config["data"], config["features"]], sort_keys=True)
     if key not in _WORKER_CORPUS:
         _WORKER_CORPUS[key] = prepare_corpus(cfg, progress=False)
-    return train_run(cfg, Path(folder), progress=False, split=split, corpus=_WORKER_CORPUS[key])
+    return train_run(cfg, Path(folder), progress=False, split=split, corpus=_WORKER_CORPUS[key],
+                     callbacks=[FollowThreadShare(share.threads)] if share else [])
 
 
 def spec_resnet_runner(cfg: ExperimentConfig, corpus: PreparedCorpus, progress: bool = True) -> FoldRunner:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -194,8 +195,9 @@ def _class_weights(cfg: ExperimentConfig, data: TrainingData) -> torch.Tensor | 
 
 
 def fit(cfg: ExperimentConfig, data: TrainingData, model: torch.nn.Module, folder: RunFolder,
-        progress: bool = True) -> Fitted | None:
-    """Train with Lightning (resuming from `last.ckpt`); None on a DDP rank other than 0.
+        progress: bool = True, callbacks: Sequence = ()) -> Fitted | None:
+    """Train with Lightning (resuming from `last.ckpt`), with `callbacks` beside the usual ones; None on a
+    DDP rank other than 0.
 
     Raises:
         TrainingInterrupted: stopped by Ctrl-C or SIGTERM; the same command resumes.
@@ -222,7 +224,7 @@ def fit(cfg: ExperimentConfig, data: TrainingData, model: torch.nn.Module, folde
     val_loader = _loader(ds["val"], cfg.train.eval_batch_size, False, cfg) if "val" in ds else None
     sampler = corpus_balanced_sampler(data.inputs.rows["train"], cfg.seed) if cfg.train.balance_corpora else None
     trainer, best_ckpt = lightning_fit(module, _loader(ds["train"], cfg.train.batch_size, True, cfg, sampler),
-                                       val_loader, folder.path, progress)
+                                       val_loader, folder.path, progress, callbacks)
     if not trainer.is_global_zero:
         return None
     weights, model_epoch = checkpoint_network(best_ckpt)
@@ -331,13 +333,14 @@ def write(folder: RunFolder, cfg: ExperimentConfig, mf: ModelFile, fitted: Fitte
 
 
 def train_run(cfg: ExperimentConfig, run_dir: Path, progress: bool = True, overwrite: bool = False,
-              split: Split | None = None, corpus: PreparedCorpus | None = None) -> dict:
+              split: Split | None = None, corpus: PreparedCorpus | None = None, callbacks: Sequence = ()) -> dict:
     """Train and evaluate one model; write everything into `run_dir`.
 
     Args:
         split: the train / val / test ids to use (a cross-validation fold); by default the
             holdout split that `cfg.data` describes.
         corpus: an already prepared corpus (cross-validation prepares it once for all folds).
+        callbacks: further Lightning callbacks (a fold worker's `FollowThreadShare`).
 
     Returns:
         The test metrics (empty dict when `data.test_size=0` trains on all data, and on DDP ranks
@@ -352,7 +355,7 @@ def train_run(cfg: ExperimentConfig, run_dir: Path, progress: bool = True, overw
         torch.set_num_threads(cfg.train.threads)
     data = prepare(cfg, folder, progress, corpus, split)
     net = network(cfg, data)  # once: an encoder's options read its config files
-    fitted = fit(cfg, data, build(cfg, net), folder, progress)
+    fitted = fit(cfg, data, build(cfg, net), folder, progress, callbacks)
     if fitted is None:
         return {}
     mf = model_file(cfg, data, fitted.model, net)

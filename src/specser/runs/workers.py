@@ -34,7 +34,26 @@ def _watch_parent(parent: int) -> None:
     threading.Thread(target=watch, name="specser-parent-watch", daemon=True).start()
 
 
-def _worker(pool_fold: Callable, config: dict, split: Split, folder: str, threads: int, parent: int) -> None:
+class ThreadShare:
+    """The CPU cores divided among the fold processes running now, for folds whose `train.threads` is
+    left to specser (0). Each worker reads it again at every epoch, so the last fold of an uneven round
+    (5 folds, 2 at a time) takes both cores once the fold beside it has finished, instead of leaving
+    one idle for a third of the CV."""
+
+    def __init__(self, ctx, cores: int):
+        self.cores = cores
+        self.running = ctx.Value("i", 0)  # shared with the spawned workers
+
+    def threads(self) -> int:
+        return max(1, self.cores // max(1, self.running.value))
+
+    def add(self, n: int) -> None:
+        with self.running.get_lock():
+            self.running.value += n
+
+
+def _worker(pool_fold: Callable, config: dict, split: Split, folder: str, threads: "int | ThreadShare",
+            parent: int) -> None:
     _watch_parent(parent)
     try:
         pool_fold(config, split, folder, threads)
@@ -78,9 +97,11 @@ def run_parallel(cfg: ExperimentConfig, pending: list[tuple[Fold, Split]], run_d
         raise ValueError("cv.parallel_folds > 1 cannot be combined with a DDP strategy: choose one")
     workers = min(cfg.cv.parallel_folds, len(pending))
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    threads = cfg.train.threads or max(1, cores // workers)
-    print(f"training {len(pending)} folds, {workers} at a time ({threads} CPU threads each)")
     ctx = multiprocessing.get_context("spawn")
+    share = None if cfg.train.threads else ThreadShare(ctx, cores)
+    threads = cfg.train.threads or max(1, cores // workers)
+    print(f"training {len(pending)} folds, {workers} at a time ({threads} CPU threads each"
+          f"{', more for a fold left training alone' if share and threads < cores else ''})")
     queue, running = list(pending), {}
     in_main = threading.current_thread() is threading.main_thread()  # only there can Python handle signals
     previous = signal.signal(signal.SIGTERM, _raise_stop) if in_main else None
@@ -89,13 +110,17 @@ def run_parallel(cfg: ExperimentConfig, pending: list[tuple[Fold, Split]], run_d
             while queue and len(running) < workers:
                 fold, split = queue.pop(0)
                 proc = ctx.Process(target=_worker, name=f"specser-fold-{fold.index}", daemon=True,
-                                   args=(pool_fold, cfg.to_dict(), split, str(fold_dir(run_dir, fold.index)), threads,
-                                         os.getpid()))
+                                   args=(pool_fold, cfg.to_dict(), split, str(fold_dir(run_dir, fold.index)),
+                                         share or threads, os.getpid()))
+                if share:
+                    share.add(1)
                 proc.start()
                 running[proc] = fold
             time.sleep(0.2)
             for proc in [p for p in running if not p.is_alive()]:
                 fold = running.pop(proc)
+                if share:
+                    share.add(-1)
                 done = RunFolder(fold_dir(run_dir, fold.index)).finished_metrics()
                 if proc.exitcode != 0 or done is None:
                     raise RuntimeError(f"fold {fold.index} failed in its worker process (exit code {proc.exitcode}); "

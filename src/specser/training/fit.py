@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import warnings
 from pathlib import Path
+from typing import Callable, Sequence
 
 import lightning as L
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, TQDMProgressBar
@@ -97,8 +98,23 @@ def weight_averaging(cfg: TrainConfig, steps_per_epoch: int) -> L.Callback | Non
     return EMAAfterWarmup(decay=max(0.0, 1.0 - 1.0 / (cfg.ema_epochs * steps)), start_step=cfg.warmup_epochs * steps)
 
 
+class FollowThreadShare(L.Callback):
+    """Sets the CPU threads at each epoch's start to `threads()`: a fold process's share of the cores,
+    which grows when the folds beside it finish (`specser.runs.workers.ThreadShare`)."""
+
+    def __init__(self, threads: Callable[[], int]):
+        self.threads = threads
+
+    def on_train_epoch_start(self, trainer, module) -> None:
+        import torch
+
+        wanted = self.threads()
+        if wanted != torch.get_num_threads():
+            torch.set_num_threads(wanted)
+
+
 def build_trainer(cfg: TrainConfig, run_dir: Path, has_val: bool, progress: bool = True,
-                  steps_per_epoch: int = 1) -> L.Trainer:
+                  steps_per_epoch: int = 1, extra_callbacks: Sequence[L.Callback] = ()) -> L.Trainer:
     """Trainer with best/last checkpoints, early stopping (`selection=best`), optional weight averaging
     and a CSV log in `run_dir`."""
     quiet_lightning()
@@ -118,6 +134,7 @@ def build_trainer(cfg: TrainConfig, run_dir: Path, has_val: bool, progress: bool
         callbacks.append(averaging)
     if progress:
         callbacks.append(TQDMProgressBar(refresh_rate=1))
+    callbacks.extend(extra_callbacks)
     return L.Trainer(
         default_root_dir=run_dir,
         max_epochs=cfg.max_epochs,
@@ -143,6 +160,7 @@ def fit(
     val_loader: DataLoader | None,
     run_dir: Path,
     progress: bool = True,
+    extra_callbacks: Sequence[L.Callback] = (),
 ) -> tuple[L.Trainer, Path]:
     """Train, resuming from ``checkpoints/last.ckpt`` when an earlier run was interrupted.
 
@@ -153,7 +171,8 @@ def fit(
     Raises:
         TrainingInterrupted: stopped by Ctrl-C or SIGTERM.
     """
-    trainer = build_trainer(module.cfg, run_dir, val_loader is not None, progress, len(train_loader))
+    trainer = build_trainer(module.cfg, run_dir, val_loader is not None, progress, len(train_loader),
+                            extra_callbacks)
     last = run_dir / "checkpoints" / "last.ckpt"
     log = run_dir / "logs" / "metrics.csv"
     if last.exists() and log.exists():
