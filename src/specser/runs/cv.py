@@ -81,7 +81,8 @@ def run_cv(
         finish: optional hook writing extra plots; returns their file names.
         pool_fold: a module-level (picklable) function ``(config dict, split, fold folder, threads)
             -> metrics`` that trains one fold in a worker process; used when
-            ``cv.parallel_folds > 1``.
+            ``cv.parallel_folds > 1``. `threads` is an int, or a `ThreadShare` when
+            `train.threads` is 0.
 
     Returns:
         The summary (also written to ``run_dir/cv_summary.json``); None on a DDP rank other than 0.
