@@ -195,7 +195,7 @@ def test_weight_averaging_gives_the_model_file_the_averaged_weights(synth_corpus
 def test_mixed_precision_run_says_so_and_keeps_a_float32_model(synth_corpus, tmp_path):
     cfg = load_config(overrides=FAST_OVERRIDES + [
         f"data.path={synth_corpus}", "train.precision=bf16-mixed", "train.augment.gain_db=3",
-        "train.augment.noise_snr_db=[10, 30]", "train.max_epochs=2"])
+        "train.augment.noise_snr_db=[10, 30]", "train.max_epochs=1"])
     train_run(cfg, tmp_path / "run", progress=False)
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["run"]["precision"] == "bf16-mixed"
