@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import lightning as L
+import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger
 from torch.optim.swa_utils import get_ema_avg_fn
@@ -33,8 +34,6 @@ def quiet_lightning() -> None:
 def native_bf16(device: str) -> bool:
     """Whether `device` ("cpu" or "cuda") computes bf16 in hardware. Elsewhere bf16 is emulated and
     slower than float32 (on a CPU without AMX or AVX512-BF16, several times slower)."""
-    import torch
-
     if device == "cuda":
         return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
     if device != "cpu":
@@ -106,8 +105,6 @@ class FollowThreadShare(L.Callback):
         self.threads = threads
 
     def on_train_epoch_start(self, trainer, module) -> None:
-        import torch
-
         wanted = self.threads()
         if wanted != torch.get_num_threads():
             torch.set_num_threads(wanted)
