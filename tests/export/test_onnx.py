@@ -107,9 +107,10 @@ def test_foreign_onnx_and_bad_formats_are_refused(exported, tmp_path, trained_ru
     assert result.exit_code == 2 and "unknown export format" in result.output
 
 
-@pytest.mark.parametrize("name", ["spec_resnet_attn", "spec_crnn"])
-def test_new_heads_export_with_parity(name, tmp_path):
-    """The attention head goes through torch.export; the CRNN's GRU through the TorchScript exporter."""
+@pytest.mark.parametrize("name, extra", [("spec_resnet_attn", {}), ("spec_crnn", {}), ("spec_resnet", {"deltas": True})])
+def test_new_heads_export_with_parity(name, extra, tmp_path):
+    """The attention head goes through torch.export; the CRNN's GRU through the TorchScript exporter;
+    delta channels are computed inside the graph."""
     import torch
 
     from specser.inference.model_file import ModelFile
@@ -120,7 +121,7 @@ def test_new_heads_export_with_parity(name, tmp_path):
     from specser.models.registry import config_dict
 
     fc = FeatureConfig(n_mels=40, n_fft=512, win_length=512, hop_length=160, clip_seconds=1.0)
-    options = {"stem_channels": 8, "widths": [8, 16, 32, 32], "num_classes": 6}
+    options = {"stem_channels": 8, "widths": [8, 16, 32, 32], "num_classes": 6, **extra}
     model = create_model(name, **options).eval()
     ModelFile.from_model(model, name, config_dict(name, **options), list("abcdef"), fc,
                          torch.from_numpy(mel_filterbank(fc)), torch.zeros(40), torch.ones(40)).save(tmp_path / "m.specser")

@@ -73,3 +73,29 @@ def test_width_and_depth_options_change_the_size():
     small = count_parameters(create_model("spec_crnn", widths=[16, 32, 64, 128], rnn_hidden=64))["total"]
     deep = count_parameters(create_model("spec_crnn", blocks=[2, 2, 2, 2]))["total"]
     assert small < count_parameters(create_model("spec_crnn"))["total"] < deep
+
+
+def test_time_deltas_are_librosas_away_from_the_edges():
+    """The delta channels are librosa.feature.delta (width 9) wherever the 9-frame window fits the clip."""
+    import librosa
+    import numpy as np
+
+    from specser.models.spec_resnet import TimeDeltas
+
+    x = np.random.default_rng(0).normal(size=(1, 1, 20, 60)).astype(np.float32)
+    stacked = TimeDeltas()(torch.from_numpy(x)).numpy()
+    assert stacked.shape == (1, 3, 20, 60)
+    np.testing.assert_allclose(stacked[0, 0], x[0, 0])
+    np.testing.assert_allclose(stacked[0, 1, :, 4:-4], librosa.feature.delta(x[0, 0])[:, 4:-4], atol=1e-5)
+    second = librosa.feature.delta(stacked[0, 1])  # delta of the delta, as the network computes it
+    np.testing.assert_allclose(stacked[0, 2, :, 4:-4], second[:, 4:-4], atol=1e-5)
+    ramp = torch.arange(30.0).view(1, 1, 1, 30).expand(1, 1, 4, 30)
+    assert torch.allclose(TimeDeltas()(ramp)[0, 1, :, 4:-4], torch.ones(4, 22))  # slope of a ramp: 1 per frame
+
+
+def test_delta_channels_widen_only_the_stem():
+    plain, with_deltas = create_model("spec_resnet"), create_model("spec_resnet", deltas=True)
+    extra = count_parameters(with_deltas)["total"] - count_parameters(plain)["total"]
+    assert extra == 2 * 32 * 7 * 7  # two more input channels into the 32-channel 7x7 stem
+    with torch.no_grad():
+        assert with_deltas.eval()(torch.randn(2, 1, 128, 77)).shape == (2, 6)

@@ -5,6 +5,10 @@ stages of basic blocks (two 3x3 conv + BN, ReLU, identity or 1x1 projection
 skip), global average pooling, one fully connected layer. The softmax lives in
 the loss and in inference, not in the module. The default widths give
 1.23 M parameters for 6 classes; the paper reports 1.40 M without its widths.
+
+`deltas=True` stacks the first and second time derivatives of the input beside it (the "3-D log-Mel"
+of SER CNNs). They are computed inside the network, so every input path (training, both predictor
+backends, ONNX) stays the same 1-channel log-Mel.
 """
 
 from __future__ import annotations
@@ -25,6 +29,34 @@ class SpecResNetConfig:
     widths: list[int] = field(default_factory=lambda: [32, 64, 128, 256])
     blocks: list[int] = field(default_factory=lambda: [1, 1, 1, 1])
     dropout: float = 0.0  # before the classifier; the paper uses none
+    deltas: bool = False  # input + its delta + its delta-delta over time, as 3x the input channels
+
+
+DELTA_WIDTH = 9  # frames, as librosa.feature.delta's default
+
+
+class TimeDeltas(nn.Module):
+    """Regression deltas over the last (time) axis, repeated edge frames beyond the clip.
+
+    d[t] = sum_n n * x[t + n] / sum_n n^2 for n in -4..4: the slope of a least-squares line through
+    9 frames, which is what `librosa.feature.delta` computes away from the edges.
+    """
+
+    def __init__(self, width: int = DELTA_WIDTH):
+        super().__init__()
+        half = width // 2
+        n = torch.arange(-half, half + 1, dtype=torch.float32)
+        self.register_buffer("kernel", (n / n.square().sum()).view(1, 1, 1, width), persistent=False)
+        self.half = half
+
+    def slope(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, f, t = x.shape
+        padded = nn.functional.pad(x.reshape(b * c, 1, f, t), (self.half, self.half, 0, 0), mode="replicate")
+        return nn.functional.conv2d(padded, self.kernel.to(x.dtype)).reshape(b, c, f, t)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        first = self.slope(x)
+        return torch.cat([x, first, self.slope(first)], dim=1)
 
 
 class BasicBlock(nn.Module):
@@ -54,8 +86,9 @@ class SpecResNet(nn.Module):
         if len(config.widths) != len(config.blocks):
             raise ValueError("spec_resnet: widths and blocks must have the same length")
         self.config = config
+        self.deltas = TimeDeltas() if config.deltas else nn.Identity()
         self.stem = nn.Sequential(
-            nn.Conv2d(config.in_channels, config.stem_channels, 7, 2, 3, bias=False),
+            nn.Conv2d(config.in_channels * (3 if config.deltas else 1), config.stem_channels, 7, 2, 3, bias=False),
             nn.BatchNorm2d(config.stem_channels),
             nn.ReLU(inplace=True),
             nn.MaxPool2d(3, 2, 1),
@@ -78,7 +111,7 @@ class SpecResNet(nn.Module):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         # x: (B, C, n_mels, T) -> (B, widths[-1], n_mels/32, T/32)
-        return self.stages(self.stem(x))
+        return self.stages(self.stem(self.deltas(x)))
 
     def forward_head(self, feats: torch.Tensor) -> torch.Tensor:
         pooled = feats.mean(dim=(-2, -1))  # global average pooling: (B, widths[-1])
