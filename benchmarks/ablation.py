@@ -19,16 +19,28 @@ accuracy unchanged, so validation cannot choose it: it is reported, not selected
     python benchmarks/ablation.py --set cv.parallel_folds=2   # extra --set for every row
 
 Writes benchmarks/results/ablation.{json,md}.
+
+`--dev` runs the second ablation, of the `robust` preset: one change per row, each trained with two
+seeds on the development split (RAVDESS without actors 02, 07, 13, 18, which are the test) and then
+evaluated on all of nEMO (RAVDESS -> nEMO, another language and recording chain). Two runs side by
+side (`--jobs`), one thread each; the selection rule is `benchmarks/results/ablation_dev/rule.txt`.
+
+    python benchmarks/ablation.py --dev --runs runs/devab             # every row, seeds 42 and 7
+    python benchmarks/ablation.py --dev --only wide --seeds 42        # one row, one seed
+
+Writes benchmarks/results/ablation_dev/ablation_dev.{json,md}.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -55,6 +67,135 @@ ROWS = [
     ("+tta", "test-time mean over 3 clip windows (the paper row's fold models, re-evaluated)", ["@tta", "paper"]),
     ("+class-weights", "loss weighted by inverse class frequency", ["train.class_weights=true"]),
     ("best", "the `best` preset (its ingredients chosen on validation accuracy)", ["--preset", "best"]),]
+
+
+# The `robust` preset's ablation on the development split: (row name, what it changes, --set overrides)
+DEV_ROWS = [
+    ("robust", "the `robust` preset as it stands", []),
+    ("+label-smoothing", "label smoothing 0.1", ["train.label_smoothing=0.1"]),
+    ("+class-weights", "loss weighted by inverse class frequency (neutral has half the clips)",
+     ["train.class_weights=true"]),
+    ("clip-3s", "3 s clip window instead of 4 s (training crop and inference window)", ["features.clip_seconds=3.0"]),
+    ("+deltas", "delta and delta-delta channels over time beside the log-Mel (computed inside the network)",
+     ["model.options={deltas: true}"]),
+    ("+wide", "ResNet-18 widths: stem 64, stages 64-128-256-512 (4.9 M parameters, 4x the compute)",
+     ["model.options={stem_channels: 64, widths: [64, 128, 256, 512]}"]),
+]
+DEV_TEST_SPEAKERS = "02,07,13,18"
+
+
+def dev_commands(extra: list[str], seed: int, out: Path, ravdess: str, nemo: str) -> list[list[str]]:
+    """Train on the development split, then evaluate the model on every nEMO clip."""
+    train = ["specser", "train", "--preset", "robust", "--test-speakers", DEV_TEST_SPEAKERS, "--out", str(out),
+             "--no-progress", "--set", "data.val_split=random", "--set", "train.threads=1", "--set", f"seed={seed}"]
+    train += ["--data", ravdess] if ravdess else []
+    train += [a for s in extra for a in ("--set", s)]
+    evaluate = ["specser", "evaluate", str(out), "--data", nemo, "--all", "--out", str(out / "nemo"), "--no-progress"]
+    return [train, evaluate]
+
+
+def run_dev_job(name: str, seed: int, cmds: list[list[str]], out: Path) -> None:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for cmd, done in zip(cmds, (out / "metrics.json", out / "nemo" / "metrics.json")):
+        if done.exists():
+            continue
+        print(f"== {name} seed {seed}: {shlex.join(cmd)}", flush=True)
+        started = time.time()
+        with open(out.parent / f"{out.name}.log", "a") as log:
+            code = subprocess.run([sys.executable, "-m", "specser.cli.main", *cmd[1:]], stdout=log, stderr=log, env=env).returncode
+        print(f"== {name} seed {seed}: exit {code} after {(time.time() - started) / 60:.1f} min", flush=True)
+        if code:
+            return
+
+
+def overconfidence(predictions: list[dict]) -> float:
+    """Mean top probability of the wrong predictions: how sure the model is when another corpus fools it."""
+    tops = [max(p["probabilities"].values()) for p in predictions if p["predicted"] != p["label"]]
+    return sum(tops) / len(tops) if tops else float("nan")
+
+
+def dev_run_result(out: Path) -> dict | None:
+    if not (out / "metrics.json").exists():
+        return None
+    m = json.loads((out / "metrics.json").read_text())
+    record = {k: m[k] for k in ("accuracy", "uar", "macro_f1")}
+    record["wall_time_s"] = m.get("run", {}).get("wall_time_s")
+    record["epochs"] = m.get("run", {}).get("epochs")
+    nemo = out / "nemo" / "metrics.json"
+    if nemo.exists():
+        n = json.loads(nemo.read_text())
+        record["nemo"] = {k: n[k] for k in ("accuracy", "uar", "macro_f1")}
+        record["nemo"]["wrong_top_probability"] = overconfidence(n["predictions"])
+    return record
+
+
+def seed_ensemble(runs: list[Path], metrics: str) -> float | None:
+    """Accuracy of the mean probabilities of the runs' predictions on the same files (a seed ensemble)."""
+    paths = [run / metrics for run in runs]
+    if len(paths) < 2 or not all(p.exists() for p in paths):
+        return None
+    by_run = [{p["utt_id"]: p for p in json.loads(path.read_text())["predictions"]} for path in paths]
+    right = 0
+    for utt, first in by_run[0].items():
+        mean = {k: sum(r[utt]["probabilities"][k] for r in by_run) for k in first["probabilities"]}
+        right += max(mean, key=mean.get) == first["label"]
+    return right / len(by_run[0])
+
+
+def render_dev(rows: list[dict]) -> str:
+    def cell(runs: list[dict], get) -> str:
+        values = [get(r) for r in runs if r is not None]
+        values = [v for v in values if v is not None]
+        if not values:
+            return ""
+        each = " / ".join(f"{100 * v:.1f}" for v in values)
+        return f"{each} (**{100 * sum(values) / len(values):.1f}**)" if len(values) > 1 else each
+
+    lines = ["# Ablation of the `robust` preset on the development split", "",
+             f"Trained without RAVDESS actors {DEV_TEST_SPEAKERS.replace(',', ', ')}, tested on their 176 clips "
+             "(6 classes) and on all 4,481 nEMO clips.",
+             "Each cell: seed 42 / seed 7 (mean). The rule: benchmarks/results/ablation_dev/rule.txt.", "",
+             "| row | changes | dev WA | dev UA | dev macro-F1 | RAVDESS → nEMO WA | nEMO UA | "
+             "top probability of wrong nEMO labels | two-seed ensemble: dev / nEMO WA | wall time per run |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        runs = list(r["seeds"].values())
+        walls = [x["wall_time_s"] for x in runs if x and x.get("wall_time_s")]
+        wall = f"{sum(walls) / len(walls) / 60:.0f} min" if walls else ""
+        ens = r.get("ensemble", {})
+        ensemble = " / ".join("" if ens.get(k) is None else f"{100 * ens[k]:.1f}" for k in ("dev", "nemo"))
+        lines.append(f"| {r['name']} | {r['adds']} | {cell(runs, lambda x: x['accuracy'])} | {cell(runs, lambda x: x['uar'])} | "
+                     f"{cell(runs, lambda x: x['macro_f1'])} | {cell(runs, lambda x: x.get('nemo', {}).get('accuracy'))} | "
+                     f"{cell(runs, lambda x: x.get('nemo', {}).get('uar'))} | "
+                     f"{cell(runs, lambda x: x.get('nemo', {}).get('wrong_top_probability'))} | {ensemble} | {wall} |")
+    return "\n".join(lines) + "\n"
+
+
+def dev_main(args: argparse.Namespace, wanted: list[str]) -> int:
+    nemo = args.nemo or os.environ.get("SPECSER_NEMO", "../shared/data/nemo")
+    jobs = []
+    for name, what, extra in DEV_ROWS:
+        if (not wanted or any(w in name for w in wanted)) and not args.report_only:
+            for seed in args.seeds:
+                out = args.runs / f"{slug(name)}-s{seed}"
+                jobs.append((name, seed, dev_commands(extra + args.sets, seed, out, args.data, nemo), out))
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        list(pool.map(lambda job: run_dev_job(*job), jobs))
+    rows = []
+    for name, what, extra in DEV_ROWS:
+        seeds = {s: dev_run_result(args.runs / f"{slug(name)}-s{s}") for s in (42, 7)}
+        if any(seeds.values()):
+            folders = [args.runs / f"{slug(name)}-s{s}" for s in (42, 7)]
+            ensemble = {"dev": seed_ensemble(folders, "metrics.json"), "nemo": seed_ensemble(folders, "nemo/metrics.json")}
+            rows.append({"name": name, "adds": what, "overrides": extra, "seeds": seeds, "ensemble": ensemble})
+    folder = args.results / "ablation_dev"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "ablation_dev.json").write_text(json.dumps({"machine": describe(), "test_speakers": DEV_TEST_SPEAKERS,
+                                                          "rows": rows}, indent=2))
+    table = render_dev(rows)
+    (folder / "ablation_dev.md").write_text(table)
+    print(table)
+    return 0
 
 
 def slug(name: str) -> str:
@@ -191,9 +332,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=HERE / "results")
     parser.add_argument("--write-best", action="store_true", help="apply the selection rule to the finished rows "
                         "and rewrite src/specser/presets/best.yaml")
+    parser.add_argument("--dev", action="store_true", help="the `robust` preset's ablation on the development split")
+    parser.add_argument("--nemo", default="", help="--dev: nEMO folder (default: SPECSER_NEMO or ../shared/data/nemo)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[42, 7], help="--dev: seeds per row")
+    parser.add_argument("--jobs", type=int, default=2, help="--dev: runs side by side")
     args = parser.parse_args(argv)
 
     wanted = [w for w in args.only.split(",") if w]
+    if args.dev:
+        return dev_main(args, wanted)
     results, missing = [], []
     for name, what, extra in ROWS:
         out = args.runs / slug(name)
