@@ -78,25 +78,27 @@ DEV_ROWS = [
     ("clip-3s", "3 s clip window instead of 4 s (training crop and inference window)", ["features.clip_seconds=3.0"]),
     ("+deltas", "delta and delta-delta channels over time beside the log-Mel (computed inside the network)",
      ["model.options={deltas: true}"]),
-    ("+wide", "ResNet-18 widths: stem 64, stages 64-128-256-512 (4.9 M parameters, 4x the compute)",
+    ("+wide", "ResNet-18 widths: stem 64, stages 64-128-256-512 (4.9 M parameters, 4x the default)",
      ["model.options={stem_channels: 64, widths: [64, 128, 256, 512]}"]),
 ]
 DEV_TEST_SPEAKERS = "02,07,13,18"
+DEV_SEEDS = (42, 7)  # the table's two columns
 
 
-def dev_commands(extra: list[str], seed: int, out: Path, ravdess: str, nemo: str) -> list[list[str]]:
-    """Train on the development split, then evaluate the model on every nEMO clip."""
+def dev_commands(extra: list[str], seed: int, out: Path, ravdess: str, nemo: str) -> list[tuple[list[str], Path]]:
+    """Train on the development split, then evaluate the model on every nEMO clip; each step with the
+    file that says it has finished."""
     train = ["specser", "train", "--preset", "robust", "--test-speakers", DEV_TEST_SPEAKERS, "--out", str(out),
              "--no-progress", "--set", "data.val_split=random", "--set", "train.threads=1", "--set", f"seed={seed}"]
     train += ["--data", ravdess] if ravdess else []
     train += [a for s in extra for a in ("--set", s)]
     evaluate = ["specser", "evaluate", str(out), "--data", nemo, "--all", "--out", str(out / "nemo"), "--no-progress"]
-    return [train, evaluate]
+    return [(train, out / "metrics.json"), (evaluate, out / "nemo" / "metrics.json")]
 
 
-def run_dev_job(name: str, seed: int, cmds: list[list[str]], out: Path) -> None:
+def run_dev_job(name: str, seed: int, steps: list[tuple[list[str], Path]], out: Path) -> None:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    for cmd, done in zip(cmds, (out / "metrics.json", out / "nemo" / "metrics.json")):
+    for cmd, done in steps:
         if done.exists():
             continue
         print(f"== {name} seed {seed}: {shlex.join(cmd)}", flush=True)
@@ -114,27 +116,28 @@ def overconfidence(predictions: list[dict]) -> float:
     return sum(tops) / len(tops) if tops else float("nan")
 
 
-def dev_run_result(out: Path) -> dict | None:
-    if not (out / "metrics.json").exists():
+def read_metrics(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def dev_run_result(dev: dict | None, nemo: dict | None) -> dict | None:
+    """One run's figures from its development-speaker and nEMO metrics."""
+    if dev is None:
         return None
-    m = json.loads((out / "metrics.json").read_text())
-    record = {k: m[k] for k in ("accuracy", "uar", "macro_f1")}
-    record["wall_time_s"] = m.get("run", {}).get("wall_time_s")
-    record["epochs"] = m.get("run", {}).get("epochs")
-    nemo = out / "nemo" / "metrics.json"
-    if nemo.exists():
-        n = json.loads(nemo.read_text())
-        record["nemo"] = {k: n[k] for k in ("accuracy", "uar", "macro_f1")}
-        record["nemo"]["wrong_top_probability"] = overconfidence(n["predictions"])
+    record = {k: dev[k] for k in ("accuracy", "uar", "macro_f1")}
+    record["wall_time_s"] = dev.get("run", {}).get("wall_time_s")
+    record["epochs"] = dev.get("run", {}).get("epochs")
+    if nemo is not None:
+        record["nemo"] = {k: nemo[k] for k in ("accuracy", "uar", "macro_f1")}
+        record["nemo"]["wrong_top_probability"] = overconfidence(nemo["predictions"])
     return record
 
 
-def seed_ensemble(runs: list[Path], metrics: str) -> float | None:
+def seed_ensemble(metrics: list[dict | None]) -> float | None:
     """Accuracy of the mean probabilities of the runs' predictions on the same files (a seed ensemble)."""
-    paths = [run / metrics for run in runs]
-    if len(paths) < 2 or not all(p.exists() for p in paths):
+    if len(metrics) < 2 or any(m is None for m in metrics):
         return None
-    by_run = [{p["utt_id"]: p for p in json.loads(path.read_text())["predictions"]} for path in paths]
+    by_run = [{p["utt_id"]: p for p in m["predictions"]} for m in metrics]
     right = 0
     for utt, first in by_run[0].items():
         mean = {k: sum(r[utt]["probabilities"][k] for r in by_run) for k in first["probabilities"]}
@@ -183,10 +186,12 @@ def dev_main(args: argparse.Namespace, wanted: list[str]) -> int:
         list(pool.map(lambda job: run_dev_job(*job), jobs))
     rows = []
     for name, what, extra in DEV_ROWS:
-        seeds = {s: dev_run_result(args.runs / f"{slug(name)}-s{s}") for s in (42, 7)}
+        folders = {s: args.runs / f"{slug(name)}-s{s}" for s in DEV_SEEDS}
+        dev = {s: read_metrics(f / "metrics.json") for s, f in folders.items()}
+        nemo_metrics = {s: read_metrics(f / "nemo" / "metrics.json") for s, f in folders.items()}
+        seeds = {s: dev_run_result(dev[s], nemo_metrics[s]) for s in DEV_SEEDS}
         if any(seeds.values()):
-            folders = [args.runs / f"{slug(name)}-s{s}" for s in (42, 7)]
-            ensemble = {"dev": seed_ensemble(folders, "metrics.json"), "nemo": seed_ensemble(folders, "nemo/metrics.json")}
+            ensemble = {"dev": seed_ensemble(list(dev.values())), "nemo": seed_ensemble(list(nemo_metrics.values()))}
             rows.append({"name": name, "adds": what, "overrides": extra, "seeds": seeds, "ensemble": ensemble})
     folder = args.results / "ablation_dev"
     folder.mkdir(parents=True, exist_ok=True)
@@ -334,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
                         "and rewrite src/specser/presets/best.yaml")
     parser.add_argument("--dev", action="store_true", help="the `robust` preset's ablation on the development split")
     parser.add_argument("--nemo", default="", help="--dev: nEMO folder (default: SPECSER_NEMO or ../shared/data/nemo)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[42, 7], help="--dev: seeds per row")
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(DEV_SEEDS), help="--dev: seeds per row")
     parser.add_argument("--jobs", type=int, default=2, help="--dev: runs side by side")
     args = parser.parse_args(argv)
 
