@@ -54,6 +54,9 @@ def test_train_then_evaluate(synth_corpus, tmp_path):
     evaluated = json.loads((out / "evaluation" / "metrics.json").read_text())
     assert evaluated["accuracy"] == pytest.approx(trained["accuracy"])
     assert evaluated["n"] == trained["n"]
+    assert evaluated["calibration"]["ece"] == pytest.approx(trained["calibration"]["ece"])
+    assert (out / "evaluation" / "reliability.png").is_file()
+    assert "How far to trust its probabilities" in (out / "evaluation" / "report.md").read_text()
 
     result = runner.invoke(app, ["evaluate", str(out), "--all", "--out", str(tmp_path / "all"), "--no-progress"])
     assert result.exit_code == 0, result.output

@@ -21,12 +21,12 @@ def test_short_training_beats_chance_clearly(trained_run):
 
 def test_run_folder_is_self_contained(trained_run):
     for name in ("config.yaml", "metrics.json", "report.md", "model.specser", "split.json", "manifest.csv",
-                 "training_curves.png", "lr_vs_val_loss.png", "confusion_matrix.png", "spectrogram_batch.png",
-                 "checkpoints/best.ckpt", "checkpoints/last.ckpt"):
+                 "training_curves.png", "lr_vs_val_loss.png", "confusion_matrix.png", "reliability.png",
+                 "spectrogram_batch.png", "checkpoints/best.ckpt", "checkpoints/last.ckpt"):
         assert (trained_run / name).is_file(), name
     metrics = json.loads((trained_run / "metrics.json").read_text())
     for key in ("accuracy", "uar", "macro_f1", "per_class", "confusion_matrix", "labels", "predictions",
-                "accuracy_by_intensity", "confusion_matrix_normalized"):
+                "accuracy_by_intensity", "confusion_matrix_normalized", "calibration"):
         assert key in metrics
     assert len(metrics["predictions"]) == metrics["n"] == sum(map(sum, metrics["confusion_matrix"]))
     first = metrics["predictions"][0]
@@ -36,6 +36,7 @@ def test_run_folder_is_self_contained(trained_run):
     assert yaml.safe_load((trained_run / "config.yaml").read_text())["train"]["max_epochs"] == 8
     report = (trained_run / "report.md").read_text()
     assert "random-holdout" in report and "Speaker overlap" in report and "| neutral |" in report
+    assert "How far to trust its probabilities" in report and "![reliability.png](reliability.png)" in report
     mf = ModelFile.load(trained_run / "model.specser")
     assert mf.labels == metrics["labels"] and mf.mean.shape == (40,)
 

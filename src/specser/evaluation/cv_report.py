@@ -79,6 +79,7 @@ def render_cv_report(summary: CVSummary, plot_files: list[str]) -> str:
                   + "; ".join(f"{t}→{p} {n} ({100 * share:.0f} % of {t})" for t, p, n, share in confusions) + "."]
     lines += intensity_table(summary.accuracy_by_intensity, "## Accuracy by intensity (pooled over folds)")
     lines += corpus_table(summary.by_corpus, "## By corpus (pooled over folds)")
+    lines += calibration_over_folds_lines(summary)
     lines.append("")
     lines += plots_section(plot_files)
     lines += ["Each fold's own run folder (`fold_NN/`) holds its report, per-file predictions and model. "
@@ -98,3 +99,16 @@ def validation_gap_lines(folds: list, test_accuracy: list[float]) -> list[str]:
     side = "above" if gap >= 0 else "below"
     return ["", f"Validation WA at the chosen epoch ran {abs(gap):.1f} points {side} the test WA on average, over "
                 f"{len(pairs)} folds (validation: {how}; `data.val_split`)."]
+
+
+def calibration_over_folds_lines(summary: CVSummary) -> list[str]:
+    """How far the fold models' probabilities can be trusted on their test folds, mean ± std over folds."""
+    c = summary.calibration
+    if "ece" not in c:
+        return []
+    wrong = f", {pm(c['confidence_when_wrong'])} when wrong" if "confidence_when_wrong" in c else ""
+    return ["", "## How far to trust its probabilities (mean ± std over folds)", "",
+            f"Mean top probability {pm(c['mean_confidence'])} against WA {pm(summary.accuracy)}{wrong}; "
+            f"expected calibration error (ECE) {pm(c['ece'])}. Each fold's `report.md` and `reliability.png` "
+            "say which way its probabilities err."]
+

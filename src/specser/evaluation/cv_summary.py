@@ -57,6 +57,19 @@ def _pooled_corpora(fold_metrics: list[dict]) -> dict:
     return {name: corpus_figures(cm) for name, cm in sorted(summed.items())}
 
 
+CALIBRATION_FIGURES = ("ece", "mean_confidence", "confidence_when_right", "confidence_when_wrong", "nll")
+
+
+def _calibration_over_folds(fold_metrics: list[dict]) -> dict[str, Stat]:
+    """Calibration figures (`specser.evaluation.calibration`) as mean ± std over folds; left out when a
+    fold lacks them (written before they existed) or has no such clip (no wrong label, say)."""
+    tables = [m.get("calibration") for m in fold_metrics]
+    if not all(tables):
+        return {}
+    return {name: stats_over([t[name] for t in tables]) for name in CALIBRATION_FIGURES
+            if all(t.get(name) is not None for t in tables)}
+
+
 def top_confusions(cm: list[list[int]], labels: list[str], k: int = 3) -> list[tuple[str, str, int, float]]:
     """The k largest off-diagonal cells: (true, predicted, count, share of the true class)."""
     arr = np.asarray(cm)
@@ -80,5 +93,5 @@ def summarize_folds(fold_metrics: list[dict], run: CVRun) -> CVSummary:
         f1_per_class=per_class("f1"), precision_per_class=per_class("precision"), recall_per_class=per_class("recall"),
         confusion_matrix=cm.tolist(), labels=list(labels), n_test_per_fold=[int(m["n"]) for m in fold_metrics],
         pooled=_pooled(cm, labels), accuracy_by_intensity=_pooled_intensity(fold_metrics),
-        by_corpus=_pooled_corpora(fold_metrics), run=run,
+        by_corpus=_pooled_corpora(fold_metrics), calibration=_calibration_over_folds(fold_metrics), run=run,
     )

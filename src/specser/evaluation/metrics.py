@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, precision_recall_fscore_support
 
 from specser.corpus.manifest import Utterance
+from specser.evaluation.calibration import calibration
 
 
 def corpus_figures(cm: np.ndarray) -> dict:
@@ -34,7 +35,8 @@ def compute_metrics(
 
     Returns:
         A JSON-ready dict with top-level ``accuracy`` (WA), ``uar`` (UA), ``macro_f1``,
-        ``per_class``, ``confusion_matrix``, ``labels`` and ``predictions``.
+        ``per_class``, ``confusion_matrix``, ``labels``, ``calibration`` (how far the probabilities
+        can be trusted; `specser.evaluation.calibration`) and ``predictions``.
     """
     preds = probs.argmax(axis=1)
     idx = list(range(len(labels)))
@@ -65,6 +67,7 @@ def compute_metrics(
         },
         "confusion_matrix": cm.tolist(),
         "confusion_matrix_normalized": np.round(cm_norm, 4).tolist(),
+        "calibration": calibration(targets, probs),
         "accuracy_by_intensity": {
             k: {"accuracy": float(np.mean(v)), "n": len(v)} for k, v in sorted(by_intensity.items())
         },

@@ -1,4 +1,4 @@
-"""PNG plots for a run: training curves, LR vs validation loss, confusion matrix, batch grid."""
+"""PNG plots for a run: training curves, LR vs validation loss, confusion matrix, reliability, batch grid."""
 
 from __future__ import annotations
 
@@ -110,6 +110,29 @@ def plot_confusion(cm: list[list[int]], labels: list[str], path: Path, title: st
                 value = int(data[i, j]) if fmt == "{:d}" else data[i, j]
                 ax.text(j, i, fmt.format(value), ha="center", va="center",
                         color="white" if data[i, j] > 0.6 * top else "black", fontsize=8)
+    _save(fig, path)
+
+
+def plot_reliability(figures: dict, path: Path, title: str = "Reliability") -> None:
+    """Accuracy against top probability per bin (`specser.evaluation.calibration`), the diagonal being
+    perfect calibration, above a histogram of the clips per bin. Bars under the diagonal: over-confident."""
+    rows = figures["reliability"]
+    if not rows:  # no clips: nothing to plot
+        return
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(5, 5.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    centres = [(r["from"] + r["to"]) / 2 for r in rows]
+    width = 1.0 / figures["bins"]
+    top.bar(centres, [r["accuracy"] for r in rows], width=width * 0.9, color="tab:blue", label="accuracy")
+    top.plot([r["confidence"] for r in rows], [r["accuracy"] for r in rows], "o", color="tab:orange", ms=4,
+             label="bin mean top probability")
+    top.plot([0, 1], [0, 1], "--", color="grey", lw=1, label="perfect calibration")
+    top.set(ylabel="accuracy", ylim=(0, 1), xlim=(0, 1),
+            title=f"{title}: ECE {100 * figures['ece']:.1f} %, accuracy {100 * figures['accuracy']:.1f} %, "
+                  f"mean top p {100 * figures['mean_confidence']:.1f} %")
+    top.title.set_fontsize(9)
+    top.legend(fontsize=7, loc="upper left")
+    bottom.bar(centres, [r["n"] for r in rows], width=width * 0.9, color="tab:grey")
+    bottom.set(xlabel="top probability", ylabel="clips")
     _save(fig, path)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from specser.evaluation.calibration import calibration_lines
 from specser.evaluation.summaries import RunSummary
 
 
@@ -100,6 +101,7 @@ def render_report(summary: RunSummary, metrics: dict | None, plots: list[str]) -
         lines += confusion_table(metrics["confusion_matrix"], metrics["labels"])
         lines += intensity_table(metrics["accuracy_by_intensity"], "### Accuracy by intensity")
         lines += corpus_table(metrics.get("by_corpus") or {}, "### By corpus")
+        lines += calibration_lines(metrics.get("calibration"), "### How far to trust its probabilities")
         lines.append("")
     lines += plots_section(plots)
     lines += ["Per-file predictions are in `metrics.json`; the resolved config in `config.yaml`.", ""]

@@ -130,6 +130,7 @@ class CVSummary:
     accuracy_by_intensity: dict[str, Any]
     run: CVRun
     by_corpus: dict[str, Any] = field(default_factory=dict)  # several corpora tested: pooled figures of each
+    calibration: dict[str, Stat] = field(default_factory=dict)  # ECE, mean top probability, ... over folds
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -144,6 +145,7 @@ class CVSummary:
         values["run"] = CVRun.from_dict(data["run"])
         values.setdefault("accuracy_by_intensity", {})
         values.setdefault("by_corpus", {})
+        values["calibration"] = {k: Stat(**v) for k, v in data.get("calibration", {}).items()}
         return cls(**values)
 
     @classmethod

@@ -13,6 +13,7 @@ import numpy as np
 from specser.atomic import atomic_write_json, atomic_write_text
 from specser.config import load_config
 from specser.evaluation import plots
+from specser.evaluation.calibration import calibration_lines
 from specser.evaluation.metrics import compute_metrics
 from specser.evaluation.report import pct
 from specser.features.prepare import prepare_corpus
@@ -23,7 +24,7 @@ from specser.runs.folder import RunFolder
 
 def evaluate_run(run_dir: Path, data: Path | None = None, out: Path | None = None,
                  all_files: bool = False, progress: bool = True, tta_crops: int | None = None) -> dict:
-    """Evaluate the run's model; write metrics.json, report.md and a confusion plot into `out`.
+    """Evaluate the run's model; write metrics.json, report.md, a confusion and a reliability plot into `out`.
 
     Args:
         run_dir: the training run folder.
@@ -63,6 +64,7 @@ def evaluate_run(run_dir: Path, data: Path | None = None, out: Path | None = Non
 
     out = Path(out) if out else folder / "evaluation"
     plots.plot_confusion(metrics["confusion_matrix"], mf.labels, out / "confusion_matrix.png")
+    plots.plot_reliability(metrics["calibration"], out / "reliability.png")
     atomic_write_json(out / "metrics.json", metrics)
     atomic_write_text(out / "report.md", "\n".join([
         f"# Evaluation of {run_dir}", "",
@@ -70,5 +72,6 @@ def evaluate_run(run_dir: Path, data: Path | None = None, out: Path | None = Non
         f"{predictor.tta_crops} test-time crop(s) per file.", "",
         "| accuracy (WA) | UA | macro F1 |", "|---|---|---|",
         f"| {pct(metrics['accuracy'])} | {pct(metrics['uar'])} | {pct(metrics['macro_f1'])} |", "",
-        "![confusion matrix](confusion_matrix.png)", ""]))
+        *calibration_lines(metrics["calibration"], "## How far to trust its probabilities"), "",
+        "![confusion matrix](confusion_matrix.png)", "", "![reliability](reliability.png)", ""]))
     return metrics

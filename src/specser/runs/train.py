@@ -327,7 +327,8 @@ def write(folder: RunFolder, cfg: ExperimentConfig, mf: ModelFile, fitted: Fitte
         plots.plot_batch_grid(plots.grid_images(grid_x, cfg.features.mode), grid_y.tolist(), mf.labels, folder / files[-1])
     if metrics:
         plots.plot_confusion(metrics["confusion_matrix"], mf.labels, folder / "confusion_matrix.png")
-        files.append("confusion_matrix.png")
+        plots.plot_reliability(metrics["calibration"], folder / "reliability.png")
+        files += ["confusion_matrix.png", "reliability.png"]
     write_report(folder / "report.md", render_report(summary, metrics or None, files))
     folder.write_json("metrics.json", {**metrics, "run": summary.to_dict(), "history": fitted.log})
 
