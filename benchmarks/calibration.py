@@ -6,7 +6,8 @@ scaling fitted on validation would change.
 Each RUN is a `specser train --test-speakers ...` run; `RUN/metrics.json` holds its test speakers'
 per-file probabilities. `--other NAME` also reads `RUN/NAME/metrics.json`, written by `specser evaluate
 RUN --data OTHER_CORPUS --all --out RUN/NAME` (cross-corpus). For each it prints accuracy, mean top
-probability, ECE, the mean top probability of wrong labels and NLL (`specser.evaluation.calibration`).
+probability, ECE, the mean top probability of wrong labels, how well that probability tells right labels
+from wrong ones (AUROC) and NLL (`specser.evaluation.calibration`).
 
 Then it fits one temperature T per run on the run's own validation clips (`split.json`; the model labels
 them afresh), minimising their NLL, as post-hoc temperature scaling does (Guo et al. 2017), and gives
@@ -30,7 +31,7 @@ from machine import describe, write_result  # noqa: E402
 
 from specser.evaluation.calibration import calibration  # noqa: E402
 
-FIGURES = ("accuracy", "mean_confidence", "ece", "confidence_when_wrong", "nll")
+FIGURES = ("accuracy", "mean_confidence", "ece", "confidence_when_wrong", "confidence_auroc", "nll")
 TEMPERATURES = np.exp(np.linspace(np.log(0.25), np.log(4.0), 161))  # a fine grid: one parameter, no optimiser
 
 
@@ -69,7 +70,8 @@ def validation(run: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def figures(targets: np.ndarray, probs: np.ndarray) -> dict:
     c = calibration(targets, probs)
-    return {k: None if c[k] is None else round(100 * c[k], 2) if k != "nll" else round(c[k], 4) for k in FIGURES}
+    return {k: None if c[k] is None else round(c[k], 4) if k in ("nll", "confidence_auroc") else round(100 * c[k], 2)
+            for k in FIGURES}
 
 
 def measure(run: Path, other: str | None) -> dict:
@@ -108,7 +110,7 @@ def main() -> int:
     for run in args.runs:
         records.append(measure(run, args.other))
         print(render(records[-1]), flush=True)
-    write_result({"machine": describe(), "figures_in": "% but NLL", "runs": records}, args.out)
+    write_result({"machine": describe(), "figures_in": "% but NLL and AUROC", "runs": records}, args.out)
     return 0
 
 

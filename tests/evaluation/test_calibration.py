@@ -38,6 +38,8 @@ def test_ece_weights_each_bins_gap_by_its_share_of_the_clips():
     assert [(r["n"], r["accuracy"]) for r in c["reliability"]] == [(4, 0.25), (6, 1.0)]
     assert c["confidence_when_wrong"] == pytest.approx(0.65) and c["confidence_when_right"] == pytest.approx((0.65 + 6 * 0.95) / 7)
     assert c["nll"] == pytest.approx(log_loss(targets, probs, labels=[0, 1, 2]))
+    # 7 right (1 at 0.65, 6 at 0.95) against 3 wrong (all at 0.65): pairs ranked right 18, tied 3 of 21.
+    assert c["confidence_auroc"] == pytest.approx((18 + 0.5 * 3) / 21)
     onehot = np.eye(3)[targets]
     assert c["brier"] == pytest.approx(np.mean(np.sum((probs - onehot) ** 2, axis=1)))
 
@@ -45,7 +47,7 @@ def test_ece_weights_each_bins_gap_by_its_share_of_the_clips():
 def test_bins_include_their_upper_edge_and_the_verdict_names_the_direction():
     edge = calibration(np.array([0, 0]), _probs([0.5, 1.0], [0, 0], classes=2), bins=2)
     assert [(r["from"], r["to"], r["n"]) for r in edge["reliability"]] == [(0.0, 0.5, 1), (0.5, 1.0, 1)]
-    assert edge["confidence_when_wrong"] is None  # every label right
+    assert edge["confidence_when_wrong"] is None and edge["confidence_auroc"] is None  # every label right
     over = calibration(np.array([0, 1, 1, 1]), _probs([0.9] * 4, [0] * 4))
     assert verdict(over).startswith("Over-confident on these clips by 65.0 points")
     under = calibration(np.array([0] * 4), _probs([0.4] * 4, [0] * 4))
@@ -63,7 +65,7 @@ def test_the_run_report_and_metrics_say_how_far_to_trust_the_probabilities():
     assert m["calibration"]["ece"] == pytest.approx(0.8 - 7 / 12)
     text = render_report(RUN, m, [])
     assert "### How far to trust its probabilities" in text
-    assert "| 58.3 % | 80.0 % | 21.7 % | 80.0 % / 80.0 % |" in text and "Over-confident" in text
+    assert "| 58.3 % | 80.0 % | 21.7 % | 80.0 % / 80.0 % | 0.50 |" in text and "Over-confident" in text
 
 
 def test_the_cv_summary_and_report_give_calibration_over_folds():
@@ -73,7 +75,8 @@ def test_the_cv_summary_and_report_give_calibration_over_folds():
     summary = summarize_folds(folds, run)
     assert summary.calibration["ece"].mean == pytest.approx(0.8 - 7 / 12)
     assert CVSummary.from_dict(summary.to_dict()) == summary
-    assert "(ECE) 21.7 ± 0.0 %" in render_cv_report(summary, [])
+    text = render_cv_report(summary, [])
+    assert "(ECE) 21.7 ± 0.0 %" in text and "AUROC of 0.50 ± 0.00" in text
     older = {k: v for k, v in _metrics().items() if k != "calibration"}  # a fold written before calibration
     assert summarize_folds([folds[0], older], run).calibration == {}
 

@@ -10,12 +10,16 @@ is 60 % sure on average and right 74 % of the time is under-confident; one that 
   weighted by the bin's share of the clips. 0 is perfect.
 - the mean top probability beside the accuracy, whose difference says which way the model errs;
 - the mean top probability of right and of wrong labels: a useful model is less sure when wrong;
+- how well the top probability tells right labels from wrong ones (the area under the ROC curve of
+  confidence against correctness: 0.5 is no better than chance, 1 a perfect ranking). Where it is
+  high, a user can hold back unsure labels; where it is near 0.5, a low probability says nothing;
 - NLL (the mean negative log-probability of the true class) and the Brier score.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from sklearn.metrics import roc_auc_score
 
 DEFAULT_BINS = 15
 TOLERANCE = 0.02  # within 2 points, confidence and accuracy count as agreeing
@@ -25,7 +29,8 @@ def calibration(targets: np.ndarray, probs: np.ndarray, bins: int = DEFAULT_BINS
     """Calibration figures of class probabilities `probs` (N, C) against true indices `targets` (N,).
 
     Returns a JSON-ready dict: ``ece``, ``mean_confidence``, ``accuracy``, ``confidence_when_right``,
-    ``confidence_when_wrong`` (None when there is no such clip), ``nll``, ``brier``, ``bins`` and
+    ``confidence_when_wrong`` (None when there is no such clip), ``confidence_auroc`` (None unless some
+    labels are right and some wrong), ``nll``, ``brier``, ``bins`` and
     ``reliability``, one row per non-empty bin (its range, clips, accuracy and mean confidence).
     """
     targets = np.asarray(targets, dtype=int)
@@ -33,7 +38,8 @@ def calibration(targets: np.ndarray, probs: np.ndarray, bins: int = DEFAULT_BINS
     n = len(targets)
     if n == 0:
         return {"n": 0, "bins": bins, "ece": None, "mean_confidence": None, "accuracy": None,
-                "confidence_when_right": None, "confidence_when_wrong": None, "nll": None, "brier": None,
+                "confidence_when_right": None, "confidence_when_wrong": None, "confidence_auroc": None,
+                "nll": None, "brier": None,
                 "reliability": []}
     confidence = probs.max(axis=1)
     correct = probs.argmax(axis=1) == targets
@@ -54,6 +60,7 @@ def calibration(targets: np.ndarray, probs: np.ndarray, bins: int = DEFAULT_BINS
         "mean_confidence": float(confidence.mean()), "accuracy": float(correct.mean()),
         "confidence_when_right": float(confidence[correct].mean()) if correct.any() else None,
         "confidence_when_wrong": float(confidence[~correct].mean()) if (~correct).any() else None,
+        "confidence_auroc": float(roc_auc_score(correct, confidence)) if 0 < correct.sum() < n else None,
         "nll": float(-np.mean(np.log(np.clip(probs[np.arange(n), targets], 1e-12, None)))),
         "brier": float(np.mean(np.sum((probs - onehot) ** 2, axis=1))),
         "reliability": reliability,
@@ -83,11 +90,14 @@ def calibration_lines(figures: dict | None, heading: str) -> list[str]:
     def pct(x):
         return "n/a" if x is None else f"{100 * x:.1f} %"
 
+    auroc = "n/a" if figures.get("confidence_auroc") is None else f"{figures['confidence_auroc']:.2f}"
+
     return ["", heading, "",
-            "| accuracy | mean top probability | ECE | top probability when right / wrong | NLL | Brier |",
-            "|---|---|---|---|---|---|",
+            "| accuracy | mean top probability | ECE | top probability when right / wrong | right from wrong (AUROC) "
+            "| NLL | Brier |",
+            "|---|---|---|---|---|---|---|",
             f"| {pct(figures['accuracy'])} | {pct(figures['mean_confidence'])} | {pct(figures['ece'])} | "
             f"{pct(figures['confidence_when_right'])} / {pct(figures['confidence_when_wrong'])} | "
-            f"{figures['nll']:.3f} | {figures['brier']:.3f} |",
+            f"{auroc} | {figures['nll']:.3f} | {figures['brier']:.3f} |",
             "", verdict(figures) + f" ECE over {figures['bins']} equal-width bins of top probability; "
             "`reliability.png` plots them."]

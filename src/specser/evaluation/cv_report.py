@@ -107,6 +107,9 @@ def calibration_over_folds_lines(summary: CVSummary) -> list[str]:
     if "ece" not in c:
         return []
     wrong = f", {pm(c['confidence_when_wrong'])} when wrong" if "confidence_when_wrong" in c else ""
+    if "confidence_auroc" in c:
+        a = c["confidence_auroc"]
+        wrong += f"; it tells right labels from wrong with an AUROC of {a.mean:.2f} ± {a.std:.2f} (0.5: not at all)"
     return ["", "## How far to trust its probabilities (mean ± std over folds)", "",
             f"Mean top probability {pm(c['mean_confidence'])} against WA {pm(summary.accuracy)}{wrong}; "
             f"expected calibration error (ECE) {pm(c['ece'])}. Each fold's `report.md` and `reliability.png` "

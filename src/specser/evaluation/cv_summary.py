@@ -57,7 +57,8 @@ def _pooled_corpora(fold_metrics: list[dict]) -> dict:
     return {name: corpus_figures(cm) for name, cm in sorted(summed.items())}
 
 
-CALIBRATION_FIGURES = ("ece", "mean_confidence", "confidence_when_right", "confidence_when_wrong", "nll")
+CALIBRATION_FIGURES = ("ece", "mean_confidence", "confidence_when_right", "confidence_when_wrong", "confidence_auroc",
+                       "nll")
 
 
 def _calibration_over_folds(fold_metrics: list[dict]) -> dict[str, Stat]:
