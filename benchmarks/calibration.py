@@ -7,7 +7,8 @@ Each RUN is a `specser train --test-speakers ...` run; `RUN/metrics.json` holds 
 per-file probabilities. `--other NAME` also reads `RUN/NAME/metrics.json`, written by `specser evaluate
 RUN --data OTHER_CORPUS --all --out RUN/NAME` (cross-corpus). For each it prints accuracy, mean top
 probability, ECE, the mean top probability of wrong labels, how well that probability tells right labels
-from wrong ones (AUROC) and NLL (`specser.evaluation.calibration`).
+from wrong ones (AUROC) and NLL (`specser.evaluation.calibration`), and the accuracy of the more and of
+the less confident half of the clips.
 
 Then it fits one temperature T per run on the run's own validation clips (`split.json`; the model labels
 them afresh), minimising their NLL, as post-hoc temperature scaling does (Guo et al. 2017), and gives
@@ -32,6 +33,7 @@ from machine import describe, write_result  # noqa: E402
 from specser.evaluation.calibration import calibration  # noqa: E402
 
 FIGURES = ("accuracy", "mean_confidence", "ece", "confidence_when_wrong", "confidence_auroc", "nll")
+COLUMNS = (*FIGURES, "accuracy_surer_half", "accuracy_less_sure_half")
 TEMPERATURES = np.exp(np.linspace(np.log(0.25), np.log(4.0), 161))  # a fine grid: one parameter, no optimiser
 
 
@@ -68,10 +70,19 @@ def validation(run: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.array([predictor.labels.index(r["label"]) for r in val]), probs
 
 
+def halves(targets: np.ndarray, probs: np.ndarray) -> dict:
+    """Accuracy of the more and of the less confident half of the clips: what holding back unsure labels buys."""
+    order = np.argsort(-probs.max(axis=1), kind="stable")
+    correct = probs.argmax(axis=1)[order] == targets[order]
+    half = len(order) // 2
+    return {"accuracy_surer_half": round(100 * float(correct[:half].mean()), 2),
+            "accuracy_less_sure_half": round(100 * float(correct[half:].mean()), 2)}
+
+
 def figures(targets: np.ndarray, probs: np.ndarray) -> dict:
     c = calibration(targets, probs)
-    return {k: None if c[k] is None else round(c[k], 4) if k in ("nll", "confidence_auroc") else round(100 * c[k], 2)
-            for k in FIGURES}
+    return {**{k: None if c[k] is None else round(c[k], 4) if k in ("nll", "confidence_auroc") else round(100 * c[k], 2)
+               for k in FIGURES}, **halves(targets, probs)}
 
 
 def measure(run: Path, other: str | None) -> dict:
@@ -91,12 +102,12 @@ def measure(run: Path, other: str | None) -> dict:
 
 def render(record: dict) -> str:
     lines = [f"{record['run']}: temperature fitted on validation T = {record['temperature']}",
-             f"  {'clips':>22s} {'n':>5s} " + " ".join(f"{k:>22s}" for k in FIGURES)]
+             f"  {'clips':>22s} {'n':>5s} " + " ".join(f"{k:>22s}" for k in COLUMNS)]
     for name in [k for k in record if isinstance(record[k], dict)]:
         for how in ("as_trained", "at_temperature"):
             values = record[name][how]
             lines.append(f"  {name + ', ' + how:>22s} {record[name]['clips']:5d} "
-                         + " ".join(f"{'n/a' if values[k] is None else values[k]:>22}" for k in FIGURES))
+                         + " ".join(f"{'n/a' if values[k] is None else values[k]:>22}" for k in COLUMNS))
     return "\n".join(lines)
 
 
