@@ -54,6 +54,8 @@ def predict(
     """Predict the emotion of audio files, with your model or the one that ships with specser.
 
     Each result row has the path, the predicted label and the probability of every label.
+    A probability is the model's own, not a promise: on voices unlike its training data it runs
+    high even where the label is wrong (docs/results.md, "How far to trust the probabilities").
     Recordings longer than one window plus one hop are cut into sliding windows: they get
     a timeline (start, end, label, probabilities) in JSON, and an overall label (the
     window probabilities averaged); windows without speech are marked no_speech and left out.
