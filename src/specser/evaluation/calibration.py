@@ -39,8 +39,7 @@ def calibration(targets: np.ndarray, probs: np.ndarray, bins: int = DEFAULT_BINS
     if n == 0:
         return {"n": 0, "bins": bins, "ece": None, "mean_confidence": None, "accuracy": None,
                 "confidence_when_right": None, "confidence_when_wrong": None, "confidence_auroc": None,
-                "nll": None, "brier": None,
-                "reliability": []}
+                "nll": None, "brier": None, "reliability": []}
     confidence = probs.max(axis=1)
     correct = probs.argmax(axis=1) == targets
     edges = np.linspace(0.0, 1.0, bins + 1)
@@ -75,11 +74,11 @@ def verdict(figures: dict) -> str:
     if abs(gap) <= TOLERANCE:
         return (f"Well calibrated on these clips: its mean top probability ({100 * figures['mean_confidence']:.1f} %) "
                 f"matches its accuracy ({100 * figures['accuracy']:.1f} %).")
-    way, reading = (("over-confident", "are higher than its accuracy: read them as an upper bound") if gap > 0
-                    else ("under-confident", "are lower than its accuracy: its labels are right more often than they say"))
-    return (f"{way.capitalize()} on these clips by {100 * abs(gap):.1f} points: its probabilities "
-            f"(mean top probability {100 * figures['mean_confidence']:.1f} %) {reading} "
-            f"({100 * figures['accuracy']:.1f} %).")
+    way, side, advice = (("over-confident", "higher", "read its probabilities as an upper bound") if gap > 0 else
+                         ("under-confident", "lower", "its labels are right more often than its probabilities say"))
+    return (f"{way.capitalize()} on these clips by {100 * abs(gap):.1f} points: its mean top probability "
+            f"({100 * figures['mean_confidence']:.1f} %) is {side} than its accuracy ({100 * figures['accuracy']:.1f} %); "
+            f"{advice}.")
 
 
 def calibration_lines(figures: dict | None, heading: str) -> list[str]:
@@ -91,7 +90,6 @@ def calibration_lines(figures: dict | None, heading: str) -> list[str]:
         return "n/a" if x is None else f"{100 * x:.1f} %"
 
     auroc = "n/a" if figures.get("confidence_auroc") is None else f"{figures['confidence_auroc']:.2f}"
-
     return ["", heading, "",
             "| accuracy | mean top probability | ECE | top probability when right / wrong | right from wrong (AUROC) "
             "| NLL | Brier |",

@@ -114,4 +114,3 @@ def calibration_over_folds_lines(summary: CVSummary) -> list[str]:
             f"Mean top probability {pm(c['mean_confidence'])} against WA {pm(summary.accuracy)}{wrong}; "
             f"expected calibration error (ECE) {pm(c['ece'])}. Each fold's `report.md` and `reliability.png` "
             "say which way its probabilities err."]
-
