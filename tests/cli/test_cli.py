@@ -18,7 +18,7 @@ def _sets(*extra):
 
 
 @pytest.mark.parametrize("command", [[], ["data"], ["data", "fetch"], ["features"], ["train"], ["evaluate"], ["models"],
-                                     ["cv"], ["baseline"], ["compare"], ["predict"]])
+                                     ["cv"], ["baseline"], ["compare"], ["predict"], ["adapt"]])
 def test_every_command_has_help(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output

@@ -13,7 +13,7 @@ from typing import Optional
 import typer
 from typing import Annotated
 
-from specser.cli import data_cmd, predict_cmd
+from specser.cli import adapt_cmd, data_cmd, predict_cmd
 from specser.cli.common import (ConfigOpt, CVOutOpt, DataListOpt, DataOpt, ExtraTrainOpt, PresetOpt, ProgressOpt,
                                 ProtocolOpt, RestartOpt, SetOpt, build_config, fail, user_errors)
 
@@ -25,6 +25,7 @@ app = typer.Typer(
 )
 app.add_typer(data_cmd.app, name="data")
 app.command(name="predict")(predict_cmd.predict)
+app.command(name="adapt")(adapt_cmd.adapt)
 
 
 @app.command()
@@ -224,6 +225,9 @@ def evaluate(
     tta_crops: Annotated[Optional[int], typer.Option("--tta-crops", help="Test-time augmentation: average the "
                          "predictions of this many evenly spaced clip windows per file (1: the centred window only). "
                          "Default: what the model was trained with (train.tta_crops).")] = None,
+    adapt: Annotated[bool, typer.Option("--adapt", help="First adapt the model to the evaluated clips, without "
+                     "their labels (`specser adapt`: BatchNorm statistics measured on them). The test audio then "
+                     "shapes the model: report the figure in a row of its own.")] = False,
     conditions: Annotated[Optional[str], typer.Option("--conditions", help="Also degrade the test files: 'all', or "
                           "comma-separated names (noise, gain, 8-bit, telephone band, codec, reverb; see docs/cli.md). "
                           "Writes robustness.json and robustness.md.")] = None,
@@ -236,7 +240,9 @@ def evaluate(
     from specser.runs.evaluate import evaluate_run
 
     try:
-        metrics = evaluate_run(run_dir, data, out, all_files, progress, tta_crops)
+        if adapt and conditions:
+            fail("--adapt and --conditions: run them apart (each condition would need its own adapted model)")
+        metrics = evaluate_run(run_dir, data, out, all_files, progress, tta_crops, adapt=adapt)
         if conditions:
             from specser.runs.robustness import render, robustness
 

@@ -148,7 +148,7 @@ class Row:
         return {"path": self.path, "status": "ok", "error": None, **self.prediction.to_dict()}
 
 
-def split_model_and_inputs(paths: list[str], model: Path | None) -> tuple[Path, list[str]]:
+def split_model_and_inputs(paths: list[str], model: Path | None, command: str = "predict") -> tuple[Path, list[str]]:
     """(model, inputs): `--model`, else the first path when it is a model (a model suffix, a folder of
     model files, or a file that is not audio while inputs follow), else the bundled default model."""
     if model is not None:
@@ -157,7 +157,7 @@ def split_model_and_inputs(paths: list[str], model: Path | None) -> tuple[Path, 
     if len(paths) > 1 and _is_model(first):
         return first, paths[1:]
     if len(paths) == 1 and first.suffix.lower() in MODEL_SUFFIXES:
-        fail(f"{first} is a model; give the audio to classify after it: specser predict {first} clip.wav")
+        fail(f"{first} is a model; give the audio after it: specser {command} {first} clip.wav")
     from specser.bundled import default_model
 
     try:

@@ -22,8 +22,14 @@ from specser.inference.predictor import Predictor
 from specser.runs.folder import RunFolder
 
 
+ADAPTED_NOTE = ("> **Adapted to these clips.** The model's BatchNorm statistics were measured on the {n} evaluated "
+                "clips, without their labels (`--adapt`, as `specser adapt` does). The test audio shaped the model: keep "
+                "this figure in a row of its own, beside the unadapted one.")
+
+
 def evaluate_run(run_dir: Path, data: Path | None = None, out: Path | None = None,
-                 all_files: bool = False, progress: bool = True, tta_crops: int | None = None) -> dict:
+                 all_files: bool = False, progress: bool = True, tta_crops: int | None = None,
+                 adapt: bool = False) -> dict:
     """Evaluate the run's model; write metrics.json, report.md, a confusion and a reliability plot into `out`.
 
     Args:
@@ -32,6 +38,8 @@ def evaluate_run(run_dir: Path, data: Path | None = None, out: Path | None = Non
         all_files: use every file of `data` rather than the saved test split.
         tta_crops: average the predictions of this many clip windows per file (native pad_crop
             models); None uses the number the model was trained with.
+        adapt: first adapt the model to the evaluated clips, without their labels
+            (`specser.inference.adapt`); the report says so.
     """
     folder = RunFolder(run_dir)
     if not (folder / "config.yaml").is_file():
@@ -58,9 +66,16 @@ def evaluate_run(run_dir: Path, data: Path | None = None, out: Path | None = Non
     unknown = sorted({r.label for r in rows} - set(mf.labels))
     if unknown:
         raise ValueError(f"labels {unknown} are not among the model's labels {mf.labels}")
+    features = [corpus.features[i] for i in ids]
+    if adapt:
+        from specser.inference.adapt import adapt_to_logmels
+
+        mf = adapt_to_logmels(mf, features, device=cfg.train.accelerator)
     predictor = Predictor(mf, device=cfg.train.accelerator, tta_crops=tta_crops)
-    probs = predictor.feature_probabilities([corpus.features[i] for i in ids])
+    probs = predictor.feature_probabilities(features)
     metrics = compute_metrics(rows, np.array([mf.labels.index(r.label) for r in rows]), probs, mf.labels)
+    if adapt:
+        metrics["adapted"] = mf.extra["adapted"]
 
     out = Path(out) if out else folder / "evaluation"
     plots.plot_confusion(metrics["confusion_matrix"], mf.labels, out / "confusion_matrix.png")
@@ -70,6 +85,7 @@ def evaluate_run(run_dir: Path, data: Path | None = None, out: Path | None = Non
         f"# Evaluation of {run_dir}", "",
         f"Data: `{corpus.data_path}`, {'all files' if all_files else 'the run test split'} ({metrics['n']} files), "
         f"{predictor.tta_crops} test-time crop(s) per file.", "",
+        *([ADAPTED_NOTE.format(n=len(features)), ""] if adapt else []),
         "| accuracy (WA) | UA | macro F1 |", "|---|---|---|",
         f"| {pct(metrics['accuracy'])} | {pct(metrics['uar'])} | {pct(metrics['macro_f1'])} |", "",
         *calibration_lines(metrics["calibration"], "## How far to trust its probabilities"), "",

@@ -1,0 +1,136 @@
+"""Adapting trained models to new recordings without labels (`specser adapt`): what it buys, and how
+many recordings it needs.
+
+    python benchmarks/adapt.py RUN [RUN ...] --target CORPUS [--sizes 10,30,100,300] [--draws 2]
+                               [--out benchmarks/results/adapt.json]
+
+Each RUN is a `specser train --test-speakers ...` run. For each it measures, on the other corpus
+CORPUS (every clip with one of the model's labels):
+- the model as trained;
+- adapted to all of CORPUS's clips and tested on them (transductive: the test clips' audio, not their
+  labels, adapts the model);
+- adapted to N clips drawn at random from CORPUS and tested on the others, for each N in --sizes,
+  --draws times with different draws.
+And on the run's own test speakers: as trained, and adapted to those clips (does adapting to voices of
+the training corpus cost anything?), clean and under recording conditions (each condition's clips
+adapt the model that is then tested on them, as a user whose recordings all share a telephone line
+would do). Accuracy (WA) and UA in %, and the predicted-label counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from machine import describe, write_result  # noqa: E402
+
+CONDITIONS = ("telephone band", "babble 10 dB SNR", "8-bit")
+
+
+def scores(predictor, logmels: list, targets: np.ndarray) -> dict:
+    from sklearn.metrics import balanced_accuracy_score
+
+    probs = np.concatenate([predictor.feature_probabilities(logmels[i:i + 256]) for i in range(0, len(logmels), 256)])
+    predicted = probs.argmax(axis=1)
+    return {"n": len(targets), "accuracy": round(100 * float(np.mean(predicted == targets)), 2),
+            "uar": round(100 * float(balanced_accuracy_score(targets, predicted)), 2),
+            "predicted": np.bincount(predicted, minlength=len(predictor.labels)).tolist()}
+
+
+def corpus_logmels(run: Path, data: Path | None, mf) -> tuple[list, np.ndarray, list[str]]:
+    """Cached log-Mels, targets and ids: all of `data`'s clips with the model's labels, or (data None)
+    the run's test split."""
+    from specser.config import load_config
+    from specser.features.prepare import prepare_corpus
+
+    cfg = load_config(run / "config.yaml", [f"data.path={data}"] if data else [])
+    cfg.features = mf.features
+    if data:
+        cfg.data.labels = list(mf.labels)
+    corpus = prepare_corpus(cfg, False)
+    if data:
+        ids = [r.utt_id for r in corpus.rows if r.label in mf.labels]
+    else:
+        ids = json.loads((run / "split.json").read_text())["test"]
+    targets = np.array([mf.labels.index(corpus.rows_by_id[i].label) for i in ids])
+    return [corpus.features[i] for i in ids], targets, ids
+
+
+def degraded_logmels(run: Path, mf, predictor, condition: str) -> list:
+    """The run's test clips under a recording condition (`specser.audio.degrade`), as log-Mels."""
+    import csv
+
+    from specser.audio.degrade import CONDITIONS as ALL, babble_for
+
+    rows = {r["utt_id"]: r for r in csv.DictReader(open(run / "manifest.csv"))}
+    test = [rows[i] for i in json.loads((run / "split.json").read_text())["test"]]
+    waves = [predictor.load(r["path"]) for r in test]
+    speakers = [r["speaker"] for r in test]
+    out = [ALL[condition](w, predictor.sample_rate, np.random.default_rng(i), babble_for(i, waves, speakers)
+                          ).astype(np.float32) for i, w in enumerate(waves)]
+    return predictor.logmels(out)
+
+
+def measure(run: Path, target: Path, sizes: list[int], draws: int) -> dict:
+    from specser.inference.adapt import adapt_to_logmels
+    from specser.inference.model_file import ModelFile
+    from specser.inference.predictor import Predictor
+
+    mf = ModelFile.load(run / "model.specser")
+
+    def scored(model_file, logmels, targets):
+        return scores(Predictor(model_file, device="cpu", tta_crops=1), logmels, targets)
+
+    record: dict = {"run": str(run), "target": str(target)}
+    feats, targets, _ = corpus_logmels(run, target, mf)
+    record["other_corpus"] = {"as_trained": scored(mf, feats, targets),
+                              "adapted_to_all": scored(adapt_to_logmels(mf, feats), feats, targets), "by_size": {}}
+    print(run.name, "other corpus", record["other_corpus"]["as_trained"]["accuracy"], "->",
+          record["other_corpus"]["adapted_to_all"]["accuracy"], flush=True)
+    for size in sizes:
+        results = []
+        for draw in range(draws):
+            chosen = np.random.default_rng(1000 * size + draw).choice(len(feats), size, replace=False)
+            rest = np.setdiff1d(np.arange(len(feats)), chosen)
+            adapted = adapt_to_logmels(mf, [feats[i] for i in chosen], seed=draw, min_inputs=1)
+            results.append(scored(adapted, [feats[i] for i in rest], targets[rest]))
+        record["other_corpus"]["by_size"][str(size)] = results
+        print(run.name, f"adapted to {size} clips:", [r["accuracy"] for r in results], flush=True)
+    own, own_targets, _ = corpus_logmels(run, None, mf)
+    record["own_test_speakers"] = {"clean": {"as_trained": scored(mf, own, own_targets),
+                                             "adapted": scored(adapt_to_logmels(mf, own), own, own_targets)}}
+    predictor = Predictor(mf, device="cpu", tta_crops=1)
+    for condition in CONDITIONS:
+        logmels = degraded_logmels(run, mf, predictor, condition)
+        record["own_test_speakers"][condition] = {"as_trained": scored(mf, logmels, own_targets),
+                                                  "adapted": scored(adapt_to_logmels(mf, logmels), logmels, own_targets)}
+    print(run.name, "own test speakers:", {c: (v["as_trained"]["accuracy"], v["adapted"]["accuracy"])
+                                           for c, v in record["own_test_speakers"].items()}, flush=True)
+    return record
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("runs", nargs="+", type=Path)
+    parser.add_argument("--target", type=Path, required=True, help="the other corpus (a folder specser reads)")
+    parser.add_argument("--sizes", default="10,30,100,300", help="numbers of clips to adapt to, comma-separated")
+    parser.add_argument("--draws", type=int, default=2, help="random draws of the clips per size")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "adapt.json")
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(1)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    records = [measure(run, args.target, sizes, args.draws) for run in args.runs]
+    write_result({"machine": describe(), "runs": records}, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
