@@ -34,13 +34,16 @@ def main() -> int:
     parser.add_argument("--combine", nargs="+", type=Path, default=[],
                         help="earlier outputs of this script whose runs join the summary")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "robustness.json")
+    parser.add_argument("--conditions", default=None,
+                        help="comma-separated condition names (default: all); e.g. the release conditions only")
     args = parser.parse_args()
     if not args.runs and not args.combine:
         parser.error("give run folders, or --combine earlier results")
     earlier = [json.loads(path.read_text()) for path in args.combine]
     records = [r for result in earlier for r in result["runs"]]
     for run in args.runs:
-        record = robustness(run, out=args.out.parent / "robustness" / run.name, progress=True)
+        names = [c.strip() for c in args.conditions.split(",")] if args.conditions else None
+        record = robustness(run, names, out=args.out.parent / "robustness" / run.name, progress=True)
         print(render(record))
         records.append(record)
     # Combined results keep the machine they were measured on.
