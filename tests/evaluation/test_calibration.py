@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from sklearn.metrics import log_loss
 
-from specser.evaluation.calibration import calibration, verdict
+from specser.evaluation.calibration import calibration
 from specser.evaluation.cv_report import render_cv_report
 from specser.evaluation.cv_summary import summarize_folds
-from specser.evaluation.report import render_report
+from specser.evaluation.report import render_report, verdict
 from specser.evaluation.summaries import CVRun, CVSummary, FoldRecord
 from tests.evaluation.test_metrics import _metrics
 from tests.evaluation.test_report import RUN

@@ -9,7 +9,7 @@ import typer
 from typing import Annotated
 
 from specser.cli.common import fail
-from specser.cli.predict_cmd import plural, split_model_and_inputs
+from specser.cli.predict_cmd import load_recordings, plural, split_model_and_inputs
 
 
 def adapt(
@@ -44,37 +44,23 @@ def adapt(
         fail(f"--out {out}: the adapted model is a .specser file")
     if out.exists() and out.resolve() == model.resolve():
         fail(f"--out {out} is the model itself: write the adapted model to another file")
-    from tqdm.auto import tqdm
-
-    from specser.audio.load import AudioError
-    from specser.inference.adapt import MIN_INPUTS, adapt_to_logmels, speech_windows
+    from specser.inference.adapt import MIN_INPUTS, adapt as adapt_model
     from specser.inference.model_file import ModelFile
     from specser.inference.predictor import Predictor
-    from specser.inference.sources import expand_inputs
 
     try:
         model_file = ModelFile.load(model)
         predictor = Predictor(model_file, device=device, tta_crops=1)
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
-    files, missing = expand_inputs(inputs)
-    logmels, used, seconds = [], 0, 0.0
-    for path in tqdm(files, desc="recordings", unit="file", disable=not progress):
-        try:
-            wave = predictor.load(path)
-        except AudioError as exc:
-            typer.secho(f"skipped {exc}", fg=typer.colors.YELLOW, err=True)
-            continue
-        windows = speech_windows(predictor, wave)
-        logmels += predictor.speaker_normalized(predictor.logmels(windows))
-        used, seconds = used + 1, seconds + wave.size / predictor.sample_rate
-    for item, _, reason in missing:
-        typer.secho(f"skipped {item}: {reason}", fg=typer.colors.YELLOW, err=True)
+    waves = load_recordings(predictor, inputs, progress=progress)
+    used, seconds = len(waves), sum(w.size for w in waves) / predictor.sample_rate
     try:
-        adapted = adapt_to_logmels(model_file, logmels, device=device)
+        adapted = adapt_model(model_file, waves, device=device)
     except ValueError as exc:
         fail(f"{exc} (from {plural(used, 'readable recording')}; need at least {MIN_INPUTS})")
     adapted.extra["adapted"] |= {"recordings": used, "seconds": round(seconds, 1), "from_model": str(model)}
     adapted.save(out)
-    typer.echo(f"adapted to {plural(used, 'recording')} ({len(logmels)} clips or windows of speech, {seconds:.0f} s); "
+    inputs_used = adapted.extra["adapted"]["inputs"]
+    typer.echo(f"adapted to {plural(used, 'recording')} ({inputs_used} clips or windows of speech, {seconds:.0f} s); "
                f"written to {out}\nnext: specser predict {out} RECORDINGS...", err=True)

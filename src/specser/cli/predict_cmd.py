@@ -106,21 +106,30 @@ def predict(
         raise typer.Exit(1)
 
 
-def _set_speaker(predictor, items: list[str]) -> None:
-    """`--speaker-stats`: the named recordings' statistics for every input; unreadable ones are named
-    and skipped, and none readable is an error."""
+def load_recordings(predictor, items: list[str], prefix: str = "", progress: bool = False) -> list:
+    """The checked waveforms of files, folders or globs; each unreadable or missing one is named on
+    stderr (after `prefix`) and skipped."""
+    from tqdm.auto import tqdm
+
     from specser.audio.load import AudioError
     from specser.inference.sources import expand_inputs
 
     files, missing = expand_inputs(items)
     waves = []
-    for path in files:
+    for path in tqdm(files, desc="recordings", unit="file", disable=not progress):
         try:
             waves.append(predictor.load(path))
         except AudioError as exc:
-            typer.secho(f"--speaker-stats: skipped {exc}", fg=typer.colors.YELLOW, err=True)
+            typer.secho(f"{prefix}skipped {exc}", fg=typer.colors.YELLOW, err=True)
     for item, _, reason in missing:
-        typer.secho(f"--speaker-stats: skipped {item}: {reason}", fg=typer.colors.YELLOW, err=True)
+        typer.secho(f"{prefix}skipped {item}: {reason}", fg=typer.colors.YELLOW, err=True)
+    return waves
+
+
+def _set_speaker(predictor, items: list[str]) -> None:
+    """`--speaker-stats`: the named recordings' statistics for every input; unreadable ones are named
+    and skipped, and none readable is an error."""
+    waves = load_recordings(predictor, items, prefix="--speaker-stats: ")
     try:
         predictor.set_speaker(waves)
     except ValueError as exc:

@@ -22,7 +22,6 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 DEFAULT_BINS = 15
-TOLERANCE = 0.02  # within 2 points, confidence and accuracy count as agreeing
 
 
 def calibration(targets: np.ndarray, probs: np.ndarray, bins: int = DEFAULT_BINS) -> dict:
@@ -64,38 +63,3 @@ def calibration(targets: np.ndarray, probs: np.ndarray, bins: int = DEFAULT_BINS
         "brier": float(np.mean(np.sum((probs - onehot) ** 2, axis=1))),
         "reliability": reliability,
     }
-
-
-def verdict(figures: dict) -> str:
-    """One sentence a reader can act on: which way the probabilities err, and by how much."""
-    if not figures.get("n"):
-        return "No clips: no calibration figures."
-    gap = figures["mean_confidence"] - figures["accuracy"]
-    if abs(gap) <= TOLERANCE:
-        return (f"Well calibrated on these clips: its mean top probability ({100 * figures['mean_confidence']:.1f} %) "
-                f"matches its accuracy ({100 * figures['accuracy']:.1f} %).")
-    way, side, advice = (("over-confident", "higher", "read its probabilities as an upper bound") if gap > 0 else
-                         ("under-confident", "lower", "its labels are right more often than its probabilities say"))
-    return (f"{way.capitalize()} on these clips by {100 * abs(gap):.1f} points: its mean top probability "
-            f"({100 * figures['mean_confidence']:.1f} %) is {side} than its accuracy ({100 * figures['accuracy']:.1f} %); "
-            f"{advice}.")
-
-
-def calibration_lines(figures: dict | None, heading: str) -> list[str]:
-    """The report's calibration section: a table and the verdict."""
-    if not figures or not figures.get("n"):
-        return []
-
-    def pct(x):
-        return "n/a" if x is None else f"{100 * x:.1f} %"
-
-    auroc = "n/a" if figures.get("confidence_auroc") is None else f"{figures['confidence_auroc']:.2f}"
-    return ["", heading, "",
-            "| accuracy | mean top probability | ECE | top probability when right / wrong | right from wrong (AUROC) "
-            "| NLL | Brier |",
-            "|---|---|---|---|---|---|---|",
-            f"| {pct(figures['accuracy'])} | {pct(figures['mean_confidence'])} | {pct(figures['ece'])} | "
-            f"{pct(figures['confidence_when_right'])} / {pct(figures['confidence_when_wrong'])} | "
-            f"{auroc} | {figures['nll']:.3f} | {figures['brier']:.3f} |",
-            "", verdict(figures) + f" ECE over {figures['bins']} equal-width bins of top probability; "
-            "`reliability.png` plots them."]

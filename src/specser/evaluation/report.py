@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from specser.evaluation.calibration import calibration_lines
 from specser.evaluation.summaries import RunSummary
 
 
@@ -124,3 +123,41 @@ def validation_row(val_accuracy: float | None, by_speaker: bool | None) -> list[
     if val_accuracy is None:
         return []
     return [f"| validation accuracy (chosen epoch) | {100 * val_accuracy:.1f} % ({validation_kind(by_speaker)}) |"]
+
+
+CALIBRATION_TOLERANCE = 0.02  # within 2 points, confidence and accuracy count as agreeing
+
+
+def pct_or_na(x: float | None) -> str:
+    return "n/a" if x is None else pct(x)
+
+
+def verdict(figures: dict) -> str:
+    """One sentence a reader can act on: which way the probabilities err, and by how much."""
+    if not figures.get("n"):
+        return "No clips: no calibration figures."
+    gap = figures["mean_confidence"] - figures["accuracy"]
+    if abs(gap) <= CALIBRATION_TOLERANCE:
+        return (f"Well calibrated on these clips: its mean top probability ({100 * figures['mean_confidence']:.1f} %) "
+                f"matches its accuracy ({100 * figures['accuracy']:.1f} %).")
+    way, side, advice = (("over-confident", "higher", "read its probabilities as an upper bound") if gap > 0 else
+                         ("under-confident", "lower", "its labels are right more often than its probabilities say"))
+    return (f"{way.capitalize()} on these clips by {100 * abs(gap):.1f} points: its mean top probability "
+            f"({100 * figures['mean_confidence']:.1f} %) is {side} than its accuracy ({100 * figures['accuracy']:.1f} %); "
+            f"{advice}.")
+
+
+def calibration_lines(figures: dict | None, heading: str) -> list[str]:
+    """The report's calibration section: a table and the verdict."""
+    if not figures or not figures.get("n"):
+        return []
+    auroc = "n/a" if figures.get("confidence_auroc") is None else f"{figures['confidence_auroc']:.2f}"
+    return ["", heading, "",
+            "| accuracy | mean top probability | ECE | top probability when right / wrong | right from wrong (AUROC) "
+            "| NLL | Brier |",
+            "|---|---|---|---|---|---|---|",
+            f"| {pct(figures['accuracy'])} | {pct(figures['mean_confidence'])} | {pct(figures['ece'])} | "
+            f"{pct_or_na(figures['confidence_when_right'])} / {pct_or_na(figures['confidence_when_wrong'])} | "
+            f"{auroc} | {figures['nll']:.3f} | {figures['brier']:.3f} |",
+            "", verdict(figures) + f" ECE over {figures['bins']} equal-width bins of top probability; "
+            "`reliability.png` plots them."]

@@ -13,9 +13,8 @@ import numpy as np
 from specser.atomic import atomic_write_json, atomic_write_text
 from specser.config import load_config
 from specser.evaluation import plots
-from specser.evaluation.calibration import calibration_lines
 from specser.evaluation.metrics import compute_metrics
-from specser.evaluation.report import pct
+from specser.evaluation.report import calibration_lines, pct
 from specser.features.prepare import prepare_corpus
 from specser.inference.model_file import ModelFile
 from specser.inference.predictor import Predictor
