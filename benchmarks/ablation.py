@@ -80,6 +80,8 @@ DEV_ROWS = [
      ["model.options={deltas: true}"]),
     ("+wide", "ResNet-18 widths: stem 64, stages 64-128-256-512 (4.9 M parameters, 4x the default)",
      ["model.options={stem_channels: 64, widths: [64, 128, 256, 512]}"]),
+    ("+pcen", "PCEN instead of dB (per-channel energy normalisation of the level-normalised Mel power)",
+     ["features.compression=pcen"]),
 ]
 DEV_TEST_SPEAKERS = "02,07,13,18"
 DEV_SEEDS = (42, 7)  # the table's two columns

@@ -27,6 +27,7 @@ class ConfigError(ValueError):
 CorpusLayout = Literal["auto", "ravdess", "nemo", "folder", "csv"]
 LabelSet = Literal["ravdess6", "ravdess8", "calm_neutral", "calm→neutral", "calm-neutral", "calm->neutral"]
 FeatureMode = Literal["native", "image", "encoder"]
+Compression = Literal["db", "pcen"]
 LengthMode = Literal["pad_crop", "pad_batch"]
 Optimizer = Literal["adam", "adamw"]
 Scheduler = Literal["plateau", "cosine", "onecycle"]
@@ -102,6 +103,11 @@ class FeatureConfig:
     # (unlabelled; at test time too) or, at inference, from the recording itself or files named as the
     # same speaker (`specser predict --speaker-stats`). Native mode only.
     speaker_norm: bool = False
+    # How the Mel power becomes the network's input. db: 10 log10, floored `top_db` below the peak.
+    # pcen: per-channel energy normalisation (Wang et al. 2017; `specser.features.pcen`): each Mel band
+    # divided by its own recent average (0.4 s), then root-compressed, so a steady background or a
+    # channel's colouring fades and onsets stand out. `top_db` does not apply; native mode only.
+    compression: Compression = "db"
     length_mode: LengthMode = "pad_crop"
     clip_seconds: float = 4.0
     image_size: int = 224
@@ -110,6 +116,15 @@ class FeatureConfig:
     # mode=encoder: keep each clip's per-layer time mean only: exact for the head's mean pooling, and a
     # thousandth of the memory of the frames (attentive pooling needs the frames)
     encoder_time_mean: bool = False
+
+    def __post_init__(self):
+        if self.compression == "pcen":
+            clash = [name for name, on in (("features.utterance_norm", self.utterance_norm),
+                                           ("features.speaker_norm", self.speaker_norm),
+                                           ("features.mode=image", self.mode == "image")) if on]
+            if clash:
+                raise ConfigError(f"features.compression=pcen cannot be combined with {', '.join(clash)}: "
+                                  "those work on dB log-Mels")
 
     @property
     def clip_frames(self) -> int:

@@ -8,6 +8,7 @@ import numpy as np
 
 from specser.export.onnx_metadata import OnnxMetadata
 from specser.features.logmel_np import logmel_numpy, mel_bands
+from specser.features.pcen import smoothing_coefficient
 from specser.features.normalize import standardize
 from specser.inference.base import BasePredictor
 
@@ -67,8 +68,9 @@ class OnnxPredictor(BasePredictor):
                 layers = [x.mean(axis=1, keepdims=True) for x in layers]
             return [x.astype(np.float16) for x in layers]
         fc = self.features
+        pcen = smoothing_coefficient(fc.sample_rate, fc.hop_length) if fc.compression == "pcen" else None
         return [logmel_numpy(w, self.metadata.filterbank, fc.n_fft, fc.hop_length, fc.win_length, fc.top_db, self.bands,
-                             fc.level_norm, fc.utterance_norm) for w in waves]
+                             fc.level_norm, fc.utterance_norm, pcen) for w in waves]
 
     def network_probabilities(self, logmels: list[np.ndarray]) -> np.ndarray:
         if self.metadata.input == "waves":

@@ -34,6 +34,8 @@ def settings_hash(cfg: FeatureConfig) -> str:
         payload["level_norm"] = True
     if cfg.utterance_norm:
         payload["utterance_norm"] = True
+    if cfg.compression != "db":
+        payload["compression"] = cfg.compression
     return hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
 
 

@@ -68,11 +68,13 @@ def hann_window(win_length: int, n_fft: int) -> np.ndarray:
 
 def logmel_numpy(wave: np.ndarray, filterbank: np.ndarray, n_fft: int, hop_length: int, win_length: int,
                  top_db: float | None, bands: list | None = None, level_norm: bool = False,
-                 utterance_norm: bool = False) -> np.ndarray:
+                 utterance_norm: bool = False, pcen_coefficient: float | None = None) -> np.ndarray:
     """(n_mels, frames) log-Mel in dB of a mono float32 waveform (`bands`: `mel_bands(filterbank)`,
     precomputed by callers that convert many clips). `level_norm` expresses it relative to the
     utterance's speech level (`speech_level`), so a recording's gain does not change it; `utterance_norm`
-    subtracts its mean spectrum over speech frames instead (`utterance_mean_removed`)."""
+    subtracts its mean spectrum over speech frames instead (`utterance_mean_removed`). With
+    `pcen_coefficient` (`features.compression=pcen`) the result is PCEN of the Mel power, relative to
+    the speech level with `level_norm`, instead of dB (`specser.features.pcen`)."""
     padded = np.pad(np.asarray(wave, dtype=np.float32), n_fft // 2)
     n_frames = 1 + (padded.size - n_fft) // hop_length
     frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop_length][:n_frames]
@@ -81,6 +83,10 @@ def logmel_numpy(wave: np.ndarray, filterbank: np.ndarray, n_fft: int, hop_lengt
     bands = bands if bands is not None else mel_bands(filterbank)
     mel = np.concatenate([power[:, lo:hi] @ band for lo, hi, band in bands], axis=1).T  # (n_mels, frames)
     db = 10.0 * np.log10(np.maximum(mel, AMIN))
+    if pcen_coefficient is not None:
+        from specser.features.pcen import pcen_numpy
+
+        return pcen_numpy(10.0 ** ((db - (speech_level(db) if level_norm else 0.0)) / 10.0), pcen_coefficient)
     if utterance_norm:
         db = utterance_mean_removed(db)
     elif level_norm:

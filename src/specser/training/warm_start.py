@@ -18,7 +18,7 @@ from specser.config import ConfigError, FeatureConfig
 # What the network's input depends on. Clip length, length policy and test-time settings do not change
 # what one frame means, so they may differ.
 INPUT_FIELDS = ("mode", "sample_rate", "n_fft", "win_length", "hop_length", "n_mels", "f_min", "f_max", "top_db",
-                "level_norm", "utterance_norm", "speaker_norm", "image_size", "image_cmap", "encoder")
+                "level_norm", "utterance_norm", "speaker_norm", "compression", "image_size", "image_cmap", "encoder")
 
 
 def input_differences(theirs: FeatureConfig, ours: FeatureConfig) -> list[str]:
