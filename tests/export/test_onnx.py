@@ -133,10 +133,10 @@ _NETWORK_GRAPHS: dict = {}  # the three normalisations share one network graph: 
 
 
 @pytest.mark.xdist_group("onnx_normalisations")  # one worker, so the graph is exported once
-@pytest.mark.parametrize("norm", ["level_norm", "utterance_norm", "speaker_norm"])
+@pytest.mark.parametrize("norm", ["level_norm", "utterance_norm", "speaker_norm", "pcen"])
 def test_a_level_normalised_model_exports_with_parity_on_audio(tmp_path, norm, monkeypatch):
-    """features.level_norm / utterance_norm / speaker_norm travel in the ONNX metadata; the numpy front-end
-    applies them as torch does. The network graph does not depend on them (they act before it), so the
+    """features.level_norm / utterance_norm / speaker_norm / compression=pcen travel in the ONNX metadata; the
+    numpy front-end applies them as torch does. The network graph does not depend on them (they act before it), so the
     first export's graph serves the others; the metadata and the parity are checked for each."""
     import dataclasses
 
@@ -160,7 +160,7 @@ def test_a_level_normalised_model_exports_with_parity_on_audio(tmp_path, norm, m
     from specser.models.registry import config_dict
 
     fc = dataclasses.replace(FeatureConfig(n_mels=40, n_fft=512, win_length=512, hop_length=160, clip_seconds=1.0),
-                             **{norm: True})
+                             **({"compression": "pcen", "level_norm": True} if norm == "pcen" else {norm: True}))
     options = {"stem_channels": 8, "widths": [8, 8, 16, 16], "num_classes": 6}
     torch.manual_seed(0)
     model = create_model("spec_resnet", **options).eval()
@@ -169,7 +169,7 @@ def test_a_level_normalised_model_exports_with_parity_on_audio(tmp_path, norm, m
                          ).save(tmp_path / "m.specser")
     export_onnx(tmp_path / "m.specser", tmp_path / "m.onnx")
     ours, theirs = Predictor.from_file(tmp_path / "m.specser", device="cpu"), OnnxPredictor(tmp_path / "m.onnx")
-    assert getattr(theirs.features, norm)
+    assert theirs.features.compression == "pcen" if norm == "pcen" else getattr(theirs.features, norm)
     rng = np.random.default_rng(0)
     waves = [emotional_tone(c, 1, rng, seconds=s) * g for c, s, g in (("05", 1.0, 1.0), ("01", 1.4, 0.05))]
     assert np.abs(ours.probabilities(waves) - theirs.probabilities(waves)).max() < 1e-4

@@ -203,3 +203,25 @@ def test_mixed_precision_run_says_so_and_keeps_a_float32_model(synth_corpus, tmp
     assert "on cpu (bf16-mixed)" in (tmp_path / "run" / "report.md").read_text()
     mf = ModelFile.load(tmp_path / "run" / "model.specser")
     assert {t.dtype for t in mf.state_dict.values()} <= {torch.float32, torch.int64}
+
+
+def test_pcen_run_learns_and_predicts_as_it_evaluated(synth_corpus, tmp_path):
+    """features.compression=pcen end to end: audio-domain augmentation computes PCEN on the fly, the cache
+    and the run's evaluation read it, and the predictor rebuilds the same front-end from the model file."""
+    import numpy as np
+
+    from specser.audio.load import load_audio
+    from specser.inference.predictor import Predictor
+
+    cfg = load_config(overrides=FAST_OVERRIDES + [
+        f"data.path={synth_corpus}", "data.test_speakers=['06']", "features.compression=pcen",
+        "features.level_norm=true", "train.augment.gain_db=3", "train.max_epochs=6"])
+    train_run(cfg, tmp_path / "run", progress=False)
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["accuracy"] >= 0.5, metrics["accuracy"]
+    mf = ModelFile.load(tmp_path / "run" / "model.specser")
+    assert mf.features.compression == "pcen"
+    rows = metrics["predictions"]
+    expected = np.array([[r["probabilities"][label] for label in mf.labels] for r in rows])
+    got = Predictor(mf, device="cpu").probabilities([load_audio(r["path"], 16000) for r in rows])
+    assert np.abs(got - expected).max() < 1e-3

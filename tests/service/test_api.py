@@ -46,6 +46,8 @@ def test_health_model_docs_and_page(client):
     assert docs.status_code == 200 and "/openapi.json" in docs.text and "cdn" not in docs.text.lower()
     page = client.get("/").text
     assert 'id="drop"' in page and "MediaRecorder" in page and "http://" not in page.replace("http://www.w3.org", "")
+    for processing in ("echoCancellation", "noiseSuppression", "autoGainControl"):  # the microphone unprocessed
+        assert f"{processing}: false" in page
 
 
 def test_multipart_and_raw_uploads_agree(client, angry):
