@@ -4,7 +4,8 @@ many recordings it needs.
     python benchmarks/adapt.py RUN [RUN ...] --target CORPUS [--sizes 10,30,100] [--draws 2]
                                [--out benchmarks/results/adapt.json]
 
-Each RUN is a `specser train --test-speakers ...` run. For each it measures, on the other corpus
+Each RUN is a `specser train` run, with test speakers held out (`--test-speakers`) or trained on all of
+its corpus (`--set data.test_size=0`: the last part below is then left out). For each it measures, on the other corpus
 CORPUS (every clip with one of the model's labels):
 - the model as trained;
 - adapted to all of CORPUS's clips and tested on them (transductive: the test clips' audio, not their
@@ -13,7 +14,7 @@ CORPUS (every clip with one of the model's labels):
   --draws times with different draws;
 - adapted to 30 clips of one emotion only (neutral, then angry) and tested on the others: the risk of
   adapting to recordings that are not a mix.
-And on the run's own test speakers: as trained, and adapted to those clips (does adapting to voices of
+And on the run's own test speakers, if it has any: as trained, and adapted to those clips (does adapting to voices of
 the training corpus cost anything?), clean and under recording conditions (each condition's clips
 adapt the model that is then tested on them, as a user whose recordings all share a telephone line
 would do). Accuracy (WA) and UA in %, and the predicted-label counts.
@@ -115,6 +116,9 @@ def measure(run: Path, target: Path, sizes: list[int], draws: int) -> dict:
     print(run.name, "adapted to one emotion:", {k: v["accuracy"] for k, v in record["other_corpus"]["one_emotion"].items()},
           flush=True)
     own, own_targets, _ = corpus_logmels(run, None, mf)
+    if not len(own_targets):  # trained on all of its corpus (`data.test_size=0`): no voices of its own to test
+        record["own_test_speakers"] = None
+        return record
     record["own_test_speakers"] = {"clean": {"as_trained": scored(mf, own, own_targets),
                                              "adapted": scored(adapt_to_logmels(mf, own), own, own_targets)}}
     predictor = Predictor(mf, device="cpu", tta_crops=1)
