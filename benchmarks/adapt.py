@@ -2,7 +2,7 @@
 many recordings it needs.
 
     python benchmarks/adapt.py RUN [RUN ...] --target CORPUS [--sizes 10,30,100] [--draws 2]
-                               [--methods bn,im] [--out benchmarks/results/adapt.json]
+                               [--out benchmarks/results/adapt.json]
 
 Each RUN is a `specser train` run, with test speakers held out (`--test-speakers`) or trained on all of
 its corpus (`--set data.test_size=0`: the last part below is then left out). For each it measures, on the other corpus
@@ -81,24 +81,21 @@ def degraded_logmels(run: Path, mf, predictor, condition: str) -> list:
     return predictor.logmels(out)
 
 
-def measure(run: Path, target: Path, sizes: list[int], draws: int, method: str = "bn") -> dict:
-    from functools import partial
-
-    from specser.inference import adapt as adaptation
+def measure(run: Path, target: Path, sizes: list[int], draws: int) -> dict:
+    from specser.inference.adapt import adapt_to_logmels
     from specser.inference.model_file import ModelFile
     from specser.inference.predictor import Predictor
 
-    adapt_to_logmels = partial(adaptation.adapt_to_logmels, method=method)
     mf = ModelFile.load(run / "model.specser")
 
     def scored(model_file, logmels, targets):
         return scores(Predictor(model_file, device="cpu", tta_crops=1), logmels, targets)
 
-    record: dict = {"run": str(run), "target": str(target), "method": method}
+    record: dict = {"run": str(run), "target": str(target)}
     feats, targets, _ = corpus_logmels(run, target, mf)
     record["other_corpus"] = {"as_trained": scored(mf, feats, targets),
                               "adapted_to_all": scored(adapt_to_logmels(mf, feats), feats, targets), "by_size": {}}
-    print(run.name, method, "other corpus", record["other_corpus"]["as_trained"]["accuracy"], "->",
+    print(run.name, "other corpus", record["other_corpus"]["as_trained"]["accuracy"], "->",
           record["other_corpus"]["adapted_to_all"]["accuracy"], flush=True)
     for size in sizes:
         results = []
@@ -141,14 +138,12 @@ def main() -> int:
     parser.add_argument("--sizes", default="10,30,100", help="numbers of clips to adapt to, comma-separated")
     parser.add_argument("--draws", type=int, default=2, help="random draws of the clips per size")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "adapt.json")
-    parser.add_argument("--methods", default="bn", help="adaptation methods to measure, comma-separated (bn, im)")
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(1)
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    records = [measure(run, args.target, sizes, args.draws, method) for run in args.runs
-               for method in args.methods.split(",")]
+    records = [measure(run, args.target, sizes, args.draws) for run in args.runs]
     write_result({"machine": describe(), "runs": records}, args.out)
     return 0
 

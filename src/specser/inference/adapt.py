@@ -8,11 +8,6 @@ results.md, "Adapting a model to new recordings"), re-estimating those statistic
 clips raised RAVDESS -> nEMO accuracy by 4.3-9.6 points (10 clips: 2.9-7.5), helped under strong babble
 noise on RAVDESS voices, and cost 1.7-3.4 points when adapting to telephone-band audio.
 
-`method="im"` goes one step further (SHOT-IM, Liang et al. 2020): after the statistics, the BatchNorm
-layers' scales and shifts are trained on the same recordings to make each prediction confident and
-the predictions as a whole diverse (the mean entropy of each prediction minus the entropy of their
-mean). The second term assumes a mix of emotions, as the first method's statistics do.
-
 The recordings should be like the ones to be labelled (the same microphone, room, language or
 speakers) and hold a mix of emotions, as a user's recordings do: statistics of one emotion alone
 would adapt the model to that emotion and blur it with the others. The adapted model is an ordinary
@@ -33,10 +28,6 @@ from specser.inference.segments import sliding_windows
 
 MIN_INPUTS = 20  # 10 clips gave nearly three quarters of 100 clips' gain across corpora; fewer were not measured
 BATCH = 32
-METHODS = {"bn": "BatchNorm statistics re-estimated (AdaBN)",
-           "im": "BatchNorm statistics re-estimated, then their scales and shifts trained to maximise information (SHOT-IM)"}
-IM_LR = 1e-3  # Adam on the BatchNorm scales and shifts only; fixed before it was measured, not tuned
-IM_MIN_STEPS = 20  # one pass over the inputs, and at least this many batches for a small set
 
 
 def _batch_norms(network: torch.nn.Module) -> list[torch.nn.modules.batchnorm._BatchNorm]:
@@ -52,53 +43,16 @@ def speech_windows(predictor, wave: np.ndarray) -> list[np.ndarray]:
     return [w for _, _, w in windows if speech_problem(w, predictor.sample_rate, 0.0, predictor.min_speech_s) is None]
 
 
-def information_maximised(model_file: ModelFile, logmels: list, seed: int = 0, device: str = "cpu") -> dict:
-    """The state dict of `model_file` with its BatchNorm scales and shifts trained on `logmels` (each
-    input's centre clip window) to minimise the mean entropy of the predictions minus the entropy of
-    their batch mean. The layers stay in eval mode: they normalise with the statistics the file holds."""
-    from specser.features.length import fit_length
-    from specser.inference.predictor import Predictor
-
-    if model_file.features.mode == "encoder":
-        raise ValueError("method im adapts log-Mel models; use method bn for an encoder model")
-    predictor = Predictor(model_file, device=device, tta_crops=1)  # builds each batch as training did
-    network = model_file.build().to(predictor.device).eval()
-    for parameter in network.parameters():
-        parameter.requires_grad_(False)
-    affine = [p for layer in _batch_norms(network) for p in (layer.weight, layer.bias) if p is not None]
-    for parameter in affine:
-        parameter.requires_grad_(True)
-    windows = [fit_length(torch.as_tensor(f).clone(), model_file.features.clip_frames) for f in logmels]
-    batch = min(BATCH, len(windows))
-    steps = max(IM_MIN_STEPS, -(-len(windows) // BATCH))
-    rng = np.random.default_rng(seed)
-    stream = np.concatenate([rng.permutation(len(windows)) for _ in range(steps * batch // len(windows) + 1)])
-    optimiser = torch.optim.Adam(affine, lr=IM_LR)
-    for step in range(steps):
-        chosen = stream[step * batch:(step + 1) * batch]
-        logits = network(predictor._inputs([windows[i] for i in chosen])).float()
-        probs, log_probs = torch.softmax(logits, dim=1), torch.log_softmax(logits, dim=1)
-        marginal = probs.mean(dim=0)
-        loss = -(probs * log_probs).sum(dim=1).mean() + (marginal * torch.log(marginal + 1e-8)).sum()
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-    return {k: v.detach().cpu() for k, v in network.state_dict().items()}
-
-
 def adapt_to_logmels(model_file: ModelFile, logmels: list, seed: int = 0, device: str = "cpu",
-                     min_inputs: int = MIN_INPUTS, method: str = "bn") -> ModelFile:
+                     min_inputs: int = MIN_INPUTS) -> ModelFile:
     """A copy of `model_file` whose BatchNorm statistics are those of the network's inputs built from
     `logmels` (log-Mels as `Predictor.logmels` gives them; speaker-normalised already for a
-    `features.speaker_norm` model). Each input counts once, in shuffled batches of `BATCH`. With
-    `method="im"` the BatchNorm scales and shifts are then trained too (`information_maximised`).
+    `features.speaker_norm` model). Each input counts once, in shuffled batches of `BATCH`.
 
     Raises ValueError for a model without BatchNorm layers, or fewer than `min_inputs` inputs.
     """
     from specser.inference.predictor import Predictor
 
-    if method not in METHODS:
-        raise ValueError(f"unknown adaptation method {method!r}; choose one of {', '.join(METHODS)}")
     if len(logmels) < max(min_inputs, 1):
         raise ValueError(f"adaptation needs at least {min_inputs} clips or windows of speech; got {len(logmels)}")
     network = model_file.build()
@@ -118,16 +72,12 @@ def adapt_to_logmels(model_file: ModelFile, logmels: list, seed: int = 0, device
     measured = {k: v.detach().cpu() for k, v in network.state_dict().items()}
     state = {k: measured[k].to(v.dtype) if ("running_" in k or "num_batches_tracked" in k) else v
              for k, v in model_file.state_dict.items()}
-    record = {"method": METHODS[method], "inputs": len(logmels), "date": dt.date.today().isoformat()}
-    adapted = replace(model_file, state_dict=state, extra={**model_file.extra, "adapted": record})
-    if method == "im":
-        trained = information_maximised(adapted, logmels, seed, device)
-        adapted = replace(adapted, state_dict={k: trained[k].to(v.dtype) for k, v in state.items()})
-    return adapted
+    record = {"method": "BatchNorm statistics re-estimated (AdaBN)", "inputs": len(logmels),
+              "date": dt.date.today().isoformat()}
+    return replace(model_file, state_dict=state, extra={**model_file.extra, "adapted": record})
 
 
-def adapt(model_file: ModelFile, waves: list[np.ndarray], seed: int = 0, device: str = "cpu",
-          method: str = "bn") -> ModelFile:
+def adapt(model_file: ModelFile, waves: list[np.ndarray], seed: int = 0, device: str = "cpu") -> ModelFile:
     """`adapt_to_logmels` for checked model-rate recordings (`Predictor.load`); long ones give their
     windows of speech."""
     from specser.inference.predictor import Predictor
@@ -135,4 +85,4 @@ def adapt(model_file: ModelFile, waves: list[np.ndarray], seed: int = 0, device:
     predictor = Predictor(model_file, device=device, tta_crops=1)
     inputs = [w for wave in waves for w in speech_windows(predictor, wave)]
     logmels = predictor.speaker_normalized(predictor.logmels(inputs)) if inputs else []
-    return adapt_to_logmels(model_file, logmels, seed, device, method=method)
+    return adapt_to_logmels(model_file, logmels, seed, device)
