@@ -14,7 +14,9 @@ CORPUS (every clip with one of the model's labels):
   --draws times with different draws;
 - adapted to 30 clips of one emotion only (neutral, then angry) and tested on the others: the risk of
   adapting to recordings that are not a mix.
-And on the run's own test speakers, if it has any: as trained, and adapted to those clips (does adapting to voices of
+With --per-speaker it measures instead one adapted model per speaker of CORPUS, as a user adapts a
+model to recordings of their own voice: adapted to all of the speaker's clips, and to 20 of them with
+the speaker's other clips as the test. And (without --per-speaker) on the run's own test speakers, if it has any: as trained, and adapted to those clips (does adapting to voices of
 the training corpus cost anything?), clean and under recording conditions (each condition's clips
 adapt the model that is then tested on them, as a user whose recordings all share a telephone line
 would do). Accuracy (WA) and UA in %, and the predicted-label counts.
@@ -35,6 +37,7 @@ from machine import describe, write_result  # noqa: E402
 
 CONDITIONS = ("telephone band", "babble 10 dB SNR", "8-bit")
 ONE_EMOTION, ONE_EMOTION_CLIPS = ("neutral", "angry"), 30
+SPEAKER_CLIPS = 20  # --per-speaker: a user's recordings of their own voice, `specser adapt`'s minimum
 
 
 def scores(predictor, logmels: list, targets: np.ndarray) -> dict:
@@ -47,9 +50,9 @@ def scores(predictor, logmels: list, targets: np.ndarray) -> dict:
             "predicted": np.bincount(predicted, minlength=len(predictor.labels)).tolist()}
 
 
-def corpus_logmels(run: Path, data: Path | None, mf) -> tuple[list, np.ndarray, list[str]]:
-    """Cached log-Mels, targets and ids: all of `data`'s clips with the model's labels, or (data None)
-    the run's test split."""
+def corpus_logmels(run: Path, data: Path | None, mf) -> tuple[list, np.ndarray, list[str], list[str]]:
+    """Cached log-Mels, targets, ids and speakers: all of `data`'s clips with the model's labels, or
+    (data None) the run's test split."""
     from specser.config import load_config
     from specser.features.prepare import prepare_corpus
 
@@ -63,7 +66,7 @@ def corpus_logmels(run: Path, data: Path | None, mf) -> tuple[list, np.ndarray, 
     else:
         ids = json.loads((run / "split.json").read_text())["test"]
     targets = np.array([mf.labels.index(corpus.rows_by_id[i].label) for i in ids])
-    return [corpus.features[i] for i in ids], targets, ids
+    return [corpus.features[i] for i in ids], targets, ids, [corpus.rows_by_id[i].speaker for i in ids]
 
 
 def degraded_logmels(run: Path, mf, predictor, condition: str) -> list:
@@ -81,7 +84,35 @@ def degraded_logmels(run: Path, mf, predictor, condition: str) -> list:
     return predictor.logmels(out)
 
 
-def measure(run: Path, target: Path, sizes: list[int], draws: int) -> dict:
+def pooled(results: list[dict]) -> float:
+    """Accuracy in % over the union of several scored sets."""
+    return round(sum(r["accuracy"] * r["n"] for r in results) / sum(r["n"] for r in results), 2)
+
+
+def per_speaker(mf, feats: list, targets: np.ndarray, speakers: list[str], scored, adapt_to_logmels) -> dict:
+    """One adapted model per speaker of the other corpus, as a user adapts to their own recordings:
+    adapted to all of the speaker's clips and tested on them, and adapted to `SPEAKER_CLIPS` of them
+    (drawn at random) and tested on the speaker's other clips. Pooled over speakers."""
+    speakers = np.array(speakers)
+    out: dict = {"speakers": {}}
+    for k, speaker in enumerate(sorted(set(speakers))):
+        own = np.flatnonzero(speakers == speaker)  # in file-name order: one seed per speaker, so that the
+        # draws do not pick the same emotions for everyone
+        chosen = np.random.default_rng(11 + k).choice(own, min(SPEAKER_CLIPS, len(own) // 2), replace=False)
+        rest = np.setdiff1d(own, chosen)
+        out["speakers"][speaker] = {
+            "as_trained": scored(mf, [feats[i] for i in own], targets[own]),
+            "adapted_to_all": scored(adapt_to_logmels(mf, [feats[i] for i in own], min_inputs=1),
+                                     [feats[i] for i in own], targets[own]),
+            f"adapted_to_{SPEAKER_CLIPS}": scored(adapt_to_logmels(mf, [feats[i] for i in chosen], min_inputs=1),
+                                                  [feats[i] for i in rest], targets[rest]),
+            "as_trained_on_the_rest": scored(mf, [feats[i] for i in rest], targets[rest])}  # the same clips as above
+    for key in ("as_trained", "adapted_to_all", f"adapted_to_{SPEAKER_CLIPS}", "as_trained_on_the_rest"):
+        out[key] = pooled([v[key] for v in out["speakers"].values()])
+    return out
+
+
+def measure(run: Path, target: Path, sizes: list[int], draws: int, speakers_only: bool = False) -> dict:
     from specser.inference.adapt import adapt_to_logmels
     from specser.inference.model_file import ModelFile
     from specser.inference.predictor import Predictor
@@ -92,7 +123,11 @@ def measure(run: Path, target: Path, sizes: list[int], draws: int) -> dict:
         return scores(Predictor(model_file, device="cpu", tta_crops=1), logmels, targets)
 
     record: dict = {"run": str(run), "target": str(target)}
-    feats, targets, _ = corpus_logmels(run, target, mf)
+    feats, targets, _, speakers = corpus_logmels(run, target, mf)
+    if speakers_only:
+        record["per_speaker"] = per_speaker(mf, feats, targets, speakers, scored, adapt_to_logmels)
+        print(run.name, "per speaker:", {k: v for k, v in record["per_speaker"].items() if k != "speakers"}, flush=True)
+        return record
     record["other_corpus"] = {"as_trained": scored(mf, feats, targets),
                               "adapted_to_all": scored(adapt_to_logmels(mf, feats), feats, targets), "by_size": {}}
     print(run.name, "other corpus", record["other_corpus"]["as_trained"]["accuracy"], "->",
@@ -115,7 +150,7 @@ def measure(run: Path, target: Path, sizes: list[int], draws: int) -> dict:
         record["other_corpus"]["one_emotion"][label] = scored(adapted, [feats[i] for i in rest], targets[rest])
     print(run.name, "adapted to one emotion:", {k: v["accuracy"] for k, v in record["other_corpus"]["one_emotion"].items()},
           flush=True)
-    own, own_targets, _ = corpus_logmels(run, None, mf)
+    own, own_targets, _, _ = corpus_logmels(run, None, mf)
     if not len(own_targets):  # trained on all of its corpus (`data.test_size=0`): no voices of its own to test
         record["own_test_speakers"] = None
         return record
@@ -138,12 +173,14 @@ def main() -> int:
     parser.add_argument("--sizes", default="10,30,100", help="numbers of clips to adapt to, comma-separated")
     parser.add_argument("--draws", type=int, default=2, help="random draws of the clips per size")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "adapt.json")
+    parser.add_argument("--per-speaker", action="store_true", help="instead: one adapted model per speaker of the "
+                        "other corpus (all of their clips; 20 of them, tested on the rest)")
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(1)
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    records = [measure(run, args.target, sizes, args.draws) for run in args.runs]
+    records = [measure(run, args.target, sizes, args.draws, args.per_speaker) for run in args.runs]
     write_result({"machine": describe(), "runs": records}, args.out)
     return 0
 
