@@ -131,28 +131,39 @@ def test_sigterm_stops_specser_train_resumably(synth_corpus, tmp_path):
     assert (out / "checkpoints" / "last.ckpt").exists() and not (out / "metrics.json").exists()
 
 
+def _held_out_speaker_run(synth_corpus, tmp_path, overrides: list[str]):
+    """A 6-epoch run with gain augmentation (audio-domain: features computed on the fly) and speaker 06
+    held out: its metrics (it must learn), model file, test waves and the probabilities it reported."""
+    import numpy as np
+
+    from specser.audio.load import load_audio
+
+    cfg = load_config(overrides=FAST_OVERRIDES + [
+        f"data.path={synth_corpus}", "data.test_speakers=['06']", "train.augment.gain_db=3", "train.max_epochs=6",
+        *overrides])
+    train_run(cfg, tmp_path / "run", progress=False)
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["accuracy"] >= 0.5, metrics["accuracy"]
+    mf = ModelFile.load(tmp_path / "run" / "model.specser")
+    rows = metrics["predictions"]
+    expected = np.array([[r["probabilities"][label] for label in mf.labels] for r in rows])
+    return metrics, mf, [load_audio(r["path"], 16000) for r in rows], expected
+
+
 def test_speaker_normalised_run_predicts_alike_in_evaluation_and_inference(synth_corpus, tmp_path):
     """features.speaker_norm: each clip relative to its speaker's statistics, in training (audio-domain
     augmentation included), in the run's evaluation, and through the predictor with the speaker's
     recordings named (`set_speaker`, as `specser predict --speaker-stats` does) or grouped by speaker."""
     import numpy as np
 
-    from specser.audio.load import load_audio
     from specser.inference.predictor import Predictor
 
-    cfg = load_config(overrides=FAST_OVERRIDES + [
-        f"data.path={synth_corpus}", "data.test_speakers=['06']", "features.speaker_norm=true",
-        "train.augment.gain_db=3", "train.augment.eq_prob=0.5", "train.max_epochs=6"])
-    train_run(cfg, tmp_path / "run", progress=False)
-    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert metrics["accuracy"] >= 0.5, metrics["accuracy"]
+    metrics, mf, waves, expected = _held_out_speaker_run(synth_corpus, tmp_path, [
+        "features.speaker_norm=true", "train.augment.eq_prob=0.5"])
     assert "Speaker-normalised" in (tmp_path / "run" / "report.md").read_text()
-    mf = ModelFile.load(tmp_path / "run" / "model.specser")
     assert mf.features.speaker_norm
     predictor = Predictor(mf, device="cpu")
     rows = metrics["predictions"]
-    waves = [load_audio(r["path"], 16000) for r in rows]
-    expected = np.array([[r["probabilities"][label] for label in mf.labels] for r in rows])
     grouped = predictor.probabilities_by_speaker(waves, ["06"] * len(waves))
     assert np.abs(grouped - expected).max() < 1e-3
     predictor.set_speaker(waves)
@@ -210,18 +221,9 @@ def test_pcen_run_learns_and_predicts_as_it_evaluated(synth_corpus, tmp_path):
     and the run's evaluation read it, and the predictor rebuilds the same front-end from the model file."""
     import numpy as np
 
-    from specser.audio.load import load_audio
     from specser.inference.predictor import Predictor
 
-    cfg = load_config(overrides=FAST_OVERRIDES + [
-        f"data.path={synth_corpus}", "data.test_speakers=['06']", "features.compression=pcen",
-        "features.level_norm=true", "train.augment.gain_db=3", "train.max_epochs=6"])
-    train_run(cfg, tmp_path / "run", progress=False)
-    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert metrics["accuracy"] >= 0.5, metrics["accuracy"]
-    mf = ModelFile.load(tmp_path / "run" / "model.specser")
+    _, mf, waves, expected = _held_out_speaker_run(synth_corpus, tmp_path, [
+        "features.compression=pcen", "features.level_norm=true"])
     assert mf.features.compression == "pcen"
-    rows = metrics["predictions"]
-    expected = np.array([[r["probabilities"][label] for label in mf.labels] for r in rows])
-    got = Predictor(mf, device="cpu").probabilities([load_audio(r["path"], 16000) for r in rows])
-    assert np.abs(got - expected).max() < 1e-3
+    assert np.abs(Predictor(mf, device="cpu").probabilities(waves) - expected).max() < 1e-3
