@@ -2,11 +2,11 @@
 many recordings it needs.
 
     python benchmarks/adapt.py RUN [RUN ...] --target CORPUS [--sizes 10,30,100] [--draws 2]
-                               [--out benchmarks/results/adapt.json]
+                               [--per-speaker] [--out benchmarks/results/adapt.json]
 
-Each RUN is a `specser train` run, with test speakers held out (`--test-speakers`) or trained on all of
-its corpus (`--set data.test_size=0`: the last part below is then left out). For each it measures, on the other corpus
-CORPUS (every clip with one of the model's labels):
+Each RUN is a `specser train` run, with test speakers held out (`--test-speakers`) or trained on all
+of its corpus (`--set data.test_size=0`: the last part below is then left out). For each it
+measures, on the other corpus CORPUS (every clip with one of the model's labels):
 - the model as trained;
 - adapted to all of CORPUS's clips and tested on them (transductive: the test clips' audio, not their
   labels, adapts the model);
@@ -14,12 +14,14 @@ CORPUS (every clip with one of the model's labels):
   --draws times with different draws;
 - adapted to 30 clips of one emotion only (neutral, then angry) and tested on the others: the risk of
   adapting to recordings that are not a mix.
+And on the run's own test speakers, if it has any: as trained, and adapted to those clips (does
+adapting to voices of the training corpus cost anything?), clean and under recording conditions (each
+condition's clips adapt the model that is then tested on them, as a user whose recordings all share a
+telephone line would do). Accuracy (WA) and UA in %, and the predicted-label counts.
+
 With --per-speaker it measures instead one adapted model per speaker of CORPUS, as a user adapts a
-model to recordings of their own voice: adapted to all of the speaker's clips, and to 20 of them with
-the speaker's other clips as the test. And (without --per-speaker) on the run's own test speakers, if it has any: as trained, and adapted to those clips (does adapting to voices of
-the training corpus cost anything?), clean and under recording conditions (each condition's clips
-adapt the model that is then tested on them, as a user whose recordings all share a telephone line
-would do). Accuracy (WA) and UA in %, and the predicted-label counts.
+model to recordings of their own voice: adapted to 20 of the speaker's clips and tested on the
+speaker's other clips (beside the model as trained on those same clips), and adapted to all of them.
 """
 
 from __future__ import annotations
