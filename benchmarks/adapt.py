@@ -21,7 +21,8 @@ telephone line would do). Accuracy (WA) and UA in %, and the predicted-label cou
 
 With --per-speaker it measures instead one adapted model per speaker of CORPUS, as a user adapts a
 model to recordings of their own voice: adapted to 20 of the speaker's clips and tested on the
-speaker's other clips (beside the model as trained on those same clips), and adapted to all of them.
+speaker's other clips (beside the model as trained on those same clips), and adapted to all of them;
+and the same for each of the run's own test speakers, new voices of the training corpus.
 """
 
 from __future__ import annotations
@@ -128,7 +129,12 @@ def measure(run: Path, target: Path, sizes: list[int], draws: int, speakers_only
     feats, targets, _, speakers = corpus_logmels(run, target, mf)
     if speakers_only:
         record["per_speaker"] = per_speaker(mf, feats, targets, speakers, scored, adapt_to_logmels)
-        print(run.name, "per speaker:", {k: v for k, v in record["per_speaker"].items() if k != "speakers"}, flush=True)
+        own, own_targets, _, own_speakers = corpus_logmels(run, None, mf)
+        record["per_speaker_own_test_speakers"] = (  # new voices of the training corpus: does it help there?
+            per_speaker(mf, own, own_targets, own_speakers, scored, adapt_to_logmels) if len(own_targets) else None)
+        for key in ("per_speaker", "per_speaker_own_test_speakers"):
+            if record[key]:
+                print(run.name, key, {k: v for k, v in record[key].items() if k != "speakers"}, flush=True)
         return record
     record["other_corpus"] = {"as_trained": scored(mf, feats, targets),
                               "adapted_to_all": scored(adapt_to_logmels(mf, feats), feats, targets), "by_size": {}}
