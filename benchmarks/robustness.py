@@ -41,8 +41,8 @@ def main() -> int:
         parser.error("give run folders, or --combine earlier results")
     earlier = [json.loads(path.read_text()) for path in args.combine]
     records = [r for result in earlier for r in result["runs"]]
+    names = [c.strip() for c in args.conditions.split(",")] if args.conditions else None
     for run in args.runs:
-        names = [c.strip() for c in args.conditions.split(",")] if args.conditions else None
         record = robustness(run, names, out=args.out.parent / "robustness" / run.name, progress=True)
         print(render(record))
         records.append(record)

@@ -103,32 +103,20 @@ class LogMel(nn.Module):
     def _db_chunk(self, wave: torch.Tensor) -> torch.Tensor:
         return self.to_db(self.mel(self.power(wave)))
 
-    @staticmethod
-    def frame_energy_db(db: torch.Tensor) -> torch.Tensor:
-        """(..., n_mels, frames) dB -> (..., frames) energy of each frame in dB (float64)."""
-        return 10.0 * torch.log10(torch.clamp(torch.sum(10.0 ** (db.double() / 10.0), dim=-2), min=AMIN))
-
-    @staticmethod
-    def speech_level(frame_db: torch.Tensor) -> torch.Tensor:
-        """(..., frames) frame energies -> (..., 1) speech level, their `LEVEL_PERCENTILE`."""
-        return torch.quantile(frame_db, LEVEL_PERCENTILE / 100, dim=-1, keepdim=True)
-
     def _clip(self, db: torch.Tensor) -> torch.Tensor:
         """Per utterance: relative to its speech level (`features.level_norm`) or minus its mean spectrum
         over speech frames (`features.utterance_norm`), then the `top_db` floor; or, with
         `features.compression=pcen`, PCEN of the (level-normalised) Mel power instead of dB."""
-        if self.pcen is not None:
-            if self.level_norm:
-                db = (db - self.speech_level(self.frame_energy_db(db)).unsqueeze(-1)).to(db.dtype)
-            return pcen_torch(10.0 ** (db / 10.0), self.pcen).to(db.dtype)
         if self.level_norm or self.utterance_norm:
-            frame_db = self.frame_energy_db(db)
-            level = self.speech_level(frame_db)
+            frame_db = 10.0 * torch.log10(torch.clamp(torch.sum(10.0 ** (db.double() / 10.0), dim=-2), min=AMIN))
+            level = torch.quantile(frame_db, LEVEL_PERCENTILE / 100, dim=-1, keepdim=True)
             if self.utterance_norm:
                 speech = (frame_db >= level - ACTIVE_RANGE_DB).unsqueeze(-2).to(db.dtype)  # (..., 1, frames)
                 db = db - (db * speech).sum(dim=-1, keepdim=True) / speech.sum(dim=-1, keepdim=True)
             else:
                 db = (db - level.unsqueeze(-1)).to(db.dtype)
+        if self.pcen is not None:  # PCEN of the (level-normalised) Mel power replaces the dB floor
+            return pcen_torch(10.0 ** (db / 10.0), self.pcen).to(db.dtype)
         if self.top_db is not None and self.top_db > 0:
             peak = db.amax(dim=(-2, -1), keepdim=True)
             db = torch.maximum(db, peak - self.top_db)

@@ -83,14 +83,14 @@ def logmel_numpy(wave: np.ndarray, filterbank: np.ndarray, n_fft: int, hop_lengt
     bands = bands if bands is not None else mel_bands(filterbank)
     mel = np.concatenate([power[:, lo:hi] @ band for lo, hi, band in bands], axis=1).T  # (n_mels, frames)
     db = 10.0 * np.log10(np.maximum(mel, AMIN))
-    if pcen_coefficient is not None:
-        from specser.features.pcen import pcen_numpy
-
-        return pcen_numpy(10.0 ** ((db - (speech_level(db) if level_norm else 0.0)) / 10.0), pcen_coefficient)
     if utterance_norm:
         db = utterance_mean_removed(db)
     elif level_norm:
         db = db - speech_level(db)
+    if pcen_coefficient is not None:  # PCEN of the (level-normalised) Mel power replaces the dB floor
+        from specser.features.pcen import pcen_numpy
+
+        return pcen_numpy(10.0 ** (db / 10.0), pcen_coefficient)
     if top_db is not None and top_db > 0:
         db = np.maximum(db, db.max() - top_db)
     return db.astype(np.float32)
