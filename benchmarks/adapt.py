@@ -2,7 +2,7 @@
 many recordings it needs.
 
     python benchmarks/adapt.py RUN [RUN ...] --target CORPUS [--sizes 10,30,100] [--draws 2]
-                               [--per-speaker] [--out benchmarks/results/adapt.json]
+                               [--per-speaker [--speaker-clips 3,5,10,20]] [--out benchmarks/results/adapt.json]
 
 Each RUN is a `specser train` run, with test speakers held out (`--test-speakers`) or trained on all
 of its corpus (`--set data.test_size=0`: the last part below is then left out). For each it
@@ -20,8 +20,8 @@ condition's clips adapt the model that is then tested on them, as a user whose r
 telephone line would do). Accuracy (WA) and UA in %, and the predicted-label counts.
 
 With --per-speaker it measures instead one adapted model per speaker of CORPUS, as a user adapts a
-model to recordings of their own voice: adapted to 20 of the speaker's clips and tested on the
-speaker's other clips (beside the model as trained on those same clips), and adapted to all of them;
+model to recordings of their own voice: adapted to 20 of the speaker's clips (or each number in
+--speaker-clips) and tested on the speaker's other clips (beside the model as trained on those same clips), and adapted to all of them;
 and the same for each of the run's own test speakers, new voices of the training corpus.
 """
 
@@ -92,30 +92,36 @@ def pooled(results: list[dict]) -> float:
     return round(sum(r["accuracy"] * r["n"] for r in results) / sum(r["n"] for r in results), 2)
 
 
-def per_speaker(mf, feats: list, targets: np.ndarray, speakers: list[str], scored, adapt_to_logmels) -> dict:
+def per_speaker(mf, feats: list, targets: np.ndarray, speakers: list[str], scored, adapt_to_logmels,
+                sizes: tuple[int, ...] = (SPEAKER_CLIPS,)) -> dict:
     """One adapted model per speaker of the other corpus, as a user adapts to their own recordings:
-    adapted to all of the speaker's clips and tested on them, and adapted to `SPEAKER_CLIPS` of them
-    (drawn at random) and tested on the speaker's other clips. Pooled over speakers."""
+    adapted to all of the speaker's clips and tested on them, and adapted to N of them for each N in
+    `sizes` and tested on the speaker's other clips. The N clips are the first N of one random draw of
+    max(sizes), and every N is tested on the clips outside that draw, so the sizes differ only in how
+    many clips adapt the model. Pooled over speakers."""
     speakers = np.array(speakers)
     out: dict = {"speakers": {}}
+    keys = [f"adapted_to_{n}" for n in sizes]
     for k, speaker in enumerate(sorted(set(speakers))):
         own = np.flatnonzero(speakers == speaker)  # in file-name order: one seed per speaker, so that the
         # draws do not pick the same emotions for everyone
-        chosen = np.random.default_rng(11 + k).choice(own, min(SPEAKER_CLIPS, len(own) // 2), replace=False)
-        rest = np.setdiff1d(own, chosen)
-        out["speakers"][speaker] = {
-            "as_trained": scored(mf, [feats[i] for i in own], targets[own]),
-            "adapted_to_all": scored(adapt_to_logmels(mf, [feats[i] for i in own], min_inputs=1),
-                                     [feats[i] for i in own], targets[own]),
-            f"adapted_to_{SPEAKER_CLIPS}": scored(adapt_to_logmels(mf, [feats[i] for i in chosen], min_inputs=1),
-                                                  [feats[i] for i in rest], targets[rest]),
-            "as_trained_on_the_rest": scored(mf, [feats[i] for i in rest], targets[rest])}  # the same clips as above
-    for key in ("as_trained", "adapted_to_all", f"adapted_to_{SPEAKER_CLIPS}", "as_trained_on_the_rest"):
+        drawn = np.random.default_rng(11 + k).choice(own, min(max(sizes), len(own) // 2), replace=False)
+        rest = np.setdiff1d(own, drawn)
+        record = {"as_trained": scored(mf, [feats[i] for i in own], targets[own]),
+                  "adapted_to_all": scored(adapt_to_logmels(mf, [feats[i] for i in own], min_inputs=1),
+                                           [feats[i] for i in own], targets[own])}
+        for n, key in zip(sizes, keys):
+            record[key] = scored(adapt_to_logmels(mf, [feats[i] for i in drawn[:n]], min_inputs=1),
+                                 [feats[i] for i in rest], targets[rest])
+        record["as_trained_on_the_rest"] = scored(mf, [feats[i] for i in rest], targets[rest])  # the same clips
+        out["speakers"][speaker] = record
+    for key in ("as_trained", "adapted_to_all", *keys, "as_trained_on_the_rest"):
         out[key] = pooled([v[key] for v in out["speakers"].values()])
     return out
 
 
-def measure(run: Path, target: Path, sizes: list[int], draws: int, speakers_only: bool = False) -> dict:
+def measure(run: Path, target: Path, sizes: list[int], draws: int, speakers_only: bool = False,
+            speaker_sizes: tuple[int, ...] = (SPEAKER_CLIPS,)) -> dict:
     from specser.inference.adapt import adapt_to_logmels
     from specser.inference.model_file import ModelFile
     from specser.inference.predictor import Predictor
@@ -128,10 +134,11 @@ def measure(run: Path, target: Path, sizes: list[int], draws: int, speakers_only
     record: dict = {"run": str(run), "target": str(target)}
     feats, targets, _, speakers = corpus_logmels(run, target, mf)
     if speakers_only:
-        record["per_speaker"] = per_speaker(mf, feats, targets, speakers, scored, adapt_to_logmels)
+        record["per_speaker"] = per_speaker(mf, feats, targets, speakers, scored, adapt_to_logmels, speaker_sizes)
         own, own_targets, _, own_speakers = corpus_logmels(run, None, mf)
         record["per_speaker_own_test_speakers"] = (  # new voices of the training corpus: does it help there?
-            per_speaker(mf, own, own_targets, own_speakers, scored, adapt_to_logmels) if len(own_targets) else None)
+            per_speaker(mf, own, own_targets, own_speakers, scored, adapt_to_logmels, speaker_sizes)
+            if len(own_targets) else None)
         for key in ("per_speaker", "per_speaker_own_test_speakers"):
             if record[key]:
                 print(run.name, key, {k: v for k, v in record[key].items() if k != "speakers"}, flush=True)
@@ -182,13 +189,16 @@ def main() -> int:
     parser.add_argument("--draws", type=int, default=2, help="random draws of the clips per size")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "adapt.json")
     parser.add_argument("--per-speaker", action="store_true", help="instead: one adapted model per speaker of the "
-                        "other corpus (all of their clips; 20 of them, tested on the rest)")
+                        "other corpus (all of their clips; N of them, tested on the rest)")
+    parser.add_argument("--speaker-clips", default=str(SPEAKER_CLIPS), help="--per-speaker: the numbers N of a "
+                        "speaker's clips to adapt to, comma-separated (e.g. 3,5,10,20)")
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(1)
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    records = [measure(run, args.target, sizes, args.draws, args.per_speaker) for run in args.runs]
+    speaker_sizes = tuple(int(s) for s in args.speaker_clips.split(",") if s)
+    records = [measure(run, args.target, sizes, args.draws, args.per_speaker, speaker_sizes) for run in args.runs]
     write_result({"machine": describe(), "runs": records}, args.out)
     return 0
 
