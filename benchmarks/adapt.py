@@ -2,7 +2,7 @@
 many recordings it needs.
 
     python benchmarks/adapt.py RUN [RUN ...] --target CORPUS [--sizes 10,30,100] [--draws 2]
-                               [--per-speaker [--speaker-clips 3,5,10,20]] [--out benchmarks/results/adapt.json]
+                               [--per-speaker [--speaker-clips 3,5,10,20] [--priors 0,10]] [--out benchmarks/results/adapt.json]
 
 Each RUN is a `specser train` run, with test speakers held out (`--test-speakers`) or trained on all
 of its corpus (`--set data.test_size=0`: the last part below is then left out). For each it
@@ -93,15 +93,17 @@ def pooled(results: list[dict]) -> float:
 
 
 def per_speaker(mf, feats: list, targets: np.ndarray, speakers: list[str], scored, adapt_to_logmels,
-                sizes: tuple[int, ...] = (SPEAKER_CLIPS,)) -> dict:
+                sizes: tuple[int, ...] = (SPEAKER_CLIPS,), priors: tuple[float, ...] = (0.0,)) -> dict:
     """One adapted model per speaker of the other corpus, as a user adapts to their own recordings:
     adapted to all of the speaker's clips and tested on them, and adapted to N of them for each N in
     `sizes` and tested on the speaker's other clips. The N clips are the first N of one random draw of
     max(sizes), and every N is tested on the clips outside that draw, so the sizes differ only in how
-    many clips adapt the model. Pooled over speakers."""
+    many clips adapt the model. Each prior N > 0 (`adapt_to_logmels`'s `prior`) adds results under
+    `adapted_to_{n}_prior_{N}`. Pooled over speakers."""
     speakers = np.array(speakers)
     out: dict = {"speakers": {}}
-    keys = [f"adapted_to_{n}" for n in sizes]
+    runs = [(n, prior, f"adapted_to_{n}" + (f"_prior_{prior:g}" if prior else "")) for prior in priors for n in sizes]
+    keys = [key for _, _, key in runs]
     for k, speaker in enumerate(sorted(set(speakers))):
         own = np.flatnonzero(speakers == speaker)  # in file-name order: one seed per speaker, so that the
         # draws do not pick the same emotions for everyone
@@ -110,8 +112,8 @@ def per_speaker(mf, feats: list, targets: np.ndarray, speakers: list[str], score
         record = {"as_trained": scored(mf, [feats[i] for i in own], targets[own]),
                   "adapted_to_all": scored(adapt_to_logmels(mf, [feats[i] for i in own], min_inputs=1),
                                            [feats[i] for i in own], targets[own])}
-        for n, key in zip(sizes, keys):
-            record[key] = scored(adapt_to_logmels(mf, [feats[i] for i in drawn[:n]], min_inputs=1),
+        for n, prior, key in runs:
+            record[key] = scored(adapt_to_logmels(mf, [feats[i] for i in drawn[:n]], min_inputs=1, prior=prior),
                                  [feats[i] for i in rest], targets[rest])
         record["as_trained_on_the_rest"] = scored(mf, [feats[i] for i in rest], targets[rest])  # the same clips
         out["speakers"][speaker] = record
@@ -121,7 +123,7 @@ def per_speaker(mf, feats: list, targets: np.ndarray, speakers: list[str], score
 
 
 def measure(run: Path, target: Path, sizes: list[int], draws: int, speakers_only: bool = False,
-            speaker_sizes: tuple[int, ...] = (SPEAKER_CLIPS,)) -> dict:
+            speaker_sizes: tuple[int, ...] = (SPEAKER_CLIPS,), priors: tuple[float, ...] = (0.0,)) -> dict:
     from specser.inference.adapt import adapt_to_logmels
     from specser.inference.model_file import ModelFile
     from specser.inference.predictor import Predictor
@@ -134,10 +136,10 @@ def measure(run: Path, target: Path, sizes: list[int], draws: int, speakers_only
     record: dict = {"run": str(run), "target": str(target)}
     feats, targets, _, speakers = corpus_logmels(run, target, mf)
     if speakers_only:
-        record["per_speaker"] = per_speaker(mf, feats, targets, speakers, scored, adapt_to_logmels, speaker_sizes)
+        record["per_speaker"] = per_speaker(mf, feats, targets, speakers, scored, adapt_to_logmels, speaker_sizes, priors)
         own, own_targets, _, own_speakers = corpus_logmels(run, None, mf)
         record["per_speaker_own_test_speakers"] = (  # new voices of the training corpus: does it help there?
-            per_speaker(mf, own, own_targets, own_speakers, scored, adapt_to_logmels, speaker_sizes)
+            per_speaker(mf, own, own_targets, own_speakers, scored, adapt_to_logmels, speaker_sizes, priors)
             if len(own_targets) else None)
         for key in ("per_speaker", "per_speaker_own_test_speakers"):
             if record[key]:
@@ -192,13 +194,16 @@ def main() -> int:
                         "other corpus (all of their clips; N of them, tested on the rest)")
     parser.add_argument("--speaker-clips", default=str(SPEAKER_CLIPS), help="--per-speaker: the numbers N of a "
                         "speaker's clips to adapt to, comma-separated (e.g. 3,5,10,20)")
+    parser.add_argument("--priors", default="0", help="--per-speaker: the trained statistics counted as N inputs "
+                        "(specser.inference.adapt), for each N, comma-separated (0: measured statistics alone)")
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(1)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     speaker_sizes = tuple(int(s) for s in args.speaker_clips.split(",") if s)
-    records = [measure(run, args.target, sizes, args.draws, args.per_speaker, speaker_sizes) for run in args.runs]
+    priors = tuple(float(s) for s in args.priors.split(",") if s)
+    records = [measure(run, args.target, sizes, args.draws, args.per_speaker, speaker_sizes, priors) for run in args.runs]
     write_result({"machine": describe(), "runs": records}, args.out)
     return 0
 

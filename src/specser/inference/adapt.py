@@ -44,10 +44,14 @@ def speech_windows(predictor, wave: np.ndarray) -> list[np.ndarray]:
 
 
 def adapt_to_logmels(model_file: ModelFile, logmels: list, seed: int = 0, device: str = "cpu",
-                     min_inputs: int = MIN_INPUTS) -> ModelFile:
+                     min_inputs: int = MIN_INPUTS, prior: float = 0.0) -> ModelFile:
     """A copy of `model_file` whose BatchNorm statistics are those of the network's inputs built from
     `logmels` (log-Mels as `Predictor.logmels` gives them; speaker-normalised already for a
     `features.speaker_norm` model). Each input counts once, in shuffled batches of `BATCH`.
+
+    `prior` > 0 counts the trained statistics as that many inputs: the result is the mix
+    n / (n + prior) of the measured ones and prior / (n + prior) of the trained ones, for n inputs
+    (Schneider et al. 2020), so that a few clips move the model less than many.
 
     Raises ValueError for a model without BatchNorm layers, or fewer than `min_inputs` inputs.
     """
@@ -70,11 +74,20 @@ def adapt_to_logmels(model_file: ModelFile, logmels: list, seed: int = 0, device
         predictor.feature_probabilities([logmels[i] for i in order[start:start + BATCH]])
     network.eval()
     measured = {k: v.detach().cpu() for k, v in network.state_dict().items()}
-    state = {k: measured[k].to(v.dtype) if ("running_" in k or "num_batches_tracked" in k) else v
+    weight = len(logmels) / (len(logmels) + max(prior, 0.0))
+    state = {k: _mixed(measured[k], v, weight) if ("running_" in k or "num_batches_tracked" in k) else v
              for k, v in model_file.state_dict.items()}
     record = {"method": "BatchNorm statistics re-estimated (AdaBN)", "inputs": len(logmels),
-              "date": dt.date.today().isoformat()}
+              "date": dt.date.today().isoformat(), **({"prior": prior} if prior > 0 else {})}
     return replace(model_file, state_dict=state, extra={**model_file.extra, "adapted": record})
+
+
+def _mixed(measured: torch.Tensor, trained: torch.Tensor, weight: float) -> torch.Tensor:
+    """`weight` of the measured statistic and the rest of the trained one, in the trained one's dtype
+    (counters are the measured ones)."""
+    if weight >= 1.0 or not trained.is_floating_point():
+        return measured.to(trained.dtype)
+    return (weight * measured.float() + (1.0 - weight) * trained.float()).to(trained.dtype)
 
 
 def adapt(model_file: ModelFile, waves: list[np.ndarray], seed: int = 0, device: str = "cpu") -> ModelFile:
