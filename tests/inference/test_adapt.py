@@ -48,6 +48,16 @@ def test_only_batch_norm_statistics_change_and_they_are_those_of_the_recordings(
     assert adapted.state_dict[first_mean].dtype == mf.state_dict[first_mean].dtype
 
 
+def test_a_prior_mixes_the_trained_statistics_in_by_the_number_of_inputs(trained_run):
+    mf = ModelFile.load(trained_run / "model.specser")
+    logmels = Predictor(mf, device="cpu", tta_crops=1).logmels(_waves(10, seed=8, gain=0.3, noise=0.01))
+    alone, mixed = adapt_to_logmels(mf, logmels, min_inputs=1), adapt_to_logmels(mf, logmels, min_inputs=1, prior=30)
+    for key in (k for k in mf.state_dict if k.endswith(("running_mean", "running_var"))):
+        expected = 0.25 * alone.state_dict[key] + 0.75 * mf.state_dict[key]  # 10 inputs against a prior of 30
+        assert torch.allclose(mixed.state_dict[key], expected, atol=1e-6)
+    assert mixed.extra["adapted"]["prior"] == 30 and "prior" not in alone.extra["adapted"]
+
+
 def test_the_adapted_file_round_trips_and_predicts(trained_run, tmp_path):
     mf = ModelFile.load(trained_run / "model.specser")
     adapted = adapt(mf, _waves(30, seed=1, gain=0.3, noise=0.005))

@@ -95,6 +95,52 @@ def test_upload_through_the_page_shows_label_and_bars(server, tmp_path):
             browser.close()
 
 
+def test_the_page_adapts_to_a_voice_and_forgets_it(server, tmp_path):
+    """Your voice: too few clips is an error on the card; enough make a profile that every later prediction
+    uses, that survives a reload, and that "Forget my voice" deletes."""
+    import json
+    import urllib.request
+
+    from tests.inference.test_adapt import _waves
+
+    needed = json.load(urllib.request.urlopen(server + "/v1/model"))["profiles"]["min_inputs"]
+    clips = []
+    for i, wave in enumerate(_waves(needed, seed=31, gain=0.4, noise=0.004)):
+        clips.append(tmp_path / f"me{i:02d}.wav")
+        sf.write(clips[-1], wave, 16000)
+    with playwright.sync_playwright() as p:
+        browser = _browser(p)
+        try:
+            page = browser.new_page()
+            page.goto(server + "/")
+            page.wait_for_selector("#voice:not(.hidden)", timeout=20_000)
+            assert page.inner_text("#voice-min") == f"at least {needed}" and page.is_hidden("#voice-forget")
+            page.set_input_files("#voice-files", [str(c) for c in clips[:3]])
+            assert page.inner_text("#voice-status").startswith("3 clips ready")
+            page.click("#voice-make")
+            page.wait_for_selector("#voice-status.error", timeout=20_000)
+            assert f"at least {needed}" in page.inner_text("#voice-status")
+            page.set_input_files("#voice-files", [str(c) for c in clips[3:]])
+            page.click("#voice-make")
+            page.wait_for_function("document.getElementById('voice-state').textContent.includes('adapted')", timeout=30_000)
+            name = page.evaluate("localStorage.getItem('specser-voice-profile')")
+            assert name and urllib.request.urlopen(f"{server}/v1/profiles/{name}").status == 200
+            page.set_input_files("#file", str(clips[0]))
+            page.wait_for_function("document.getElementById('source').textContent.includes('adapted to your voice')")
+            page.reload()
+            page.wait_for_function("document.getElementById('voice-state').textContent.includes('adapted')")
+            page.click("#voice-forget")
+            page.wait_for_function("document.getElementById('voice-status').textContent.startsWith('forgotten')")
+            assert page.evaluate("localStorage.getItem('specser-voice-profile')") is None
+            with pytest.raises(urllib.error.HTTPError, match="404"):
+                urllib.request.urlopen(f"{server}/v1/profiles/{name}")
+            page.set_input_files("#file", str(clips[1]))
+            page.wait_for_function("document.getElementById('source').textContent.startsWith('me01')")
+            assert "adapted" not in page.inner_text("#source")
+        finally:
+            browser.close()
+
+
 def test_ten_minute_recording_is_readable_on_a_phone(server, tmp_path):
     """A 10-minute file at 390 px: windows merge into a few segments, ticks do not overlap, and tapping
     a segment shows its span and probabilities."""

@@ -330,8 +330,17 @@ def serve(
     backend: Annotated[str, typer.Option(help="torch, onnx or auto (by file suffix).")] = "auto",
     long_after: Annotated[float, typer.Option(help="Audio longer than this many seconds queues apart, in its own "
                                               "thread, so short clips never wait behind long recordings.")] = 30.0,
+    profiles: Annotated[Optional[Path], typer.Option(help="Keep voice profiles (POST /v1/profiles) in this folder, so "
+                                                     "they outlive a restart (default: a temporary folder, removed "
+                                                     "when the service stops).")] = None,
+    max_profiles: Annotated[int, typer.Option(help="Past this many voice profiles the oldest are removed.",
+                                              min=1)] = 1000,
 ) -> None:
     """Serve a model over HTTP: a page to try it at /, POST /v1/predict, GET /v1/health, /v1/model, /docs.
+
+    Voice profiles: a user sends recordings of their own voice once (POST /v1/profiles) and names the
+    profile in later predictions (/v1/predict?profile=NAME), which then run on the model adapted to them
+    (as `specser adapt` does, without a model file per user). The page offers it too.
 
     The model is loaded and the port claimed before "serving on" is printed, so a bad model file or a
     busy port is one line and no traceback.
@@ -356,8 +365,15 @@ def serve(
             fail(str(exc))
     if not model.is_file():
         fail(f"model file not found: {model}")
+    import tempfile
+
+    shared = None  # several workers share one temporary profile folder, made here
+    if profiles is None and workers > 1:
+        shared = tempfile.TemporaryDirectory(prefix="specser-profiles-")
+        profiles = Path(shared.name)
     settings = ServiceSettings(model=model.resolve(), backend=backend, max_upload_mb=max_upload_mb,
                                max_duration_s=max_duration, inference_threads=threads, long_after_s=long_after,
+                               profiles_dir=None if profiles is None else profiles.resolve(), max_profiles=max_profiles,
                                **({} if min_duration is None else {"min_duration_s": min_duration}))
     from specser.service.app import create_app
 
@@ -376,8 +392,12 @@ def serve(
         uvicorn.run(app_, host=host, port=port, log_level="info")
     else:
         os.environ[ENV_KEY] = settings.to_env()
-        uvicorn.run("specser.service.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level="info")
+        try:
+            uvicorn.run("specser.service.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                        log_level="info")
+        finally:
+            if shared is not None:
+                shared.cleanup()
 
 
 @app.command()

@@ -7,12 +7,13 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from specser.audio.load import AudioError
 from specser.inference.base import BasePredictor
 from specser.service.errors import ApiError
-from specser.service.schemas import ERROR_RESPONSES, Prediction
+from specser.service.profile_routes import profile_predictor, profiles_info
+from specser.service.schemas import ERROR_RESPONSES, PROFILE_ERRORS, Prediction
 from specser.service.settings import ServiceSettings
 from specser.service.uploads import read_upload
 
@@ -58,7 +59,7 @@ async def health() -> dict:
 
 
 @router.get("/model", summary="The served model: labels, feature settings, size, limits")
-async def model_info(predictor: PredictorDep, settings: SettingsDep) -> dict:
+async def model_info(request: Request, predictor: PredictorDep, settings: SettingsDep) -> dict:
     fc = predictor.features
     return {
         "labels": predictor.labels, "backend": predictor.backend, "parameters": predictor.n_parameters,
@@ -66,11 +67,12 @@ async def model_info(predictor: PredictorDep, settings: SettingsDep) -> dict:
                                                        "f_min", "f_max", "clip_seconds", "length_mode")},
         "window_s": predictor.window_s, "hop_s": predictor.hop_s, "tta_crops": predictor.tta_crops,
         "max_upload_bytes": settings.max_upload_bytes, "max_duration_s": settings.max_duration_s,
+        "profiles": profiles_info(request),
     }
 
 
 @router.post("/predict", summary="Predict the emotion of an audio file", response_model=Prediction,
-             response_model_exclude_unset=True, responses=ERROR_RESPONSES,
+             response_model_exclude_unset=True, responses={**ERROR_RESPONSES, **PROFILE_ERRORS},
              description="Send the audio as a multipart field `file`, or as the raw request body (WAV, FLAC, Ogg, "
                          "AIFF or MP3). Returns `labels`, `probabilities` (label -> probability), `label` and "
                          "`duration_s`, and `warnings` about the recording that make the label less reliable "
@@ -78,16 +80,23 @@ async def model_info(predictor: PredictorDep, settings: SettingsDep) -> dict:
                          "audio longer than one window plus one hop also gets a `timeline`, whose windows without "
                          "speech have `status` `no_speech` and no label. Audio with nothing to classify is a 422 "
                          "whose `error` names why: `too_short`, `no_speech`, `silent`, `truncated`, `corrupt`, "
-                         "`too_long`, `empty`.",
+                         "`too_long`, `empty`. With `?profile=NAME` (POST /v1/profiles) the model adapted to the "
+                         "speaker's own recordings labels the audio.",
              openapi_extra={"requestBody": {"content": {
                  "multipart/form-data": {"schema": {"type": "object", "properties": {
                      "file": {"type": "string", "format": "binary"}}}},
                  "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
-async def predict(request: Request, predictor: PredictorDep, settings: SettingsDep) -> Prediction:
+async def predict(request: Request, predictor: PredictorDep, settings: SettingsDep,
+                  profile: Annotated[str | None, Query(description="A voice profile (POST /v1/profiles): the model "
+                                                       "adapted to the speaker's own recordings")] = None
+                  ) -> Prediction:
     data, name = await read_upload(request, settings.max_upload_bytes)
     pool = pool_for(request, data)
+    if profile is not None:
+        predictor = await asyncio.get_running_loop().run_in_executor(pool, lambda: profile_predictor(request, profile))
     try:
         result = await asyncio.get_running_loop().run_in_executor(pool, lambda: predictor.predict(data, name=name))
     except AudioError as exc:
         raise ApiError(422, exc.kind, str(exc)) from exc
-    return Prediction(labels=predictor.labels, **result.to_dict())
+    extra = {} if profile is None else {"profile": profile}
+    return Prediction(labels=predictor.labels, **result.to_dict(), **extra)

@@ -31,6 +31,27 @@ class Prediction(BaseModel):
     duration_s: float
     warnings: list[Warning] = Field(description="Empty for a recording the model reads well")
     timeline: list[Window] | None = Field(None, description="Only for audio longer than one window plus one hop")
+    profile: str | None = Field(None, description="The voice profile the model was adapted with, when one was named")
+
+
+class Skipped(BaseModel):
+    """A recording left out of a voice profile, and why."""
+
+    name: str
+    error: str = Field(description="As in a 422: too_short, no_speech, silent, truncated, corrupt, too_long, empty, "
+                                   "unsupported_media_type")
+    detail: str
+
+
+class Profile(BaseModel):
+    profile: str = Field(description="The profile's name: pass it as `?profile=` to /v1/predict. Keep it: it cannot "
+                                     "be listed or recovered")
+    recordings: int = Field(description="Recordings that went into the profile")
+    inputs: int = Field(description="Clips or windows of speech that adapted the model (a long recording gives one "
+                                    "per window of the model's clip length)")
+    seconds: float
+    created: str
+    skipped: list[Skipped] = Field([], description="Uploads that were left out, each with its reason")
 
 
 class ErrorBody(BaseModel):
@@ -44,4 +65,8 @@ ERROR_RESPONSES = {
     413: {"model": ErrorBody, "description": "The upload is larger than the service's limit"},
     415: {"model": ErrorBody, "description": "Not a WAV, FLAC, Ogg, AIFF or MP3 file"},
     422: {"model": ErrorBody, "description": "Audio with nothing to classify; `error` names why"},
+}
+PROFILE_ERRORS = {
+    404: {"model": ErrorBody, "description": "No voice profile of that name (`unknown_profile`)"},
+    501: {"model": ErrorBody, "description": "The served model cannot take voice profiles (`profiles_unavailable`)"},
 }

@@ -10,6 +10,11 @@ from pathlib import Path
 
 from specser.audio.checks import MIN_DURATION_S
 
+# Voice profiles (POST /v1/profiles), chosen by benchmarks/results/real_voices/rule_profile_prior.txt: see
+# docs/results.md, "Voice profiles: how many clips, and how far they move the model".
+PROFILE_MIN_INPUTS = 20
+PROFILE_PRIOR = 0.0
+
 ENV_KEY = "SPECSER_SERVE_SETTINGS"
 
 
@@ -25,6 +30,11 @@ class ServiceSettings:
     long_after_s: float = 30.0
     window_s: float | None = None  # sliding windows for long audio (default: the model's clip length)
     hop_s: float | None = None
+    profiles_dir: Path | None = None  # voice profiles (POST /v1/profiles); None: a temporary folder per app
+    max_profiles: int = 1000  # beyond this many, the oldest profiles are removed
+    profile_min_inputs: int = PROFILE_MIN_INPUTS
+    profile_prior: float = PROFILE_PRIOR  # the trained statistics count as this many inputs
+    profile_max_files: int = 64  # recordings in one POST /v1/profiles
 
     @property
     def max_upload_bytes(self) -> int:
@@ -40,4 +50,6 @@ class ServiceSettings:
             raise RuntimeError(f"{ENV_KEY} is not set; start the service with `specser serve MODEL`")
         values = json.loads(raw)
         values["model"] = Path(values["model"])
+        if values.get("profiles_dir"):
+            values["profiles_dir"] = Path(values["profiles_dir"])
         return cls(**values)

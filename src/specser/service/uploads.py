@@ -47,9 +47,37 @@ async def read_upload(request: Request, limit: int) -> tuple[bytes, str]:
         data, name = b"".join(chunks), "the request body"
     if len(data) > limit:
         raise ApiError(413, "too_large", f"the upload is larger than the limit of {_mb(limit)}")
+    check_audio(data, name)
+    return data, name
+
+
+def check_audio(data: bytes, name: str) -> None:
+    """Raises `ApiError` for an empty upload (400) or one whose first bytes are no audio container we read (415)."""
     if not data:
         raise ApiError(400, "empty", f"{name}: the upload is empty")
     if sniff_audio(data[:16]) is None:
         raise ApiError(415, "unsupported_media_type",
                        f"{name}: not a WAV, FLAC, Ogg, AIFF or MP3 file (checked from its first bytes)")
-    return data, name
+
+
+async def read_uploads(request: Request, limit: int, max_files: int) -> list[tuple[bytes, str]]:
+    """Several audio files of a multipart upload (every field named `file`, at most `max_files`, at most
+    `limit` bytes together), or one as the raw body. Each file is only read here: whether it is audio is
+    for the caller to check per file (`check_audio`), so one bad file need not fail the others."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return [await read_upload(request, limit)]
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
+        raise ApiError(413, "too_large", f"the upload is {_mb(int(declared))}; the limit is {_mb(limit)}")
+    form = await request.form(max_files=max_files, max_fields=max_files + 4, max_part_size=limit + 1)
+    uploads = [u for u in form.getlist("file") if not isinstance(u, str)]
+    if not uploads:
+        raise ApiError(400, "no_file", "send the recordings as multipart fields named 'file', or one as the raw body")
+    files, size = [], 0
+    for upload in uploads:
+        data = await upload.read(limit + 1)
+        size += len(data)
+        if size > limit:
+            raise ApiError(413, "too_large", f"the uploads are larger than the limit of {_mb(limit)} together")
+        files.append((data, display_name(upload.filename)))
+    return files
