@@ -7,7 +7,7 @@ import torch
 from typer.testing import CliRunner
 
 from specser.cli.main import app
-from specser.inference.adapt import MIN_INPUTS, adapt, adapt_to_logmels, speech_windows
+from specser.inference.adapt import MIN_INPUTS, PRIOR, adapt, adapt_to_logmels, speech_windows
 from specser.inference.model_file import ModelFile
 from specser.inference.predictor import Predictor
 from tests.synth import emotional_tone
@@ -105,14 +105,15 @@ def test_cli_adapts_skips_bad_files_and_the_result_predicts(trained_run, recordi
     assert "adapted to 24 recordings" in result.output and f"specser predict {out}" in result.output
     record = ModelFile.load(out).extra["adapted"]
     assert record["recordings"] == 24 and record["inputs"] == 24 and record["from_model"] == str(model)
+    assert record["prior"] == PRIOR  # the CLI's default is the library's
     predicted = runner.invoke(app, ["predict", str(out), str(recordings / "take00.wav"), "--no-progress"])
     assert predicted.exit_code == 0 and "take00.wav" in predicted.output
 
 
 def test_cli_refuses_what_it_cannot_adapt(trained_run, recordings, tmp_path):
     model = str(trained_run / "model.specser")
-    few = runner.invoke(app, ["adapt", model, str(recordings / "take0*.wav"), "--out", str(tmp_path / "x.specser")])
-    assert few.exit_code == 2 and f"at least {MIN_INPUTS}" in few.output and "10 readable recordings" in few.output
+    few = runner.invoke(app, ["adapt", model, str(recordings / "take0[0-3].wav"), "--out", str(tmp_path / "x.specser")])
+    assert few.exit_code == 2 and f"at least {MIN_INPUTS}" in few.output and "4 readable recordings" in few.output
     onnx = runner.invoke(app, ["adapt", str(tmp_path / "m.onnx"), str(recordings), "--out", str(tmp_path / "y.specser")])
     assert onnx.exit_code == 2 and "adapt a .specser model file" in onnx.output
     itself = runner.invoke(app, ["adapt", model, str(recordings), "--out", model])

@@ -49,7 +49,7 @@ def client(settings):
         yield c
 
 
-def test_a_profile_is_made_used_and_deleted(client, trained_run):
+def test_a_profile_is_made_used_and_deleted(client, settings, trained_run):
     junk = [("file", ("notes.wav", b"these are my notes, not audio", "audio/wav")),
             ("file", ("blip.wav", _wav(0.3 * np.ones(40, np.float32)), "audio/wav"))]
     made = client.post("/v1/profiles", files=_files(MINE, junk))
@@ -66,7 +66,8 @@ def test_a_profile_is_made_used_and_deleted(client, trained_run):
     adapted = client.post(f"/v1/predict?profile={name}", files={"file": ("clip.wav", _wav(clip))}).json()
     assert adapted["profile"] == name and "profile" not in plain
     mf = ModelFile.load(trained_run / "model.specser")  # the profile is the CLI's adaptation to the same files
-    same = adapt_to_logmels(mf, Predictor(mf, device="cpu", tta_crops=1).logmels(MINE), min_inputs=1)
+    same = adapt_to_logmels(mf, Predictor(mf, device="cpu", tta_crops=1).logmels(MINE), min_inputs=1,
+                            prior=settings.profile_prior)
     expected = Predictor(same, device="cpu").probabilities([clip])[0]
     assert np.allclose(list(adapted["probabilities"].values()), expected, atol=1e-5)
     assert not np.allclose(list(adapted["probabilities"].values()), list(plain["probabilities"].values()), atol=1e-3)
@@ -126,3 +127,10 @@ def test_a_model_that_cannot_take_profiles_says_why(trained_run, tmp_path):
         assert refused.status_code == 501 and refused.json()["error"] == "profiles_unavailable"
         clip = _wav(MINE[0])
         assert c.post("/v1/predict?profile=abcdefghijklmnopqrstuvwxyz", files={"file": ("c.wav", clip)}).status_code == 501
+
+
+def test_profiles_adapt_as_the_cli_does_by_default():
+    from specser.inference.adapt import MIN_INPUTS, PRIOR
+    from specser.service.settings import PROFILE_MIN_INPUTS, PROFILE_PRIOR
+
+    assert (PROFILE_MIN_INPUTS, PROFILE_PRIOR) == (MIN_INPUTS, PRIOR)

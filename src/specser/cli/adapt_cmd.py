@@ -20,6 +20,9 @@ def adapt(
     out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the adapted model file (.specser).")],
     model_opt: Annotated[Optional[Path], typer.Option("--model", "-m", help="The model, when you would rather "
                                                       "name it than give it first.")] = None,
+    prior: Annotated[float, typer.Option(help="How many recordings the model's own statistics count as: the "
+                                         "measured ones weigh n / (n + prior) for n recordings, so a few move the "
+                                         "model less than many (0: the measured statistics alone).", min=0)] = 10.0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "cpu",
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
@@ -28,11 +31,12 @@ def adapt(
 
     Every BatchNorm layer of the network measures its statistics again on the recordings (AdaBN); no
     weight is trained and no label is needed. Give recordings like the ones you will label (the same
-    set-up and speakers) with a mix of emotions, at least 20 clips (a long recording counts once per
-    4 s window of speech); more give steadier statistics. On the development models a RAVDESS model
-    adapted to nEMO's clips gained 4.3-9.6 points on nEMO; adapting to telephone-band audio cost 1.7-3.4
-    (docs/results.md, "Adapting a model to new recordings"). Then predict, serve or export the adapted
-    file like any other model.
+    set-up and speakers) with a mix of emotions, at least 5 clips (a long recording counts once per
+    4 s window of speech); more move the model further and give steadier statistics. On the
+    development models a RAVDESS model adapted to nEMO's clips gained 4.3-9.6 points on nEMO, and 5-20
+    clips of one speaker gained 4.0-7.2 on that speaker's other clips; adapting to telephone-band audio
+    cost 1.7-3.4 (docs/results.md, "Adapting a model to new recordings"). Then predict, serve or export
+    the adapted file like any other model.
 
     Examples:  specser adapt my_recordings/ --out mine.specser && specser predict mine.specser clip.wav
                specser adapt runs/robust/model.specser 'calls/*.wav' --out calls.specser
@@ -56,7 +60,7 @@ def adapt(
     waves = load_recordings(predictor, inputs, progress=progress)
     used, seconds = len(waves), sum(w.size for w in waves) / predictor.sample_rate
     try:
-        adapted = adapt_model(model_file, waves, device=device)
+        adapted = adapt_model(model_file, waves, device=device, prior=prior)
     except ValueError as exc:
         fail(f"{exc} (from {plural(used, 'readable recording')}; need at least {MIN_INPUTS})")
     adapted.extra["adapted"] |= {"recordings": used, "seconds": round(seconds, 1), "from_model": str(model)}

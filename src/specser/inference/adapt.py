@@ -26,7 +26,12 @@ from specser.audio.checks import speech_problem
 from specser.inference.model_file import ModelFile
 from specser.inference.segments import sliding_windows
 
-MIN_INPUTS = 20  # 10 clips gave nearly three quarters of 100 clips' gain across corpora; fewer were not measured
+# Chosen by the rule in benchmarks/results/real_voices/rule_profile_prior.txt (docs/results.md, "Voice profiles:
+# how many clips, and how far they move the model"): with the trained statistics worth 10 inputs, 5 clips of a
+# new voice of the training corpus changed accuracy by +0.8 points on average (without the prior: -3.6, and
+# one speaker lost 20.8), while 5 clips of a speaker of the other corpus still gained 4.0.
+MIN_INPUTS = 5
+PRIOR = 10.0
 BATCH = 32
 
 
@@ -90,12 +95,13 @@ def _mixed(measured: torch.Tensor, trained: torch.Tensor, weight: float) -> torc
     return (weight * measured.float() + (1.0 - weight) * trained.float()).to(trained.dtype)
 
 
-def adapt(model_file: ModelFile, waves: list[np.ndarray], seed: int = 0, device: str = "cpu") -> ModelFile:
+def adapt(model_file: ModelFile, waves: list[np.ndarray], seed: int = 0, device: str = "cpu",
+          prior: float = PRIOR) -> ModelFile:
     """`adapt_to_logmels` for checked model-rate recordings (`Predictor.load`); long ones give their
-    windows of speech."""
+    windows of speech. The trained statistics count as `prior` inputs."""
     from specser.inference.predictor import Predictor
 
     predictor = Predictor(model_file, device=device, tta_crops=1)
     inputs = [w for wave in waves for w in speech_windows(predictor, wave)]
     logmels = predictor.speaker_normalized(predictor.logmels(inputs)) if inputs else []
-    return adapt_to_logmels(model_file, logmels, seed, device)
+    return adapt_to_logmels(model_file, logmels, seed, device, prior=prior)

@@ -12,8 +12,9 @@ from specser.audio.checks import MIN_DURATION_S
 
 # Voice profiles (POST /v1/profiles), chosen by benchmarks/results/real_voices/rule_profile_prior.txt: see
 # docs/results.md, "Voice profiles: how many clips, and how far they move the model".
-PROFILE_MIN_INPUTS = 20
-PROFILE_PRIOR = 0.0
+# (the same as `specser adapt`'s, `specser.inference.adapt.MIN_INPUTS` and `PRIOR`, which import torch).
+PROFILE_MIN_INPUTS = 5
+PROFILE_PRIOR = 10.0
 
 ENV_KEY = "SPECSER_SERVE_SETTINGS"
 
