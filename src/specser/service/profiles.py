@@ -1,5 +1,5 @@
 """Voice profiles in the service: a user sends a few recordings of their own voice once, and their later
-predictions run on the model adapted to them (`specser.inference.profile`).
+predictions run on the model adapted to them (`specser.inference.voice_profile`).
 
 Profiles are files in one folder (`specser serve --profiles DIR`; by default a temporary folder that
 lives as long as the service), so every worker process sees the same ones and a deleted profile is gone
@@ -48,7 +48,7 @@ class ProfileStore:
 
     def __init__(self, directory: Path, base, min_inputs: int, prior: float = 0.0, max_profiles: int = 1000,
                  cache_size: int = 8):
-        from specser.inference.profile import model_digest
+        from specser.inference.voice_profile import model_digest
 
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -66,7 +66,7 @@ class ProfileStore:
     def create(self, waves: list) -> tuple[str, object]:
         """A new profile from one speaker's checked recordings; its name and the `VoiceProfile`.
         Raises ValueError when they hold too little speech."""
-        from specser.inference.profile import make_profile
+        from specser.inference.voice_profile import make_profile
 
         profile = make_profile(self.base.model_file, waves, self.min_inputs, self.prior, device=str(self.base.device),
                                digest=self.digest)
@@ -83,7 +83,7 @@ class ProfileStore:
     def get(self, name: str) -> tuple[object, object]:
         """The `VoiceProfile` of `name` and a predictor with it applied. Raises `UnknownProfile`."""
         from specser.inference.predictor import Predictor
-        from specser.inference.profile import ProfileError, VoiceProfile
+        from specser.inference.voice_profile import ProfileError, VoiceProfile
 
         path = self._path(name)
         try:

@@ -10,7 +10,7 @@ from specser.inference.adapt import adapt_to_logmels
 from specser.inference.base import logmel_speaker_stats
 from specser.inference.model_file import ModelFile
 from specser.inference.predictor import Predictor
-from specser.inference.profile import ProfileError, VoiceProfile, make_profile, model_digest
+from specser.inference.voice_profile import ProfileError, VoiceProfile, make_profile, model_digest
 from tests.inference.test_adapt import _waves
 
 
