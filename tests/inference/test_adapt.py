@@ -110,6 +110,30 @@ def test_cli_adapts_skips_bad_files_and_the_result_predicts(trained_run, recordi
     assert predicted.exit_code == 0 and "take00.wav" in predicted.output
 
 
+def test_predict_adapt_to_labels_as_the_adapted_file_does(trained_run, recordings, tmp_path):
+    import json
+
+    model, clip = str(trained_run / "model.specser"), str(recordings / "take05.wav")
+    out = tmp_path / "mine.specser"
+    assert runner.invoke(app, ["adapt", model, str(recordings), "--out", str(out), "--no-progress"]).exit_code == 0
+    two_steps = runner.invoke(app, ["predict", str(out), clip, "--format", "json", "--no-progress"])
+    one_step = runner.invoke(app, ["predict", model, clip, "--adapt-to", str(recordings), "--format", "json",
+                                   "--no-progress"])
+    assert one_step.exit_code == 0, one_step.output
+    assert "adapted to 24 recordings" in one_step.stderr and "broken.wav" in one_step.stderr
+    first, second = (json.loads(r.stdout)[0]["probabilities"] for r in (two_steps, one_step))
+    assert first == second
+    plain = json.loads(runner.invoke(app, ["predict", model, clip, "--format", "json", "--no-progress"]).stdout)
+    assert plain[0]["probabilities"] != second
+    few = runner.invoke(app, ["predict", model, clip, "--adapt-to", str(recordings / "take0[0-2].wav")])
+    assert few.exit_code == 2 and f"at least {MIN_INPUTS}" in few.output and "3 readable recordings" in few.output
+    ensemble = tmp_path / "ensemble"
+    ensemble.mkdir()
+    (ensemble / "a.specser").write_bytes((trained_run / "model.specser").read_bytes())
+    refused = runner.invoke(app, ["predict", str(ensemble), clip, "--adapt-to", str(recordings)])
+    assert refused.exit_code == 2 and "single .specser model" in refused.output
+
+
 def test_cli_refuses_what_it_cannot_adapt(trained_run, recordings, tmp_path):
     model = str(trained_run / "model.specser")
     few = runner.invoke(app, ["adapt", model, str(recordings / "take0[0-3].wav"), "--out", str(tmp_path / "x.specser")])

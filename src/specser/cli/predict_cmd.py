@@ -49,6 +49,10 @@ def predict(
         "--speaker-stats", help="For a model trained with features.speaker_norm: recordings of the speaker "
         "(files, folders or globs; repeat the option), whose statistics normalise every input. Without it "
         "each recording is normalised by its own.")] = None,
+    adapt_to: Annotated[Optional[list[str]], typer.Option(
+        "--adapt-to", help="Recordings like the inputs, from the same speaker or set-up, to adapt the model to "
+        "first, without labels (as `specser adapt` does, without writing a model file; at least 5 clips or "
+        "windows of speech; repeat the option). They may be the inputs themselves.")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Predict the emotion of audio files, with your model or the one that ships with specser.
@@ -66,6 +70,7 @@ def predict(
 
     Examples:  specser predict clip.wav
                specser predict runs/paper/model.specser clips/ --format csv --out predictions.csv
+               specser predict my_takes/ --adapt-to my_takes/     # the model adapted to these recordings first
     """
     model, inputs = split_model_and_inputs(paths, model_opt)
     if format_ not in FORMATS:
@@ -79,6 +84,8 @@ def predict(
         predictor = open_predictor(model, backend, **options)
     except (ValueError, ImportError, FileNotFoundError) as exc:  # ModelFileError is a ValueError
         fail(str(exc))
+    if adapt_to:
+        predictor = _adapted(predictor, adapt_to, options)
     if speaker_stats:
         _set_speaker(predictor, speaker_stats)
     files, missing = expand_inputs(inputs)
@@ -136,6 +143,24 @@ def _set_speaker(predictor, items: list[str]) -> None:
         fail(f"--speaker-stats: {exc}")
     seconds = sum(w.size for w in waves) / predictor.sample_rate
     typer.echo(f"speaker statistics from {plural(len(waves), 'recording')} ({seconds:.0f} s)", err=True)
+
+
+def _adapted(predictor, items: list[str], options: dict):
+    """`--adapt-to`: a predictor of the model adapted to the named recordings (`specser.inference.adapt`);
+    unreadable ones are named and skipped, and too few is an error."""
+    if getattr(predictor, "backend", "") != "torch" or not hasattr(predictor, "model_file"):
+        fail("--adapt-to needs a single .specser model on torch (adapt, then export, for ONNX)")
+    from specser.inference.adapt import adapt
+    from specser.inference.predictor import Predictor
+
+    waves = load_recordings(predictor, items, prefix="--adapt-to: ")
+    try:
+        adapted = adapt(predictor.model_file, waves, device=str(predictor.device))
+    except ValueError as exc:
+        fail(f"--adapt-to: {exc} (from {plural(len(waves), 'readable recording')})")
+    record = adapted.extra["adapted"]
+    typer.echo(f"adapted to {plural(len(waves), 'recording')} ({record['inputs']} clips or windows of speech)", err=True)
+    return Predictor(adapted, **options)
 
 
 def plural(n: int, noun: str) -> str:
