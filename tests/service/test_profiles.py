@@ -134,3 +134,13 @@ def test_profiles_adapt_as_the_cli_does_by_default():
     from specser.service.settings import PROFILE_MIN_INPUTS, PROFILE_PRIOR
 
     assert (PROFILE_MIN_INPUTS, PROFILE_PRIOR) == (MIN_INPUTS, PRIOR)
+
+
+def test_uploads_are_bounded_in_number_and_in_size(client, trained_run, tmp_path):
+    tiny = [("file", (f"t{i}.wav", _wav(MINE[0][:800]), "audio/wav")) for i in range(65)]
+    too_many = client.post("/v1/profiles", files=tiny)
+    assert too_many.status_code == 400 and "64" in too_many.json()["detail"]
+    small = ServiceSettings(model=trained_run / "model.specser", max_upload_mb=0.2, profiles_dir=tmp_path)
+    with TestClient(create_app(small)) as c:
+        too_large = c.post("/v1/profiles", files=_files(MINE))  # 12 files of 32 kB: 0.38 MB together
+        assert too_large.status_code == 413 and too_large.json()["error"] == "too_large"

@@ -24,11 +24,16 @@ def display_name(filename: str | None) -> str:
     return base or "the upload"
 
 
-async def read_upload(request: Request, limit: int) -> tuple[bytes, str]:
-    """The audio bytes of a multipart upload (field `file`) or of a raw body, at most `limit` bytes."""
+def _check_declared_size(request: Request, limit: int) -> None:
+    """A 413 before reading, when `Content-Length` already says the body is too large."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:  # multipart framing slack
         raise ApiError(413, "too_large", f"the upload is {_mb(int(declared))}; the limit is {_mb(limit)}")
+
+
+async def read_upload(request: Request, limit: int) -> tuple[bytes, str]:
+    """The audio bytes of a multipart upload (field `file`) or of a raw body, at most `limit` bytes."""
+    _check_declared_size(request, limit)
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("multipart/form-data"):
         form = await request.form(max_files=1, max_fields=4, max_part_size=limit + 1)
@@ -66,9 +71,7 @@ async def read_uploads(request: Request, limit: int, max_files: int) -> list[tup
     for the caller to check per file (`check_audio`), so one bad file need not fail the others."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         return [await read_upload(request, limit)]
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
-        raise ApiError(413, "too_large", f"the upload is {_mb(int(declared))}; the limit is {_mb(limit)}")
+    _check_declared_size(request, limit)
     form = await request.form(max_files=max_files, max_fields=max_files + 4, max_part_size=limit + 1)
     uploads = [u for u in form.getlist("file") if not isinstance(u, str)]
     if not uploads:
