@@ -33,10 +33,10 @@ def adapt(
     weight is trained and no label is needed. Give recordings like the ones you will label (the same
     set-up and speakers) with a mix of emotions, at least 5 clips (a long recording counts once per
     4 s window of speech); more move the model further and give steadier statistics. On the
-    development models a RAVDESS model adapted to nEMO's clips gained 4.3-9.6 points on nEMO, and 5-20
-    clips of one speaker gained 4.0-7.2 on that speaker's other clips; adapting to telephone-band audio
-    cost 1.7-3.4 (docs/results.md, "Adapting a model to new recordings"). Then predict, serve or export
-    the adapted file like any other model.
+    development models a RAVDESS model adapted to nEMO's clips gained 4.3-9.6 points on nEMO; 5-20
+    clips of one speaker of the other corpus gained 4.0-7.2 on that speaker's other clips; adapting to
+    telephone-band audio cost 1.7-3.4 (docs/results.md, "Adapting a model to new recordings"). Then
+    predict, serve or export the adapted file like any other model.
 
     Examples:  specser adapt my_recordings/ --out mine.specser && specser predict mine.specser clip.wav
                specser adapt runs/robust/model.specser 'calls/*.wav' --out calls.specser
