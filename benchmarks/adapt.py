@@ -123,7 +123,8 @@ def per_speaker(mf, feats: list, targets: np.ndarray, speakers: list[str], score
 
 
 def measure(run: Path, target: Path, sizes: list[int], draws: int, speakers_only: bool = False,
-            speaker_sizes: tuple[int, ...] = (SPEAKER_CLIPS,), priors: tuple[float, ...] = (0.0,)) -> dict:
+            speaker_sizes: tuple[int, ...] = (SPEAKER_CLIPS,), priors: tuple[float, ...] = (0.0,),
+            speaker_conditions: tuple[str, ...] = ()) -> dict:
     from specser.inference.adapt import adapt_to_logmels
     from specser.inference.model_file import ModelFile
     from specser.inference.predictor import Predictor
@@ -134,6 +135,16 @@ def measure(run: Path, target: Path, sizes: list[int], draws: int, speakers_only
         return scores(Predictor(model_file, device="cpu", tta_crops=1), logmels, targets)
 
     record: dict = {"run": str(run), "target": str(target)}
+    if speaker_conditions:  # a user who records every clip, the profile's and the later ones, through one chain
+        own, own_targets, _, own_speakers = corpus_logmels(run, None, mf)
+        predictor = Predictor(mf, device="cpu", tta_crops=1)
+        record["per_speaker_own_test_speakers_by_condition"] = {}
+        for condition in speaker_conditions:
+            logmels = own if condition == "clean" else degraded_logmels(run, mf, predictor, condition)
+            result = per_speaker(mf, logmels, own_targets, own_speakers, scored, adapt_to_logmels, speaker_sizes, priors)
+            record["per_speaker_own_test_speakers_by_condition"][condition] = result
+            print(run.name, condition, {k: v for k, v in result.items() if k != "speakers"}, flush=True)
+        return record
     feats, targets, _, speakers = corpus_logmels(run, target, mf)
     if speakers_only:
         record["per_speaker"] = per_speaker(mf, feats, targets, speakers, scored, adapt_to_logmels, speaker_sizes, priors)
@@ -196,6 +207,9 @@ def main() -> int:
                         "speaker's clips to adapt to, comma-separated (e.g. 3,5,10,20)")
     parser.add_argument("--priors", default="0", help="--per-speaker: the trained statistics counted as N inputs "
                         "(specser.inference.adapt), for each N, comma-separated (0: measured statistics alone)")
+    parser.add_argument("--speaker-conditions", default="", help="--per-speaker: instead, the run's own test "
+                        "speakers only, with every clip (adapting and tested) under each recording condition "
+                        "named here (comma-separated; 'clean' for none), as a user on one phone line or microphone")
     args = parser.parse_args()
     import torch
 
@@ -203,7 +217,9 @@ def main() -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     speaker_sizes = tuple(int(s) for s in args.speaker_clips.split(",") if s)
     priors = tuple(float(s) for s in args.priors.split(",") if s)
-    records = [measure(run, args.target, sizes, args.draws, args.per_speaker, speaker_sizes, priors) for run in args.runs]
+    conditions = tuple(c.strip() for c in args.speaker_conditions.split(",") if c.strip())
+    records = [measure(run, args.target, sizes, args.draws, args.per_speaker, speaker_sizes, priors, conditions)
+               for run in args.runs]
     write_result({"machine": describe(), "runs": records}, args.out)
     return 0
 
