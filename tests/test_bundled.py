@@ -80,3 +80,10 @@ def test_serve_refuses_a_busy_port_before_serving():
         result = runner.invoke(app, ["serve", "--port", str(busy.getsockname()[1])])
     assert result.exit_code == 2 and "cannot listen on" in result.output and "serving on" not in result.output
     assert "Traceback" not in result.output
+
+
+def test_serve_refuses_a_profiles_path_that_is_a_file(tmp_path):
+    pytest.importorskip("fastapi")
+    (tmp_path / "notes.txt").write_text("not a folder")
+    result = runner.invoke(app, ["serve", "--profiles", str(tmp_path / "notes.txt")])
+    assert result.exit_code == 2 and "not a folder" in result.output and "serving on" not in result.output

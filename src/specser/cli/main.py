@@ -367,6 +367,8 @@ def serve(
         fail(f"model file not found: {model}")
     import tempfile
 
+    if profiles is not None and profiles.exists() and not profiles.is_dir():
+        fail(f"--profiles {profiles}: not a folder (voice profiles are kept as files in one)")
     shared = None  # several workers share one temporary profile folder, made here
     if profiles is None and workers > 1:
         shared = tempfile.TemporaryDirectory(prefix="specser-profiles-")
