@@ -144,3 +144,12 @@ def test_uploads_are_bounded_in_number_and_in_size(client, trained_run, tmp_path
     with TestClient(create_app(small)) as c:
         too_large = c.post("/v1/profiles", files=_files(MINE))  # 12 files of 32 kB: 0.38 MB together
         assert too_large.status_code == 413 and too_large.json()["error"] == "too_large"
+
+
+def test_profiles_are_documented_in_the_schema(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    made = paths["/v1/profiles"]["post"]["responses"]
+    assert made["201"]["content"]["application/json"]["schema"]["$ref"].endswith("/Profile")
+    assert set(paths["/v1/profiles/{name}"]) == {"get", "delete"}
+    predict = paths["/v1/predict"]["post"]
+    assert any(p["name"] == "profile" for p in predict["parameters"]) and "404" in predict["responses"]
