@@ -21,8 +21,10 @@ telephone line would do). Accuracy (WA) and UA in %, and the predicted-label cou
 
 With --per-speaker it measures instead one adapted model per speaker of CORPUS, as a user adapts a
 model to recordings of their own voice: adapted to 20 of the speaker's clips (or each number in
---speaker-clips) and tested on the speaker's other clips (beside the model as trained on those same clips), and adapted to all of them;
-and the same for each of the run's own test speakers, new voices of the training corpus.
+--speaker-clips) and tested on the speaker's other clips (beside the model as trained on those same
+clips), and adapted to all of them; and the same for each of the run's own test speakers, new voices
+of the training corpus. For a `features.speaker_norm` model, beside the speaker statistics of the same
+clips alone (`per_speaker_normalised`).
 """
 
 from __future__ import annotations
@@ -122,6 +124,39 @@ def per_speaker(mf, feats: list, targets: np.ndarray, speakers: list[str], score
     return out
 
 
+def per_speaker_normalised(mf, feats: list, targets: np.ndarray, speakers: list[str], scored, adapt_to_logmels,
+                           sizes: tuple[int, ...], priors: tuple[float, ...]) -> dict:
+    """`per_speaker` for a `features.speaker_norm` model, whose inputs are normalised by speaker statistics.
+    Per speaker, the clips outside a draw of max(sizes) are labelled with each clip normalised by its own
+    statistics (no enrolment: `own_statistics`); normalised by the statistics of the first n drawn clips
+    (`predict --speaker-stats`: `statistics_of_{n}`); and so normalised on the model adapted to those n
+    normalised clips, for each prior (a voice profile holds both: `profile_of_{n}_prior_{N}`). Pooled."""
+    from specser.inference.base import logmel_speaker_stats
+    from specser.inference.predictor import Predictor
+
+    normaliser = Predictor(mf, device="cpu", tta_crops=1)
+    speakers = np.array(speakers)
+    out: dict = {"speakers": {}}
+    for k, speaker in enumerate(sorted(set(speakers))):
+        own = np.flatnonzero(speakers == speaker)  # the same draws as `per_speaker`
+        drawn = np.random.default_rng(11 + k).choice(own, min(max(sizes), len(own) // 2), replace=False)
+        rest = np.setdiff1d(own, drawn)
+        test, truth = [feats[i] for i in rest], targets[rest]
+        record = {"own_statistics": scored(mf, normaliser.speaker_normalized(test), truth)}
+        for n in sizes:
+            enrolment = [feats[i] for i in drawn[:n]]
+            stats = logmel_speaker_stats(enrolment)
+            normalised = normaliser.speaker_normalized(test, stats)
+            record[f"statistics_of_{n}"] = scored(mf, normalised, truth)
+            for prior in priors:
+                adapted = adapt_to_logmels(mf, normaliser.speaker_normalized(enrolment, stats), min_inputs=1, prior=prior)
+                record[f"profile_of_{n}_prior_{prior:g}"] = scored(adapted, normalised, truth)
+        out["speakers"][speaker] = record
+    for key in next(iter(out["speakers"].values())):
+        out[key] = pooled([v[key] for v in out["speakers"].values()])
+    return out
+
+
 def measure(run: Path, target: Path, sizes: list[int], draws: int, speakers_only: bool = False,
             speaker_sizes: tuple[int, ...] = (SPEAKER_CLIPS,), priors: tuple[float, ...] = (0.0,),
             speaker_conditions: tuple[str, ...] = ()) -> dict:
@@ -146,6 +181,13 @@ def measure(run: Path, target: Path, sizes: list[int], draws: int, speakers_only
             print(run.name, condition, {k: v for k, v in result.items() if k != "speakers"}, flush=True)
         return record
     feats, targets, _, speakers = corpus_logmels(run, target, mf)
+    if speakers_only and mf.features.speaker_norm:
+        own, own_targets, _, own_speakers = corpus_logmels(run, None, mf)
+        for key, args in (("per_speaker", (feats, targets, speakers)),
+                          ("per_speaker_own_test_speakers", (own, own_targets, own_speakers))):
+            record[key] = per_speaker_normalised(mf, *args, scored, adapt_to_logmels, speaker_sizes, priors)
+            print(run.name, key, {k: v for k, v in record[key].items() if k != "speakers"}, flush=True)
+        return record
     if speakers_only:
         record["per_speaker"] = per_speaker(mf, feats, targets, speakers, scored, adapt_to_logmels, speaker_sizes, priors)
         own, own_targets, _, own_speakers = corpus_logmels(run, None, mf)
