@@ -380,8 +380,8 @@ def serve(
     from specser.service.app import create_app
 
     try:
-        app_ = create_app(settings)  # loads the model: a bad file fails here, in one line
-    except (ValueError, ImportError, FileNotFoundError) as exc:
+        app_ = create_app(settings)  # loads the model and makes the profile folder: failures here are one line
+    except (ValueError, ImportError, OSError) as exc:
         fail(str(exc))
     try:
         probe = socket.create_server((host, port), reuse_port=False)
