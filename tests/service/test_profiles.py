@@ -140,6 +140,11 @@ def test_uploads_are_bounded_in_number_and_in_size(client, trained_run, tmp_path
     tiny = [("file", (f"t{i}.wav", _wav(MINE[0][:800]), "audio/wav")) for i in range(65)]
     too_many = client.post("/v1/profiles", files=tiny)
     assert too_many.status_code == 400 and "64" in too_many.json()["detail"]
+    short = ServiceSettings(model=trained_run / "model.specser", max_duration_s=10.0, profiles_dir=tmp_path)
+    with TestClient(create_app(short)) as c:  # 12 s of recordings where 10 s are allowed together
+        too_long = c.post("/v1/profiles", files=_files(MINE))
+        assert too_long.status_code == 422 and too_long.json()["error"] == "too_long"
+        assert "take10.wav" in too_long.json()["detail"] and "10 s together" in too_long.json()["detail"]
     small = ServiceSettings(model=trained_run / "model.specser", max_upload_mb=0.2, profiles_dir=tmp_path)
     with TestClient(create_app(small)) as c:
         too_large = c.post("/v1/profiles", files=_files(MINE))  # 12 files of 32 kB: 0.38 MB together
