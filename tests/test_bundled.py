@@ -67,7 +67,7 @@ def test_a_model_file_that_is_not_one_says_so(tmp_path):
 @pytest.mark.parametrize("port", ["99999", "0"])
 def test_serve_refuses_a_bad_port_in_one_line(port):
     result = runner.invoke(app, ["serve", "--port", port])
-    assert result.exit_code == 2 and "Traceback" not in result.output and "serving on" not in result.output
+    assert result.exit_code == 2 and "Traceback" not in result.output and "serving " not in result.output
 
 
 def test_serve_refuses_a_busy_port_before_serving():
@@ -78,7 +78,7 @@ def test_serve_refuses_a_busy_port_before_serving():
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         result = runner.invoke(app, ["serve", "--port", str(busy.getsockname()[1])])
-    assert result.exit_code == 2 and "cannot listen on" in result.output and "serving on" not in result.output
+    assert result.exit_code == 2 and "cannot listen on" in result.output and "serving " not in result.output
     assert "Traceback" not in result.output
 
 
@@ -86,4 +86,4 @@ def test_serve_refuses_a_profiles_path_that_is_a_file(tmp_path):
     pytest.importorskip("fastapi")
     (tmp_path / "notes.txt").write_text("not a folder")
     result = runner.invoke(app, ["serve", "--profiles", str(tmp_path / "notes.txt")])
-    assert result.exit_code == 2 and "not a folder" in result.output and "serving on" not in result.output
+    assert result.exit_code == 2 and "not a folder" in result.output and "serving " not in result.output

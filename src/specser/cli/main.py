@@ -390,6 +390,9 @@ def serve(
         fail(f"cannot listen on {host}:{port}: {reason} (another server there? choose another --port)")
     probe.close()
     typer.echo(f"serving {model} on http://{host}:{port}/  (API docs: /docs)")
+    if app_.state.profiles is not None:
+        kept = f"kept in {settings.profiles_dir}" if profiles is not None and shared is None else "removed when it stops"
+        typer.echo(f"voice profiles (POST /v1/profiles): {kept}")
     if workers == 1:
         uvicorn.run(app_, host=host, port=port, log_level="info")
     else:
