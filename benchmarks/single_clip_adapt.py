@@ -1,8 +1,8 @@
 """Single-clip adaptation: each clip adapts the model's BatchNorm statistics to itself before it is labelled
 (prediction-time BatchNorm with a prior, Schneider et al. 2020), with no other recording of the speaker.
 
-    python benchmarks/single_clip_adapt.py RUN [RUN ...] --target CORPUS [--priors 8,32,128]
-                                           [--out benchmarks/results/real_voices/single_clip.json]
+    python benchmarks/single_clip_adapt.py RUN [RUN ...] --target CORPUS [--priors 8,32,128] [--out OUT.json]
+    python benchmarks/single_clip_adapt.py --decide DEV.json,... NEMO.json,... [--out OUT.json]
 
 For a clip, each BatchNorm layer's statistics become 1 / (1 + N) of the clip's own (over its
 time-frequency positions) and N / (1 + N) of the trained ones, for each prior N. Measured, beside the
@@ -100,13 +100,51 @@ def measure(run: Path, target: Path, priors: list[float]) -> dict:
     return record
 
 
+def decide(dev_files: list[Path], nemo_files: list[Path]) -> dict:
+    """The rule's table and verdict from the outputs of the RAVDESS development models and the nEMO models."""
+    import json
+
+    dev = [r for f in dev_files for r in json.loads(f.read_text())["runs"]]
+    nemo = [r for f in nemo_files for r in json.loads(f.read_text())["runs"]]
+    names = list(dev[0]["other_corpus"])
+    table = {}
+    for name in names:
+        to_nemo = float(np.mean([r["other_corpus"][name] - r["other_corpus"]["as_trained"] for r in dev]))
+        to_ravdess = float(np.mean([r["other_corpus"][name] - r["other_corpus"]["as_trained"] for r in nemo]))
+        own = [r["own_test_speakers"] for r in dev]
+        table[name] = {
+            "ravdess_to_nemo": round(to_nemo, 2), "nemo_to_ravdess": round(to_ravdess, 2),
+            "cross": round((to_nemo + to_ravdess) / 2, 2),
+            "own_clean": round(float(np.mean([o[name]["clean"]["accuracy"] - o["as_trained"]["clean"]["accuracy"]
+                                              for o in own])), 2),
+            "mean_agreement": round(float(np.mean([o[name]["mean_agreement"] for o in own])), 2)}
+    base = table["as_trained"]["mean_agreement"]
+    candidates = [n for n in names if n != "as_trained" and table[n]["cross"] >= 2.0 and table[n]["own_clean"] >= -1.0
+                  and table[n]["mean_agreement"] >= base - 1.0]
+    chosen = max(candidates, key=lambda n: table[n]["cross"]) if candidates else None
+    for name, row in table.items():
+        print(f"{name:>12}: " + ", ".join(f"{k} {v:+.1f}" if k != "mean_agreement" else f"{k} {v:.1f}"
+                                          for k, v in row.items()))
+    print("candidates:", candidates, "chosen:", chosen)
+    return {"table": table, "candidates": candidates, "chosen": chosen,
+            "models": {"dev": [r["run"] for r in dev], "nemo": [r["run"] for r in nemo]}}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("runs", nargs="+", type=Path)
-    parser.add_argument("--target", type=Path, required=True)
+    parser.add_argument("runs", nargs="*", type=Path)
+    parser.add_argument("--target", type=Path)
     parser.add_argument("--priors", default="8,32,128")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "real_voices" / "single_clip.json")
+    parser.add_argument("--decide", nargs=2, metavar=("DEV_JSONS", "NEMO_JSONS"), help="instead: the rule's verdict "
+                        "from earlier outputs (comma-separated files of the RAVDESS and of the nEMO models)")
     args = parser.parse_args()
+    if args.decide:
+        dev, nemo = ([Path(f) for f in group.split(",")] for group in args.decide)
+        write_result({"rule": "rule_single_clip.txt", **decide(dev, nemo)}, args.out)
+        return 0
+    if not args.runs or args.target is None:
+        parser.error("give runs and --target (or --decide)")
     import torch
 
     torch.set_num_threads(1)
