@@ -55,14 +55,17 @@ def scores(predictor, logmels: list, targets: np.ndarray) -> dict:
             "predicted": np.bincount(predicted, minlength=len(predictor.labels)).tolist()}
 
 
-def corpus_logmels(run: Path, data: Path | None, mf) -> tuple[list, np.ndarray, list[str], list[str]]:
+def corpus_logmels(run: Path, data: Path | None, mf, raw: bool = False) -> tuple[list, np.ndarray, list[str], list[str]]:
     """Cached log-Mels, targets, ids and speakers: all of `data`'s clips with the model's labels, or
-    (data None) the run's test split."""
+    (data None) the run's test split. A `features.speaker_norm` model's come normalised by each speaker's
+    statistics over all of their clips, unless `raw` (as `Predictor.logmels` gives them)."""
+    from dataclasses import replace
+
     from specser.config import load_config
     from specser.features.prepare import prepare_corpus
 
     cfg = load_config(run / "config.yaml", [f"data.path={data}"] if data else [])
-    cfg.features = mf.features
+    cfg.features = replace(mf.features, speaker_norm=False) if raw else mf.features
     if data:
         cfg.data.labels = list(mf.labels)
     corpus = prepare_corpus(cfg, False)
@@ -180,9 +183,10 @@ def measure(run: Path, target: Path, sizes: list[int], draws: int, speakers_only
             record["per_speaker_own_test_speakers_by_condition"][condition] = result
             print(run.name, condition, {k: v for k, v in result.items() if k != "speakers"}, flush=True)
         return record
-    feats, targets, _, speakers = corpus_logmels(run, target, mf)
-    if speakers_only and mf.features.speaker_norm:
-        own, own_targets, _, own_speakers = corpus_logmels(run, None, mf)
+    raw = speakers_only and mf.features.speaker_norm  # raw log-Mels: each row normalises them its own way
+    feats, targets, _, speakers = corpus_logmels(run, target, mf, raw=raw)
+    if raw:
+        own, own_targets, _, own_speakers = corpus_logmels(run, None, mf, raw=True)
         for key, args in (("per_speaker", (feats, targets, speakers)),
                           ("per_speaker_own_test_speakers", (own, own_targets, own_speakers))):
             record[key] = per_speaker_normalised(mf, *args, scored, adapt_to_logmels, speaker_sizes, priors)
