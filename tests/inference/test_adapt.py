@@ -156,3 +156,27 @@ def test_evaluate_adapt_says_so_in_the_report(trained_run, tmp_path):
     assert "Adapted to these clips" in (tmp_path / "report.md").read_text()
     both = runner.invoke(app, ["evaluate", str(trained_run), "--adapt", "--conditions", "all", "--out", str(tmp_path)])
     assert both.exit_code == 2 and "run them apart" in both.output
+
+
+def test_evaluate_profiles_scores_each_speakers_other_clips_beside_the_model_as_trained(trained_run, tmp_path):
+    import json
+
+    result = runner.invoke(app, ["evaluate", str(trained_run), "--profiles", "3", "--out", str(tmp_path / "p"),
+                                 "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert "as trained, on the same clips" in result.output
+    metrics = json.loads((tmp_path / "p" / "metrics.json").read_text())
+    split = json.loads((trained_run / "split.json").read_text())["test"]
+    speakers = {i.split("-")[-1].split(".")[0] for i in split}
+    assert metrics["n"] == len(split) - 3 * len(speakers) and metrics["profiles"]["left_out_speakers"] == []
+    # the baseline is the plain model on exactly the clips the profiles labelled
+    plain = runner.invoke(app, ["evaluate", str(trained_run), "--out", str(tmp_path / "plain"), "--no-progress"])
+    assert plain.exit_code == 0
+    per_file = json.loads((tmp_path / "plain" / "metrics.json").read_text())["predictions"]
+    labelled = {p["utt_id"] for p in metrics["predictions"]}
+    same = [p for p in per_file if p["utt_id"] in labelled]
+    expected = sum(p["predicted"] == p["label"] for p in same) / len(same)
+    assert metrics["profiles"]["as_trained_on_the_same_clips"]["accuracy"] == pytest.approx(expected)
+    assert "With voice profiles" in (tmp_path / "p" / "report.md").read_text()
+    both = runner.invoke(app, ["evaluate", str(trained_run), "--profiles", "3", "--adapt"])
+    assert both.exit_code == 2 and "run it apart" in both.output

@@ -228,6 +228,10 @@ def evaluate(
     adapt: Annotated[bool, typer.Option("--adapt", help="First adapt the model to the evaluated clips, without "
                      "their labels (`specser adapt`: BatchNorm statistics measured on them). The test audio then "
                      "shapes the model: report the figure in a row of its own.")] = False,
+    profiles: Annotated[int, typer.Option("--profiles", help="Instead, give each speaker a voice profile made "
+                        "from this many of their clips (drawn at random, no labels used) and evaluate on their other "
+                        "clips, beside the model as trained on the same clips: what voice profiles would buy on this "
+                        "corpus.", min=0)] = 0,
     conditions: Annotated[Optional[str], typer.Option("--conditions", help="Also degrade the test files: 'all', or "
                           "comma-separated names (noise, gain, 8-bit, telephone band, codec, reverb; see docs/cli.md). "
                           "Writes robustness.json and robustness.md.")] = None,
@@ -242,7 +246,9 @@ def evaluate(
     try:
         if adapt and conditions:
             fail("--adapt and --conditions: run them apart (each condition would need its own adapted model)")
-        metrics = evaluate_run(run_dir, data, out, all_files, progress, tta_crops, adapt=adapt)
+        if profiles and (adapt or conditions):
+            fail("--profiles: run it apart from --adapt and --conditions")
+        metrics = evaluate_run(run_dir, data, out, all_files, progress, tta_crops, adapt=adapt, profiles=profiles)
         if conditions:
             from specser.runs.robustness import render, robustness
 
@@ -251,6 +257,10 @@ def evaluate(
     except user_errors() as exc:
         fail(str(exc))
     typer.echo(f"accuracy {metrics['accuracy']:.4f}  UA {metrics['uar']:.4f}  macro-F1 {metrics['macro_f1']:.4f}  (n={metrics['n']})")
+    if profiles:
+        base = metrics["profiles"]["as_trained_on_the_same_clips"]
+        typer.echo(f"as trained, on the same clips: accuracy {base['accuracy']:.4f}  UA {base['uar']:.4f}  "
+                   f"macro-F1 {base['macro_f1']:.4f}")
 
 
 @app.command()

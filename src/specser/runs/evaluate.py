@@ -26,9 +26,15 @@ ADAPTED_NOTE = ("> **Adapted to these clips.** The model's BatchNorm statistics 
                 "this figure in a row of its own, beside the unadapted one.")
 
 
+PROFILES_NOTE = ("> **With voice profiles.** Each speaker's model was adapted to {clips} of their clips drawn at random "
+                 "(a voice profile: BatchNorm statistics, the trained ones counted as {prior:g} clips; `--profiles`), "
+                 "without their labels; the figures are on the speaker's other {n} clips. The same model as trained "
+                 "scores {base} on those clips.{left_out}")
+
+
 def evaluate_run(run_dir: Path, data: Path | None = None, out: Path | None = None,
                  all_files: bool = False, progress: bool = True, tta_crops: int | None = None,
-                 adapt: bool = False) -> dict:
+                 adapt: bool = False, profiles: int = 0) -> dict:
     """Evaluate the run's model; write metrics.json, report.md, a confusion and a reliability plot into `out`.
 
     Args:
@@ -39,6 +45,8 @@ def evaluate_run(run_dir: Path, data: Path | None = None, out: Path | None = Non
             models); None uses the number the model was trained with.
         adapt: first adapt the model to the evaluated clips, without their labels
             (`specser.inference.adapt`); the report says so.
+        profiles: instead, give each speaker a voice profile made from this many of their clips (drawn
+            at random, seed 0) and evaluate on their other clips, beside the model as trained on them.
     """
     folder = RunFolder(run_dir)
     if not (folder / "config.yaml").is_file():
@@ -66,15 +74,31 @@ def evaluate_run(run_dir: Path, data: Path | None = None, out: Path | None = Non
     if unknown:
         raise ValueError(f"labels {unknown} are not among the model's labels {mf.labels}")
     features = [corpus.features[i] for i in ids]
+    device = cfg.train.accelerator
+    if profiles:
+        if mf.features.speaker_norm:
+            raise ValueError("--profiles does not take a features.speaker_norm model yet (its evaluation features are "
+                             "normalised by each speaker's statistics over all of their clips)")
+        probs, kept, baseline, left_out = profile_probabilities(mf, features, [r.speaker for r in rows], profiles, device,
+                                                                tta_crops)
+        rows, features = [rows[i] for i in kept], [features[i] for i in kept]
     if adapt:
         from specser.inference.adapt import adapt_to_logmels
 
-        mf = adapt_to_logmels(mf, features, device=cfg.train.accelerator)
-    predictor = Predictor(mf, device=cfg.train.accelerator, tta_crops=tta_crops)
-    probs = predictor.feature_probabilities(features)
-    metrics = compute_metrics(rows, np.array([mf.labels.index(r.label) for r in rows]), probs, mf.labels)
+        mf = adapt_to_logmels(mf, features, device=device)
+    predictor = Predictor(mf, device=device, tta_crops=tta_crops)
+    targets = np.array([mf.labels.index(r.label) for r in rows])
+    if not profiles:
+        probs = predictor.feature_probabilities(features)
+    metrics = compute_metrics(rows, targets, probs, mf.labels)
     if adapt:
         metrics["adapted"] = mf.extra["adapted"]
+    if profiles:
+        from specser.inference.adapt import PRIOR
+
+        as_trained = compute_metrics(rows, targets, baseline, mf.labels)
+        metrics["profiles"] = {"clips": profiles, "prior": PRIOR, "left_out_speakers": left_out,
+                               "as_trained_on_the_same_clips": {k: as_trained[k] for k in ("accuracy", "uar", "macro_f1")}}
 
     out = Path(out) if out else folder / "evaluation"
     plots.plot_confusion(metrics["confusion_matrix"], mf.labels, out / "confusion_matrix.png")
@@ -85,8 +109,45 @@ def evaluate_run(run_dir: Path, data: Path | None = None, out: Path | None = Non
         f"Data: `{corpus.data_path}`, {'all files' if all_files else 'the run test split'} ({metrics['n']} files), "
         f"{predictor.tta_crops} test-time crop(s) per file.", "",
         *([ADAPTED_NOTE.format(n=len(features)), ""] if adapt else []),
+        *([_profiles_note(metrics), ""] if profiles else []),
         "| accuracy (WA) | UA | macro F1 |", "|---|---|---|",
         f"| {pct(metrics['accuracy'])} | {pct(metrics['uar'])} | {pct(metrics['macro_f1'])} |", "",
         *calibration_lines(metrics["calibration"], "## How far to trust its probabilities"), "",
         "![confusion matrix](confusion_matrix.png)", "", "![reliability](reliability.png)", ""]))
     return metrics
+
+
+def profile_probabilities(model_file: ModelFile, features: list, speakers: list[str], clips: int, device: str,
+                          tta_crops: int | None = None, seed: int = 0) -> tuple[np.ndarray, list[int], np.ndarray, list[str]]:
+    """Per speaker, a voice profile from `clips` of their log-Mels drawn at random (`specser.inference.adapt`,
+    with its prior) labels their other clips. Returns those clips' probabilities with the profiles, their
+    indices, their probabilities as trained, and the speakers left out for having `clips` clips or fewer."""
+    from specser.inference.adapt import PRIOR, adapt_to_logmels
+
+    rng = np.random.default_rng(seed)
+    speakers = np.array(speakers)
+    base = Predictor(model_file, device=device, tta_crops=tta_crops)
+    kept, probs, baseline, left_out = [], [], [], []
+    for speaker in sorted(set(speakers)):
+        own = np.flatnonzero(speakers == speaker)
+        if len(own) <= clips:
+            left_out.append(str(speaker))
+            continue
+        drawn = rng.choice(own, clips, replace=False)
+        rest = [int(i) for i in np.setdiff1d(own, drawn)]
+        adapted = adapt_to_logmels(model_file, [features[i] for i in drawn], seed=seed, device=device, min_inputs=1,
+                                   prior=PRIOR)
+        probs.append(Predictor(adapted, device=device, tta_crops=tta_crops).feature_probabilities([features[i] for i in rest]))
+        baseline.append(base.feature_probabilities([features[i] for i in rest]))
+        kept += rest
+    if not kept:
+        raise ValueError(f"no speaker has more than {clips} clips: nothing is left to evaluate beside the profiles")
+    return np.concatenate(probs), kept, np.concatenate(baseline), left_out
+
+
+def _profiles_note(metrics: dict) -> str:
+    info = metrics["profiles"]
+    left = info["left_out_speakers"]
+    return PROFILES_NOTE.format(clips=info["clips"], prior=info["prior"], n=metrics["n"],
+                                base=pct(info["as_trained_on_the_same_clips"]["accuracy"]),
+                                left_out=f" Left out, with {info['clips']} clips or fewer: {', '.join(left)}." if left else "")
