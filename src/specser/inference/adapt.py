@@ -80,11 +80,16 @@ def adapt_to_logmels(model_file: ModelFile, logmels: list, seed: int = 0, device
     network.eval()
     measured = {k: v.detach().cpu() for k, v in network.state_dict().items()}
     weight = len(logmels) / (len(logmels) + max(prior, 0.0))
-    state = {k: _mixed(measured[k], v, weight) if ("running_" in k or "num_batches_tracked" in k) else v
+    state = {k: _mixed(measured[k], v, weight) if is_statistic(k) else v
              for k, v in model_file.state_dict.items()}
     record = {"method": "BatchNorm statistics re-estimated (AdaBN)", "inputs": len(logmels),
               "date": dt.date.today().isoformat(), **({"prior": prior} if prior > 0 else {})}
     return replace(model_file, state_dict=state, extra={**model_file.extra, "adapted": record})
+
+
+def is_statistic(name: str) -> bool:
+    """Whether a state-dict entry is a BatchNorm statistic (what adaptation measures), not a learned weight."""
+    return "running_" in name or "num_batches_tracked" in name
 
 
 def _mixed(measured: torch.Tensor, trained: torch.Tensor, weight: float) -> torch.Tensor:

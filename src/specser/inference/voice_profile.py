@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from specser.atomic import atomic_path
-from specser.inference.adapt import adapt_to_logmels, speech_windows
+from specser.inference.adapt import adapt_to_logmels, is_statistic, speech_windows
 from specser.inference.base import logmel_speaker_stats
 from specser.inference.model_file import ModelFile
 
@@ -41,10 +41,6 @@ def model_digest(model_file: ModelFile) -> str:
         digest.update(name.encode())
         digest.update(model_file.state_dict[name].detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()
-
-
-def _is_statistic(name: str) -> bool:
-    return "running_" in name or "num_batches_tracked" in name
 
 
 @dataclass
@@ -121,7 +117,7 @@ def make_profile(model_file: ModelFile, waves: list[np.ndarray], min_inputs: int
                                min_inputs=min_inputs, prior=prior)
     return VoiceProfile(
         model=digest or model_digest(model_file),
-        statistics={k: v.clone() for k, v in adapted.state_dict.items() if _is_statistic(k)},
+        statistics={k: v.clone() for k, v in adapted.state_dict.items() if is_statistic(k)},
         recordings=len(waves), inputs=len(inputs), seconds=round(sum(w.size for w in waves) / predictor.sample_rate, 2),
         created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         speaker_mean=None if stats is None else np.asarray(stats[0], dtype=np.float32),
