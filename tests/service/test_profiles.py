@@ -60,6 +60,7 @@ def test_a_profile_is_made_used_and_deleted(client, settings, trained_run):
                                                                   ("blip.wav", "too_short")]
     name = body["profile"]
     assert len(name) >= 22 and client.get(f"/v1/profiles/{name}").json()["inputs"] == 12
+    assert name not in client.app.state.profiles._cache  # describing a profile builds no network
 
     clip = _as_sent(_waves(1, seed=22, gain=0.4, noise=0.004))[0]
     plain = client.post("/v1/predict", files={"file": ("clip.wav", _wav(clip))}).json()
@@ -158,3 +159,14 @@ def test_profiles_are_documented_in_the_schema(client):
     assert set(paths["/v1/profiles/{name}"]) == {"get", "delete"}
     predict = paths["/v1/predict"]["post"]
     assert any(p["name"] == "profile" for p in predict["parameters"]) and "404" in predict["responses"]
+
+
+def test_a_profile_made_for_another_model_is_not_found(client, settings):
+    from specser.inference.voice_profile import VoiceProfile
+
+    name = "x" * 32
+    VoiceProfile(model="0" * 64, statistics={}, recordings=5, inputs=5, seconds=5.0,
+                 created="2026-12-06T00:00:00+00:00").save(settings.profiles_dir / f"{name}.profile")
+    assert client.get(f"/v1/profiles/{name}").status_code == 404
+    clip = {"file": ("c.wav", _wav(MINE[0]))}
+    assert client.post(f"/v1/predict?profile={name}", files=clip).json()["error"] == "unknown_profile"

@@ -92,8 +92,8 @@ async def get_profile(request: Request, name: str) -> Profile:
     from specser.service.profiles import UnknownProfile
 
     try:
-        profile, _ = await asyncio.get_running_loop().run_in_executor(request.app.state.pool,
-                                                                      lambda: store_of(request).get(name))
+        profile = await asyncio.get_running_loop().run_in_executor(request.app.state.pool,
+                                                                   lambda: store_of(request).describe(name))
     except UnknownProfile:
         raise ApiError(404, "unknown_profile", f"no voice profile {name!r}") from None
     return _as_profile(name, profile)

@@ -80,6 +80,22 @@ class ProfileStore:
         for path in files[:max(0, len(files) - self.max_profiles)]:
             path.unlink(missing_ok=True)
 
+    def describe(self, name: str):
+        """The `VoiceProfile` of `name` alone, without building its predictor. Raises `UnknownProfile`."""
+        from specser.inference.voice_profile import ProfileError, VoiceProfile
+
+        with self._lock:
+            cached = self._cache.get(name)
+        if cached and self._path(name).exists():
+            return cached[1]
+        try:
+            profile = VoiceProfile.load(self._path(name))
+        except (FileNotFoundError, ProfileError):
+            raise UnknownProfile(name) from None
+        if profile.model != self.digest:  # made for another model: unusable here
+            raise UnknownProfile(name)
+        return profile
+
     def get(self, name: str) -> tuple[object, object]:
         """The `VoiceProfile` of `name` and a predictor with it applied. Raises `UnknownProfile`."""
         from specser.inference.predictor import Predictor
