@@ -62,20 +62,22 @@ async def create_profile(request: Request) -> Profile:
     uploads = await read_uploads(request, state.settings.max_upload_bytes, state.settings.profile_max_files)
 
     def work():
-        waves, skipped, limit = [], [], state.settings.max_duration_s
+        waves, skipped, seconds, limit = [], [], 0.0, state.settings.max_duration_s
         for data, name in uploads:
             try:
                 check_audio(data, name)
-                waves.append(state.predictor.load(data, name=name))
-                if sum(w.size for w in waves) / state.predictor.sample_rate > limit:  # bounds the work one request makes
-                    raise ApiError(422, "too_long", f"the recordings of a voice profile may last {limit:g} s together; "
-                                                    f"{name} goes past that (a few minutes of speech are plenty)")
+                wave = state.predictor.load(data, name=name)
             except ApiError as exc:
-                if exc.error == "too_long":
-                    raise
                 skipped.append({"name": name, "error": exc.error, "detail": exc.detail})
+                continue
             except AudioError as exc:
                 skipped.append({"name": name, "error": exc.kind, "detail": str(exc)})
+                continue
+            seconds += wave.size / state.predictor.sample_rate
+            if seconds > limit:  # bounds the work one request makes
+                raise ApiError(422, "too_long", f"the recordings of a voice profile may last {limit:g} s together; "
+                                                f"{name} goes past that (a few minutes of speech are plenty)")
+            waves.append(wave)
         try:
             return (*store.create(waves), skipped)
         except ValueError as exc:

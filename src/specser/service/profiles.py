@@ -29,9 +29,9 @@ def unavailable_reason(predictor) -> str | None:
     if getattr(predictor, "backend", "") != "torch" or not hasattr(predictor, "model_file"):
         return (f"the served model runs on {getattr(predictor, 'backend', '?')}; voice profiles need a single .specser "
                 "model on torch")
-    import torch
+    from specser.inference.adapt import is_statistic
 
-    if not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in predictor.model_file.build().modules()):
+    if not any(is_statistic(k) for k in predictor.model_file.state_dict):  # from the weights: no network to build
         return "the served model has no BatchNorm layers, so there is nothing to adapt"
     return None
 
@@ -80,26 +80,28 @@ class ProfileStore:
         for path in files[:max(0, len(files) - self.max_profiles)]:
             path.unlink(missing_ok=True)
 
-    def describe(self, name: str):
-        """The `VoiceProfile` of `name` alone, without building its predictor. Raises `UnknownProfile`."""
+    def _load(self, path: Path):
+        """The `VoiceProfile` at `path`; `UnknownProfile` when it is gone, damaged or made for another model."""
         from specser.inference.voice_profile import ProfileError, VoiceProfile
 
+        try:
+            profile = VoiceProfile.load(path)
+        except (FileNotFoundError, ProfileError):
+            raise UnknownProfile(path.stem) from None
+        if profile.model != self.digest:
+            raise UnknownProfile(path.stem)
+        return profile
+
+    def describe(self, name: str):
+        """The `VoiceProfile` of `name` alone, without building its predictor. Raises `UnknownProfile`."""
+        path = self._path(name)
         with self._lock:
             cached = self._cache.get(name)
-        if cached and self._path(name).exists():
-            return cached[1]
-        try:
-            profile = VoiceProfile.load(self._path(name))
-        except (FileNotFoundError, ProfileError):
-            raise UnknownProfile(name) from None
-        if profile.model != self.digest:  # made for another model: unusable here
-            raise UnknownProfile(name)
-        return profile
+        return cached[1] if cached and path.exists() else self._load(path)
 
     def get(self, name: str) -> tuple[object, object]:
         """The `VoiceProfile` of `name` and a predictor with it applied. Raises `UnknownProfile`."""
         from specser.inference.predictor import Predictor
-        from specser.inference.voice_profile import ProfileError, VoiceProfile
 
         path = self._path(name)
         try:
@@ -113,11 +115,8 @@ class ProfileStore:
             if cached and cached[0] == mtime:
                 self._cache.move_to_end(name)
                 return cached[1], cached[2]
-        try:
-            profile = VoiceProfile.load(path)
-            model_file, stats = profile.apply(self.base.model_file, self.digest)
-        except (FileNotFoundError, ProfileError):  # deleted meanwhile, damaged, or made for another model
-            raise UnknownProfile(name) from None
+        profile = self._load(path)  # deleted meanwhile, damaged, or made for another model: UnknownProfile
+        model_file, stats = profile.apply(self.base.model_file, self.digest)
         base = self.base
         predictor = Predictor(model_file, device=str(base.device), tta_crops=base.tta_crops,
                               max_duration_s=base.max_duration_s, window_s=base.window_s, hop_s=base.hop_s,

@@ -91,11 +91,12 @@ async def predict(request: Request, predictor: PredictorDep, settings: SettingsD
                                                        "adapted to the speaker's own recordings")] = None
                   ) -> Prediction:
     data, name = await read_upload(request, settings.max_upload_bytes)
-    pool = pool_for(request, data)
-    if profile is not None:
-        predictor = await asyncio.get_running_loop().run_in_executor(pool, lambda: profile_predictor(request, profile))
+    def work():  # a profile's predictor is built (or found in the cache) in the same job as the prediction
+        chosen = predictor if profile is None else profile_predictor(request, profile)
+        return chosen.predict(data, name=name)
+
     try:
-        result = await asyncio.get_running_loop().run_in_executor(pool, lambda: predictor.predict(data, name=name))
+        result = await asyncio.get_running_loop().run_in_executor(pool_for(request, data), work)
     except AudioError as exc:
         raise ApiError(422, exc.kind, str(exc)) from exc
     extra = {} if profile is None else {"profile": profile}
