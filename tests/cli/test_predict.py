@@ -55,6 +55,18 @@ def test_folder_json_with_timeline_and_skips(trained_run, clips):
     assert all(abs(sum(r["probabilities"].values()) - 1) < 1e-4 for r in ok)
 
 
+def test_clipped_audio_is_repaired_unless_kept(trained_run, clips):
+    probabilities = {}
+    for flag in ("--repair-clipping", "--keep-clipping"):
+        result = _predict(trained_run, str(clips / "loud.wav"), "--format", "json", flag)
+        assert result.exit_code == 0, result.output
+        row = json.loads(result.stdout)[0]
+        assert [w["kind"] for w in row["warnings"]] == ["clipped"]
+        probabilities[flag] = row["probabilities"]
+    repaired, kept = probabilities.values()
+    assert max(abs(repaired[k] - kept[k]) for k in kept) > 1e-4
+
+
 def test_csv_glob_keep_going_and_plot(trained_run, clips, tmp_path):
     result = _predict(trained_run, str(clips / "**" / "*.*"), "--format", "csv", "--keep-going", "--plot", str(tmp_path))
     assert result.exit_code == 0, result.output

@@ -58,6 +58,14 @@ def test_end_to_end_parity_on_real_ravdess(trained_run, exported, ravdess_dir):
     _audio_parity(trained_run, exported, sorted(ravdess_dir.glob("Actor_0[1-3]/*.flac"))[::25])
 
 
+def test_onnx_backend_repairs_clipped_audio_as_torch_does(trained_run, exported):
+    loud = np.clip(10 * emotional_tone("05", 1, np.random.default_rng(5), seconds=2.0), -1, 1).astype(np.float32)
+    ours, theirs = Predictor.from_file(trained_run / "model.specser", device="cpu"), OnnxPredictor(exported)
+    raw = OnnxPredictor(exported, repair_clipping=False)
+    assert np.abs(ours.probabilities([loud]) - theirs.probabilities([loud])).max() < 1e-4
+    assert np.abs(theirs.probabilities([loud]) - raw.probabilities([loud])).max() > 1e-4
+
+
 def test_onnx_backend_runs_without_torch(exported, synth_corpus):
     wav = sorted(synth_corpus.glob("Actor_02/*.wav"))[0]
     code = (f"import sys; from specser.inference.base import open_predictor; p = open_predictor({str(exported)!r}); "

@@ -10,6 +10,7 @@ import pytest
 import soundfile as sf
 import torch
 
+from specser.audio.declip import declip
 from specser.audio.load import AudioError
 from specser.inference.predictor import Predictor
 from specser.inference.segments import sliding_windows
@@ -59,6 +60,20 @@ def test_long_recording_gets_a_timeline_that_follows_the_speech(predictor):
         assert inside.count(label) >= len(inside) - 1, (label, inside)
     assert abs(sum(pred.probabilities.values()) - 1) < 1e-4
     assert "timeline" in pred.to_dict() and "timeline" not in predictor.predict(parts[0][:16000], sample_rate=16000).to_dict()
+
+
+def test_clipped_audio_is_repaired_before_labelling_and_still_warned(trained_run, predictor):
+    """The network reads the repaired recording (`specser.audio.declip`); the warning says so. A clean
+    recording reads the same either way."""
+    as_it_is = Predictor.from_file(trained_run / "model.specser", device="cpu", repair_clipping=False)
+    clean = emotional_tone("05", 2, np.random.default_rng(4), seconds=2.0)
+    loud = np.clip(clean * 10 ** (20 / 20) / np.max(np.abs(clean)), -1, 1).astype(np.float32)
+    np.testing.assert_array_equal(predictor.probabilities([clean]), as_it_is.probabilities([clean]))
+    repaired, raw = predictor.predict_wave(loud), as_it_is.predict_wave(loud)
+    assert max(abs(repaired.probabilities[k] - raw.probabilities[k]) for k in raw.probabilities) > 1e-4
+    assert [w.kind for w in repaired.warnings] == [w.kind for w in raw.warnings] == ["clipped"]
+    assert "re-estimated" in repaired.warnings[0].message and "re-estimated" not in raw.warnings[0].message
+    np.testing.assert_allclose(predictor.probabilities([loud]), as_it_is.probabilities([declip(loud)]), atol=1e-6)
 
 
 def test_windows_cover_the_whole_recording():

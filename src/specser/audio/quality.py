@@ -55,14 +55,16 @@ def high_band_db(wave: np.ndarray, sample_rate: int) -> float | None:
     return float(10 * np.log10((above + 1e-30) / (below + 1e-30)))
 
 
-def quality_warnings(wave: np.ndarray, sample_rate: int) -> list[QualityWarning]:
-    """The warnings for a model-rate recording that passed the speech check (`specser.audio.checks`)."""
+def quality_warnings(wave: np.ndarray, sample_rate: int, repaired: bool = False) -> list[QualityWarning]:
+    """The warnings for a model-rate recording that passed the speech check (`specser.audio.checks`);
+    `repaired`: its clipped peaks were re-estimated before labelling (`specser.audio.declip`)."""
     warnings = []
     share = clipped_share(wave)
     if share >= CLIPPED_SHARE:
+        repair = "its cut peaks were re-estimated before labelling, but " if repaired else ""
         warnings.append(QualityWarning("clipped", f"clipped: {100 * share:.1f} % of the samples are at full scale "
-                                                  "(recorded too loud); the label is less reliable. Record again "
-                                                  "at a lower input level."))
+                                                  f"(recorded too loud); {repair}the label is less reliable. Record "
+                                                  "again at a lower input level."))
     high = high_band_db(wave, sample_rate)
     if high is not None and high < NARROW_BAND_DB:
         warnings.append(QualityWarning("narrow_band", f"narrow band: almost nothing above {NARROW_BAND_HZ / 1000:g} "

@@ -53,6 +53,9 @@ def predict(
         "--adapt-to", help="Recordings like the inputs, from the same speaker or set-up, to adapt the model to "
         "first, without labels (as `specser adapt` does, without writing a model file; at least 5 clips or "
         "windows of speech; repeat the option). They may be the inputs themselves.")] = None,
+    repair_clipping: Annotated[bool, typer.Option(
+        "--repair-clipping/--keep-clipping", help="Re-estimate the cut peaks of a recording that clipped "
+        "before labelling it (the default), or label it as it is.")] = True,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Predict the emotion of audio files, with your model or the one that ships with specser.
@@ -65,6 +68,7 @@ def predict(
     window probabilities averaged); windows without speech are marked no_speech and left out.
     A recording that clipped (recorded too loud) or has a telephone's narrow band still gets
     its label, with a warning (stderr, and `warnings` in JSON and CSV): such labels are less reliable.
+    A clipped recording's cut peaks are re-estimated before it is labelled (--keep-clipping: not).
     Files that cannot be classified (unreadable, truncated, too short, silent, no speech) are
     listed with the reason and skipped; the exit status is 1 if any file failed, unless --keep-going.
 
@@ -79,7 +83,8 @@ def predict(
     from specser.inference.sources import expand_inputs
 
     onnx = backend == "onnx" or model.suffix == ".onnx" or (model.is_dir() and not any(model.glob("**/*.specser")))
-    options = {"window_s": window, "hop_s": hop, "min_duration_s": min_duration} | ({} if onnx else {"device": device})
+    options = ({"window_s": window, "hop_s": hop, "min_duration_s": min_duration, "repair_clipping": repair_clipping}
+               | ({} if onnx else {"device": device}))
     try:
         predictor = open_predictor(model, backend, **options)
     except (ValueError, ImportError, FileNotFoundError) as exc:  # ModelFileError is a ValueError

@@ -57,7 +57,7 @@ class OnnxPredictor(BasePredictor):
             self._encoder = Encoder(self.features.encoder)
         return self._encoder
 
-    def logmels(self, waves: list[np.ndarray]) -> list[np.ndarray]:
+    def wave_features(self, waves: list[np.ndarray]) -> list[np.ndarray]:
         """What the graph reads of each wave: its log-Mel, an encoder's layers (a head-alone export; float16,
         time-averaged with `features.encoder_time_mean`, as in training), or the waveform itself."""
         if self.metadata.input == "waves":

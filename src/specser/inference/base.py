@@ -1,10 +1,10 @@
 """What every backend shares: audio in, windows for long recordings, labelled results out.
 
-The one inference path: waveform -> log-Mel (`logmels`) -> the length policy and test-time
-crops (`feature_probabilities`) -> standardisation and the network (`network_probabilities`).
-Evaluation enters at the log-Mel step with cached features; the CLI, the service and the
-ensemble enter with audio. A backend (torch in `predictor.py`, onnxruntime in
-`specser.export.onnx_predictor`) implements `logmels` and `network_probabilities` only.
+The one inference path: waveform -> clipped peaks repaired -> log-Mel (`logmels`) -> the length
+policy and test-time crops (`feature_probabilities`) -> standardisation and the network
+(`network_probabilities`). Evaluation enters at the log-Mel step with cached features; the CLI, the
+service and the ensemble enter with audio. A backend (torch in `predictor.py`, onnxruntime in
+`specser.export.onnx_predictor`) implements `wave_features` and `network_probabilities` only.
 This module needs numpy, soundfile and soxr, nothing more.
 """
 
@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from specser.audio.checks import MIN_DURATION_S, MIN_SPEECH_S, speech_problem
+from specser.audio.declip import declip
 from specser.audio.load import AudioError, load_audio, prepare_wave
 from specser.audio.quality import quality_warnings
 from specser.config import FeatureConfig
@@ -39,14 +40,19 @@ class BasePredictor:
         min_duration_s, min_speech_s: audio shorter than the first, or with less speech than the
             second (`specser.audio.checks`), gets a named error (`too_short`, `no_speech`), never a
             label; a long recording's windows without speech are marked, not classified.
+        repair_clipping: a recording the ``clipped`` warning flags (`specser.audio.quality`) has its cut
+            peaks re-estimated before its features are computed (`specser.audio.declip`); False reads
+            it as it is.
     """
 
     backend = "none"
 
     def __init__(self, labels: list[str], features: FeatureConfig, max_duration_s: float | None = None,
                  window_s: float | None = None, hop_s: float | None = None, tta_crops: int | None = None,
-                 min_duration_s: float = MIN_DURATION_S, min_speech_s: float = MIN_SPEECH_S):
+                 min_duration_s: float = MIN_DURATION_S, min_speech_s: float = MIN_SPEECH_S,
+                 repair_clipping: bool = True):
         self.labels = list(labels)
+        self.repair_clipping = repair_clipping
         self.min_duration_s, self.min_speech_s = min_duration_s, min_speech_s
         self.features = features
         self.tta_crops = max(1, tta_crops or 1)
@@ -81,7 +87,13 @@ class BasePredictor:
         return out
 
     def logmels(self, waves: list[np.ndarray]) -> list:
-        """The (n_mels, frames) log-Mel of each model-rate waveform (backend arrays)."""
+        """The (n_mels, frames) log-Mel of each model-rate waveform (backend arrays), its clipped peaks
+        repaired first (`repair_clipping`). Every path from audio to the network comes through here, so
+        each recording is repaired once."""
+        return self.wave_features([declip(w) for w in waves] if self.repair_clipping else waves)
+
+    def wave_features(self, waves: list[np.ndarray]) -> list:
+        """The backend's features of each model-rate waveform, as they are."""
         raise NotImplementedError
 
     def network_probabilities(self, logmels: list) -> np.ndarray:
@@ -215,7 +227,7 @@ class BasePredictor:
     def prediction(self, probs: np.ndarray, duration: float, timeline: list[Segment] | None = None,
                    wave: np.ndarray | None = None) -> Prediction:
         """The labelled result; with the `wave`, its quality warnings (`specser.audio.quality`)."""
-        warnings = quality_warnings(wave, self.sample_rate) if wave is not None else []
+        warnings = quality_warnings(wave, self.sample_rate, self.repair_clipping) if wave is not None else []
         return Prediction(self.labels[int(np.argmax(probs))], self._named(probs), duration, timeline or [], warnings)
 
 

@@ -34,8 +34,8 @@ class EnsemblePredictor(BasePredictor):
     def n_parameters(self) -> int:
         return sum(getattr(m, "n_parameters", 0) for m in self.members)
 
-    def logmels(self, waves: list[np.ndarray]) -> list:
-        return self.members[0].logmels(waves)  # the members share the front-end settings: computed once
+    def wave_features(self, waves: list[np.ndarray]) -> list:
+        return self.members[0].wave_features(waves)  # the members share the front-end settings: computed once
 
     def network_probabilities(self, logmels: list) -> np.ndarray:
         return np.mean([m.network_probabilities(logmels) for m in self.members], axis=0)

@@ -90,7 +90,7 @@ class Predictor(BasePredictor):
     def n_parameters(self) -> int:
         return self.model_file.n_parameters
 
-    def logmels(self, waves: list[np.ndarray]) -> list[torch.Tensor]:
+    def wave_features(self, waves: list[np.ndarray]) -> list[torch.Tensor]:
         """The model's features of each wave: log-Mels, or for an encoder model its layers (layers, frames,
         dim), time-averaged as in training with `features.encoder_time_mean`."""
         if self.reads_waves:

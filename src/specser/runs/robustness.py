@@ -66,8 +66,9 @@ def _condition_result(predictor: Predictor, waves: list[np.ndarray], speakers: l
 
 
 def robustness(run_dir: Path, conditions: list[str] | None = None, data: Path | None = None,
-               out: Path | None = None, seed: int = 0, progress: bool = True) -> dict:
+               out: Path | None = None, seed: int = 0, progress: bool = True, repair_clipping: bool = True) -> dict:
     """Evaluate `run_dir`'s model on its test split under each condition; writes robustness.{json,md}.
+    `repair_clipping=False` labels clipped audio as it is (`BasePredictor`).
 
     Returns:
         {"run", "n", "conditions": {name: {"accuracy", "agreement", "refused", "most_predicted"[, "by_corpus"]}}}.
@@ -86,7 +87,7 @@ def robustness(run_dir: Path, conditions: list[str] | None = None, data: Path | 
     unknown = sorted(set(names) - set(CONDITIONS))
     if unknown:
         raise ValueError(f"unknown conditions {unknown}; choose from: {', '.join(CONDITIONS)}")
-    predictor = Predictor(mf, device=cfg.train.accelerator)
+    predictor = Predictor(mf, device=cfg.train.accelerator, repair_clipping=repair_clipping)
     sr = predictor.sample_rate
     waves = [load_audio(r.path, sr, name=r.path) for r in rows]
     speakers = [r.speaker for r in rows]
@@ -99,7 +100,7 @@ def robustness(run_dir: Path, conditions: list[str] | None = None, data: Path | 
                                      if name.startswith("babble") else None).astype(np.float32)
                     for i, w in enumerate(waves)]
         results[name], _ = _condition_result(predictor, degraded, speakers, targets, clean, corpora)
-    record = {"run": str(run_dir), "protocol": split["protocol"], "n": len(rows),
+    record = {"run": str(run_dir), "protocol": split["protocol"], "n": len(rows), "repair_clipping": repair_clipping,
               "conditions": results}
     out = Path(out) if out else folder / "robustness"
     atomic_write_json(out / "robustness.json", record)
