@@ -36,6 +36,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=HERE / "results" / "robustness.json")
     parser.add_argument("--conditions", default=None,
                         help="comma-separated condition names (default: all); e.g. the release conditions only")
+    parser.add_argument("--keep-clipping", action="store_true",
+                        help="label clipped audio as it is, without repairing its cut peaks first (as before 2026-12-06)")
     args = parser.parse_args()
     if not args.runs and not args.combine:
         parser.error("give run folders, or --combine earlier results")
@@ -43,7 +45,8 @@ def main() -> int:
     records = [r for result in earlier for r in result["runs"]]
     names = [c.strip() for c in args.conditions.split(",")] if args.conditions else None
     for run in args.runs:
-        record = robustness(run, names, out=args.out.parent / "robustness" / run.name, progress=True)
+        record = robustness(run, names, out=args.out.parent / "robustness" / run.name, progress=True,
+                            repair_clipping=not args.keep_clipping)
         print(render(record))
         records.append(record)
     # Combined results keep the machine they were measured on.
