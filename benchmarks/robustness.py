@@ -36,6 +36,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=HERE / "results" / "robustness.json")
     parser.add_argument("--conditions", default=None,
                         help="comma-separated condition names (default: all); e.g. the release conditions only")
+    parser.add_argument("--model", type=Path, default=None,
+                        help="this model file instead of each run's own, on the run's test split (e.g. the bundled "
+                             "model, to compare how its labels hold; it may have trained on those clips)")
     parser.add_argument("--keep-clipping", action="store_true",
                         help="label clipped audio as it is, without repairing its cut peaks first (as before 2026-12-06)")
     args = parser.parse_args()
@@ -46,7 +49,7 @@ def main() -> int:
     names = [c.strip() for c in args.conditions.split(",")] if args.conditions else None
     for run in args.runs:
         record = robustness(run, names, out=args.out.parent / "robustness" / run.name, progress=True,
-                            repair_clipping=not args.keep_clipping)
+                            repair_clipping=not args.keep_clipping, model=args.model)
         print(render(record))
         records.append(record)
     # Combined results keep the machine they were measured on.

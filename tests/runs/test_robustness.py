@@ -52,3 +52,18 @@ def test_render_adds_a_table_per_corpus_when_there_are_several():
     table = render(one)
     assert "| condition | nemo | ravdess |" in table
     assert "| 8-bit | 25.0 % (50.0 %) | 100.0 % (100.0 %) |" in table
+
+
+def test_another_model_file_is_measured_on_the_runs_test_clips(trained_run, tmp_path):
+    import shutil
+
+    from specser.runs.robustness import robustness
+
+    other = tmp_path / "other.specser"
+    shutil.copy(trained_run / "model.specser", other)
+    own = robustness(trained_run, ["gain +20 dB"], out=tmp_path / "own", progress=False)
+    given = robustness(trained_run, ["gain +20 dB"], out=tmp_path / "given", progress=False, model=other,
+                       repair_clipping=False)
+    assert "model" not in own and given["model"] == str(other) and given["n"] == own["n"]
+    assert own["repair_clipping"] and not given["repair_clipping"]
+    assert (tmp_path / "given" / "robustness.md").is_file()

@@ -66,9 +66,10 @@ def _condition_result(predictor: Predictor, waves: list[np.ndarray], speakers: l
 
 
 def robustness(run_dir: Path, conditions: list[str] | None = None, data: Path | None = None,
-               out: Path | None = None, seed: int = 0, progress: bool = True, repair_clipping: bool = True) -> dict:
-    """Evaluate `run_dir`'s model on its test split under each condition; writes robustness.{json,md}.
-    `repair_clipping=False` labels clipped audio as it is (`BasePredictor`).
+               out: Path | None = None, seed: int = 0, progress: bool = True, repair_clipping: bool = True,
+               model: Path | None = None) -> dict:
+    """Evaluate `run_dir`'s model (or the `model` file given) on its test split under each condition;
+    writes robustness.{json,md}. `repair_clipping=False` labels clipped audio as it is (`BasePredictor`).
 
     Returns:
         {"run", "n", "conditions": {name: {"accuracy", "agreement", "refused", "most_predicted"[, "by_corpus"]}}}.
@@ -76,7 +77,7 @@ def robustness(run_dir: Path, conditions: list[str] | None = None, data: Path | 
     from tqdm.auto import tqdm
 
     folder = RunFolder(run_dir)
-    mf = ModelFile.load(folder / "model.specser")
+    mf = ModelFile.load(model or folder / "model.specser")
     cfg = load_config(folder / "config.yaml", [f"data.path={data}"] if data is not None else [])
     rows_by_id = {r.utt_id: r for r in build_manifest(cfg)[0].rows}
     split = folder.read_json("split.json")
@@ -101,6 +102,7 @@ def robustness(run_dir: Path, conditions: list[str] | None = None, data: Path | 
                     for i, w in enumerate(waves)]
         results[name], _ = _condition_result(predictor, degraded, speakers, targets, clean, corpora)
     record = {"run": str(run_dir), "protocol": split["protocol"], "n": len(rows), "repair_clipping": repair_clipping,
+              **({"model": str(model)} if model else {}),
               "conditions": results}
     out = Path(out) if out else folder / "robustness"
     atomic_write_json(out / "robustness.json", record)
