@@ -9,6 +9,12 @@ natural cubic spline through the unclipped samples (S, the cheap alternative). A
 corpora counts once per corpus. The rule (`benchmarks/results/real_voices/rule_declip.txt`) is
 applied to the figures and its verdict printed; the cost of I is timed on the clipped clips of the
 first run, one thread.
+
+    python benchmarks/declip.py --signal [--out benchmarks/results/real_voices/declip_signal.json]
+
+measures the repair on the waveform instead: 30 RAVDESS and 30 nEMO clips, each peak-normalised and
+then 3, 6, 10 and 20 dB louder, clipped at full scale; how much closer to the unclipped truth the
+repaired wave is than the clipped one (signal-to-error ratio, dB).
 """
 
 from __future__ import annotations
@@ -119,11 +125,49 @@ def time_repair(run: Path) -> float:
     return float(np.median(times))
 
 
+def signal_gains(ravdess: Path, nemo: Path) -> dict:
+    """{dB past the peak: {"median", "min", "share_worse", "clipped_share"}} of the signal-to-error gain."""
+    from specser.audio.declip import declip
+    from specser.audio.load import load_audio
+
+    files = sorted(ravdess.glob("Actor_*/*.flac"))[::48][:30] + sorted((nemo / "samples").glob("*"))[::90][:30]
+    waves = [load_audio(f, 16000).astype(np.float64) for f in files]
+
+    def ratio(truth, estimate):
+        return 10 * np.log10(np.sum(truth ** 2) / np.sum((truth - estimate) ** 2))
+
+    out = {}
+    for louder in (3, 6, 10, 20):
+        gains, shares = [], []
+        for wave in waves:
+            truth = wave / np.max(np.abs(wave)) * 10 ** (louder / 20)
+            clipped = np.clip(truth, -1, 1).astype(np.float32)
+            gains.append(ratio(truth, declip(clipped).astype(np.float64)) - ratio(truth, clipped.astype(np.float64)))
+            shares.append(float(np.mean(np.abs(clipped) >= 1.0)))
+        out[str(louder)] = {"median_gain_db": float(np.median(gains)), "min_gain_db": float(np.min(gains)),
+                            "share_worse": float(np.mean(np.array(gains) < 0)), "median_clipped_share": float(np.median(shares))}
+        print(f"{louder:>2} dB past the peak: {np.median(shares):.1%} of samples clipped (median); repair gains "
+              f"{np.median(gains):.1f} dB at the median, {np.min(gains):.1f} at worst", flush=True)
+    return {"clips": len(files), "gains": out}
+
+
 def main() -> int:
+    import os
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("runs", nargs="+", type=Path)
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "real_voices" / "declip.json")
+    parser.add_argument("runs", nargs="*", type=Path)
+    parser.add_argument("--signal", action="store_true", help="measure the repair on the waveform (no model)")
+    parser.add_argument("--ravdess", type=Path, default=Path(os.environ.get("SPECSER_RAVDESS", "../shared/data/ravdess")))
+    parser.add_argument("--nemo", type=Path, default=Path(os.environ.get("SPECSER_NEMO", "../shared/data/nemo")))
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    if args.signal:
+        out = args.out or HERE / "results" / "real_voices" / "declip_signal.json"
+        write_result({"machine": describe(), **signal_gains(args.ravdess, args.nemo)}, out)
+        return 0
+    if not args.runs:
+        parser.error("give run folders, or --signal")
+    args.out = args.out or HERE / "results" / "real_voices" / "declip.json"
     seconds = time_repair(args.runs[0])
     print(f"repair (I): median {seconds:.3f} s per clipped clip, one thread")
     results = evaluate(args.runs, args.out.parent / "declip")
