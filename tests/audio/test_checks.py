@@ -20,6 +20,7 @@ def test_voiced_audio_passes_at_any_sensible_level():
     assert speech_problem(wave * 0.1, SR) is None  # 20 dB quieter
     assert speech_problem(np.clip(wave * 10, -1, 1), SR) is None  # 20 dB louder, clipped
     assert speech_problem(wave + RNG.standard_normal(wave.size).astype(np.float32) * 1e-3, SR) is None  # -60 dBFS floor
+    assert speech_problem(wave * 0.1 + 0.05, SR) is None  # a DC offset above the speech itself
 
 
 @pytest.mark.parametrize("name, wave, kind", [

@@ -76,6 +76,14 @@ def test_clipped_audio_is_repaired_before_labelling_and_still_warned(trained_run
     np.testing.assert_allclose(predictor.probabilities([loud]), as_it_is.probabilities([declip(loud)]), atol=1e-6)
 
 
+def test_a_dc_offset_changes_nothing(predictor):
+    """A cheap sound card's constant offset: removed before the speech check and the features."""
+    wave = 0.1 * emotional_tone("03", 2, np.random.default_rng(6), seconds=2.0)
+    offset = (wave + 0.02).astype(np.float32)
+    np.testing.assert_allclose(predictor.probabilities([offset]), predictor.probabilities([wave]), atol=1e-5)
+    assert predictor.predict(offset, sample_rate=16000).label == predictor.predict(wave, sample_rate=16000).label
+
+
 def test_windows_cover_the_whole_recording():
     wave = np.arange(10_500, dtype=np.float32)
     windows = sliding_windows(wave, 1000, 4.0, 2.0)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from specser.audio.load import remove_dc
+
 MIN_DURATION_S = 0.25  # shorter audio is refused as too short
 MIN_SPEECH_S = 0.1  # less active time than this is "no speech"
 ABSOLUTE_FLOOR_DB = -75.0  # dBFS: quieter frames are never speech; RAVDESS clips peak as low as -52 dBFS
@@ -44,7 +46,9 @@ def speech_seconds(wave: np.ndarray, sample_rate: int) -> float:
 
 def speech_problem(wave: np.ndarray, sample_rate: int, min_duration_s: float = MIN_DURATION_S,
                    min_speech_s: float = MIN_SPEECH_S) -> tuple[str, str] | None:
-    """None when `wave` can be classified, else (kind, reason): ``too_short`` or ``no_speech``."""
+    """None when `wave` can be classified, else (kind, reason): ``too_short`` or ``no_speech``. A DC
+    offset is left out: a constant is not speech, and it would hide the speech above the floor."""
+    wave = remove_dc(wave)
     duration = wave.size / sample_rate
     if duration < min_duration_s:
         return "too_short", f"too short to classify ({1000 * duration:.0f} ms; at least {1000 * min_duration_s:.0f} ms)"

@@ -1,5 +1,5 @@
 """Recording conditions a user's audio meets, applied to clean speech: noise, level, quantisation,
-telephone band, a lossy codec, a room. For the robustness benchmark (`specser evaluate --conditions`)
+telephone band, a lossy codec, a room, a DC offset. For the robustness benchmark (`specser evaluate --conditions`)
 and for augmentation. Every function takes and returns mono float32 at `sample_rate`; randomness
 comes from the `rng` passed in, so a condition is the same on every run.
 """
@@ -38,6 +38,11 @@ def noise_floor(wave: np.ndarray, dbfs: float, rng: np.random.Generator) -> np.n
 def gain(wave: np.ndarray, db: float) -> np.ndarray:
     """Level change, clipped at full scale as a recorder would."""
     return np.clip(wave * 10 ** (db / 20), -1.0, 1.0)
+
+
+def dc_offset(wave: np.ndarray, offset: float) -> np.ndarray:
+    """A constant added to every sample, as a cheap sound card records one; clipped at full scale."""
+    return np.clip(wave + offset, -1.0, 1.0)
 
 
 def quantize(wave: np.ndarray, bits: int) -> np.ndarray:
@@ -108,6 +113,8 @@ CONDITIONS: dict[str, Condition] = {
     "telephone band": lambda w, sr, rng, babble: telephone(w, sr),
     "opus, low bit rate": lambda w, sr, rng, babble: codec(w, sr),
     "reverb RT60 0.6 s": lambda w, sr, rng, babble: reverberate(w, sr, 0.6, rng),
+    "dc offset -40 dBFS": lambda w, sr, rng, babble: dc_offset(w, 0.01),
+    "dc offset 20 dB below speech": lambda w, sr, rng, babble: dc_offset(w, _rms(w) * 0.1),
 }
 
 

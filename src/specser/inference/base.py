@@ -1,6 +1,6 @@
 """What every backend shares: audio in, windows for long recordings, labelled results out.
 
-The one inference path: waveform -> clipped peaks repaired -> log-Mel (`logmels`) -> the length
+The one inference path: waveform -> clipped peaks repaired, DC offset removed -> log-Mel (`logmels`) -> the length
 policy and test-time crops (`feature_probabilities`) -> standardisation and the network
 (`network_probabilities`). Evaluation enters at the log-Mel step with cached features; the CLI, the
 service and the ensemble enter with audio. A backend (torch in `predictor.py`, onnxruntime in
@@ -16,7 +16,7 @@ import numpy as np
 
 from specser.audio.checks import MIN_DURATION_S, MIN_SPEECH_S, speech_problem
 from specser.audio.declip import declip
-from specser.audio.load import AudioError, load_audio, prepare_wave
+from specser.audio.load import AudioError, load_audio, prepare_wave, remove_dc
 from specser.audio.quality import quality_warnings
 from specser.config import FeatureConfig
 from specser.features.length import crop_windows
@@ -88,9 +88,10 @@ class BasePredictor:
 
     def logmels(self, waves: list[np.ndarray]) -> list:
         """The (n_mels, frames) log-Mel of each model-rate waveform (backend arrays), its clipped peaks
-        repaired first (`repair_clipping`). Every path from audio to the network comes through here, so
-        each recording is repaired once."""
-        return self.wave_features([declip(w) for w in waves] if self.repair_clipping else waves)
+        repaired first (`repair_clipping`), then its DC offset removed (arrays handed in directly have
+        not been through the loader, which removes it too). Every path from audio to the network comes
+        through here, so each recording is repaired once."""
+        return self.wave_features([remove_dc(declip(w) if self.repair_clipping else w) for w in waves])
 
     def wave_features(self, waves: list[np.ndarray]) -> list:
         """The backend's features of each model-rate waveform, as they are."""
