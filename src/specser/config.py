@@ -184,6 +184,11 @@ class AugmentConfig:
     # A narrow-band call (8 kHz sampling): 300-3400 Hz with steep skirts and nothing above 4 kHz,
     # which `band_prob`'s gentle 3-7.5 kHz low-pass rarely looks like.
     telephone_prob: float = 0.0
+    # A compressor or automatic gain control (phones, conferencing): the level above a threshold drawn
+    # from `compress_threshold_db` (dB below the clip's peak) reduced by a ratio drawn from `compress_ratio`.
+    compress_prob: float = 0.0
+    compress_ratio: list[float] = field(default_factory=lambda: [2.0, 8.0])
+    compress_threshold_db: list[float] = field(default_factory=lambda: [10.0, 30.0])
     eq_prob: float = 0.0  # a random equaliser: a spectral tilt and smooth bumps (other microphones, rooms, corpora)
     eq_db: float = 9.0  # the equaliser's largest tilt: +-eq_db at 8 kHz against 1 kHz, bumps up to eq_db / 3
 
@@ -191,7 +196,7 @@ class AugmentConfig:
     def audio_domain(self) -> bool:
         return (self.speed > 0 or self.pitch_semitones > 0 or self.gain_db > 0 or bool(self.noise_snr_db)
                 or self.reverb_prob > 0 or self.band_prob > 0 or self.quantize_prob > 0 or self.eq_prob > 0
-                or self.overload_prob > 0 or self.telephone_prob > 0)
+                or self.overload_prob > 0 or self.telephone_prob > 0 or self.compress_prob > 0)
 
 
 @dataclass

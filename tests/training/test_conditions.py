@@ -86,6 +86,32 @@ def test_overload_clips_the_chosen_clips_at_full_scale_by_the_asked_drive():
     torch.testing.assert_close(none, x / x.abs().amax(dim=-1, keepdim=True))  # 0 dB: peak at full scale
 
 
+def _loud_then_quiet(b: int) -> torch.Tensor:
+    """A syllable at full voice, then one 30 dB quieter."""
+    x = _speech_like(b, 32000)
+    x[:, 16000:] *= 10 ** (-30 / 20)
+    return x
+
+
+def _rms_db(x: torch.Tensor) -> torch.Tensor:
+    return 10 * torch.log10(x.square().mean(dim=-1))
+
+
+def test_compress_narrows_the_level_range_by_the_ratio_and_keeps_the_peak():
+    x = _loud_then_quiet(3)
+    out = conditions.compress(x, torch.tensor([True, True, False]), 16000, torch.tensor([4.0, 2.0, 4.0]),
+                              torch.tensor([10.0, 10.0, 10.0]))
+    assert torch.equal(out[2], x[2])
+    torch.testing.assert_close(out[:2].abs().amax(dim=-1), x[:2].abs().amax(dim=-1))  # make-up gain to the peak
+    gap_before = _rms_db(x[0, :16000]) - _rms_db(x[0, 16000:])  # 30 dB
+    gaps = [float(_rms_db(o[:16000]) - _rms_db(o[16000:])) for o in out[:2]]
+    # A threshold 10 dB below the peak leaves the quiet syllable alone and squeezes the loud one's top 10 dB
+    assert abs(gap_before - 30) < 0.1 and 30 - 7.5 < gaps[0] < gaps[1] < 30 - 2, gaps  # 4:1 more than 2:1
+    deep = conditions.compress(x, torch.tensor([True, True, True]), 16000, torch.full((3,), 4.0),
+                               torch.full((3,), 40.0))
+    assert float(_rms_db(deep[0, :16000]) - _rms_db(deep[0, 16000:])) < 15  # 40 dB down: both syllables squeezed
+
+
 def test_telephone_mask_keeps_the_call_band_and_drops_everything_above_4_khz():
     torch.manual_seed(0)
     mask = conditions.telephone_mask(torch.tensor([True] * 8 + [False]), 513, 16000)

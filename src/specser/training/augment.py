@@ -64,7 +64,7 @@ class WaveFeatures(nn.Module):
     """Training waveforms -> augmented, standardised log-Mel batches (B, 1, n_mels, frames).
 
     Per example: speed (resampling by a random factor), a clip window (random or
-    centred), a room, gain, noise (white, pink or babble) at a random SNR, overload (clipping),
+    centred), a room, gain, noise (white, pink or babble) at a random SNR, compression, overload (clipping),
     quantisation, then the log-Mel front-end with an optional band-pass, telephone band and
     equaliser on the power spectrum and an optionally frequency-warped filterbank (pitch), the
     per-clip level and ``top_db`` steps and the training-set standardisation. With every option
@@ -132,6 +132,10 @@ class WaveFeatures(nn.Module):
         if cfg.noise_snr_db:
             snr = uniform(b, cfg.noise_snr_db[0], cfg.noise_snr_db[-1], device)
             x = conditions.add_noise(x, chosen(cfg.noise_prob), snr, list(cfg.noise_types))
+        if cfg.compress_prob > 0:
+            ratio = uniform(b, cfg.compress_ratio[0], cfg.compress_ratio[-1], device)
+            threshold = uniform(b, cfg.compress_threshold_db[0], cfg.compress_threshold_db[-1], device)
+            x = conditions.compress(x, chosen(cfg.compress_prob), self.sample_rate, ratio, threshold)
         if cfg.overload_prob > 0:
             drive = uniform(b, cfg.overload_db[0], cfg.overload_db[-1], device)
             x = conditions.overload(x, chosen(cfg.overload_prob), drive)

@@ -101,6 +101,27 @@ def overload(x: torch.Tensor, chosen: torch.Tensor, drive_db: torch.Tensor) -> t
     return torch.where(chosen[:, None], driven, x)
 
 
+def compress(x: torch.Tensor, chosen: torch.Tensor, sample_rate: int, ratio: torch.Tensor,
+             threshold_db: torch.Tensor) -> torch.Tensor:
+    """Dynamic range compression of the chosen clips, as a phone's automatic gain control or a call's
+    compressor: where the level (RMS over a sliding 10 ms) exceeds `threshold_db` (B,) below the clip's
+    peak level, the excess is divided by `ratio` (B,); the peak is then restored (make-up gain)."""
+    rows = chosen.nonzero().flatten()
+    if rows.numel() == 0:
+        return x
+    clips = x[rows]
+    width = max(1, int(0.01 * sample_rate))
+    summed = torch.nn.functional.pad(clips.double().square().cumsum(dim=-1), (width, 0))  # running sums
+    power = (summed[:, width:] - summed[:, :-width]) / width  # mean square over the last `width` samples
+    level_db = (10 * torch.log10(power + 1e-12)).to(clips.dtype)
+    over = (level_db - (level_db.amax(dim=-1, keepdim=True) - threshold_db[rows, None])).clamp(min=0)
+    squeezed = clips * 10 ** (-over * (1 - 1 / ratio[rows, None]) / 20)
+    peak = clips.abs().amax(dim=-1, keepdim=True) / squeezed.abs().amax(dim=-1, keepdim=True).clamp(min=1e-12)
+    out = x.clone()
+    out[rows] = squeezed * peak
+    return out
+
+
 def band_mask(chosen: torch.Tensor, n_freq: int, sample_rate: int, low_hz: torch.Tensor,
               high_hz: torch.Tensor, order: int = 4) -> torch.Tensor:
     """(B, n_freq) power gains of a band-pass (Butterworth-like skirts of `order`) for the chosen
