@@ -84,6 +84,8 @@ DEV_ROWS = [
      ["model.options={deltas: true}", NO_SMOOTHING]),
     ("+wide", "ResNet-18 widths: stem 64, stages 64-128-256-512 (4.9 M parameters, 4x the default)",
      ["model.options={stem_channels: 64, widths: [64, 128, 256, 512]}", NO_SMOOTHING]),
+    ("+compressor", "dynamic range compression (a phone's gain control) on a quarter of the clips, with label "
+     "smoothing", ["train.augment.compress_prob=0.25"]),
     ("+pcen", "PCEN instead of dB (per-channel energy normalisation of the level-normalised Mel power), with "
      "label smoothing", ["features.compression=pcen"]),
 ]

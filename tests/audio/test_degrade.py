@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from specser.audio.degrade import (CONDITIONS, add_noise, babble_for, codec, gain, pink_noise, quantize, reverberate,
-                                   telephone)
+from specser.audio.degrade import (CONDITIONS, add_noise, babble_for, codec, compress, dc_offset, gain, pink_noise,
+                                   quantize, reverberate, telephone)
 from tests.synth import emotional_tone
 
 SR = 16000
@@ -53,3 +53,16 @@ def test_babble_comes_from_other_speakers_and_conditions_are_reproducible():
         one = condition(WAVE, SR, np.random.default_rng(3), b)
         two = condition(WAVE, SR, np.random.default_rng(3), b)
         assert one.shape == WAVE.shape and np.array_equal(one, two), name
+
+
+def test_compressor_narrows_the_level_range_and_keeps_the_peak():
+    loud_then_quiet = np.concatenate([WAVE, WAVE * 10 ** (-30 / 20)])
+    out = compress(loud_then_quiet, SR, 4.0, 40.0)
+    half = WAVE.size
+    assert np.max(np.abs(out)) == pytest.approx(np.max(np.abs(loud_then_quiet)), rel=1e-5)
+    assert _rms_db(out[:half]) - _rms_db(out[half:]) < 15  # was 30 dB apart
+    assert np.array_equal(compress(WAVE, SR, 1.0, 20.0), WAVE)  # 1:1 is no compressor
+
+
+def test_dc_offset_adds_a_constant():
+    assert np.allclose(dc_offset(WAVE, 0.01) - WAVE, 0.01, atol=1e-7)

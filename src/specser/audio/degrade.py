@@ -1,5 +1,5 @@
 """Recording conditions a user's audio meets, applied to clean speech: noise, level, quantisation,
-telephone band, a lossy codec, a room, a DC offset. For the robustness benchmark (`specser evaluate --conditions`)
+telephone band, a lossy codec, a room, a compressor, a DC offset. For the robustness benchmark (`specser evaluate --conditions`)
 and for augmentation. Every function takes and returns mono float32 at `sample_rate`; randomness
 comes from the `rng` passed in, so a condition is the same on every run.
 """
@@ -38,6 +38,24 @@ def noise_floor(wave: np.ndarray, dbfs: float, rng: np.random.Generator) -> np.n
 def gain(wave: np.ndarray, db: float) -> np.ndarray:
     """Level change, clipped at full scale as a recorder would."""
     return np.clip(wave * 10 ** (db / 20), -1.0, 1.0)
+
+
+def compress(wave: np.ndarray, sample_rate: int, ratio: float, below_peak_db: float) -> np.ndarray:
+    """A compressor or automatic gain control: a 5 ms-attack, 50 ms-release peak follower; above a
+    threshold `below_peak_db` under the clip's peak the level is divided by `ratio`; the peak is then
+    restored (make-up gain)."""
+    x = wave.astype(np.float64)
+    attack, release = np.exp(-1 / (0.005 * sample_rate)), np.exp(-1 / (0.05 * sample_rate))
+    envelope = np.empty_like(x)
+    level = 0.0
+    for i, a in enumerate(np.abs(x)):  # a recursive follower: attack when rising, release when falling
+        c = attack if a > level else release
+        level = c * level + (1 - c) * a
+        envelope[i] = level
+    env_db = 20 * np.log10(envelope + 1e-12)
+    over = np.maximum(env_db - (20 * np.log10(np.max(np.abs(x)) + 1e-12) - below_peak_db), 0.0)
+    squeezed = x * 10 ** (-over * (1 - 1 / ratio) / 20)
+    return (squeezed * np.max(np.abs(x)) / max(np.max(np.abs(squeezed)), 1e-12)).astype(wave.dtype)
 
 
 def dc_offset(wave: np.ndarray, offset: float) -> np.ndarray:
@@ -113,6 +131,7 @@ CONDITIONS: dict[str, Condition] = {
     "telephone band": lambda w, sr, rng, babble: telephone(w, sr),
     "opus, low bit rate": lambda w, sr, rng, babble: codec(w, sr),
     "reverb RT60 0.6 s": lambda w, sr, rng, babble: reverberate(w, sr, 0.6, rng),
+    "compressor 4:1, 20 dB below peak": lambda w, sr, rng, babble: compress(w, sr, 4.0, 20.0),
     "dc offset -40 dBFS": lambda w, sr, rng, babble: dc_offset(w, 0.01),
     "dc offset 20 dB below speech": lambda w, sr, rng, babble: dc_offset(w, _rms(w) * 0.1),
 }
