@@ -1,6 +1,6 @@
 """Recording conditions a user's audio meets, applied to clean speech: noise, level, quantisation,
-telephone band, a lossy codec, a room, a compressor, a DC offset. For the robustness benchmark (`specser evaluate --conditions`)
-and for augmentation. Every function takes and returns mono float32 at `sample_rate`; randomness
+telephone band, a lossy codec, a room, a compressor, a DC offset. For the robustness benchmark
+(`specser evaluate --conditions`) and for augmentation. Every function takes and returns mono float32 at `sample_rate`; randomness
 comes from the `rng` passed in, so a condition is the same on every run.
 """
 
