@@ -1,0 +1,80 @@
+"""Does compression in training (`train.augment.compress_prob`) earn a place in `robust`? The decision of
+`benchmarks/results/real_voices/rule_compressor.txt`.
+
+    python benchmarks/compressor.py --base LS.json --candidate C.json --runs RUNS_DIR
+
+LS.json and C.json are `benchmarks/robustness.py` results on every condition for the preset as it
+stands (label-smoothing-s42, -s7) and for the candidate (compressor-s42, -s7), two seeds each; RUNS_DIR
+holds those run folders, whose `nemo/metrics.json` give the RAVDESS -> nEMO accuracy. Prints each
+check of the rule and writes the verdict to benchmarks/results/real_voices/compressor.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from machine import describe, write_result  # noqa: E402
+
+COMPRESSOR = "compressor 4:1, 20 dB below peak"
+
+
+def per_seed(path: Path) -> dict[str, dict]:
+    """{run name: {condition: {"accuracy", "agreement"}}} from a robustness result."""
+    return {Path(r["run"]).name: r["conditions"] for r in json.loads(path.read_text())["runs"]}
+
+
+def mean_over(runs: dict[str, dict], condition: str, metric: str) -> float:
+    return float(np.mean([100 * r[condition].get(metric, 1.0) for r in runs.values()]))
+
+
+def decide(base: dict, candidate: dict, nemo_base: list[float], nemo_candidate: list[float]) -> dict:
+    conditions = next(iter(base.values())).keys()
+    others = [c for c in conditions if c not in ("clean", COMPRESSOR)]
+    clean = mean_over(candidate, "clean", "accuracy") - mean_over(base, "clean", "accuracy")
+    compressor = mean_over(candidate, COMPRESSOR, "agreement") - mean_over(base, COMPRESSOR, "agreement")
+    other = (np.mean([mean_over(candidate, c, "agreement") for c in others])
+             - np.mean([mean_over(base, c, "agreement") for c in others]))
+    nemo = float(np.mean(nemo_candidate) - np.mean(nemo_base))
+    checks = {"clean_accuracy_change": clean, "compressor_agreement_gain": compressor,
+              "other_conditions_agreement_change": float(other), "nemo_accuracy_change": nemo}
+    passes = clean >= -1.0 and compressor >= 3.0 and other >= -1.0 and nemo >= -2.0
+    return {**checks, "adopted": bool(passes),
+            "means": {name: {"clean": mean_over(runs, "clean", "accuracy"),
+                             "compressor_accuracy": mean_over(runs, COMPRESSOR, "accuracy"),
+                             "compressor_agreement": mean_over(runs, COMPRESSOR, "agreement"),
+                             "other_agreement": float(np.mean([mean_over(runs, c, "agreement") for c in others])),
+                             "nemo": float(np.mean(n))}
+                      for name, runs, n in (("base", base, nemo_base), ("candidate", candidate, nemo_candidate))}}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--base", type=Path, required=True)
+    parser.add_argument("--candidate", type=Path, required=True)
+    parser.add_argument("--runs", type=Path, required=True)
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "real_voices" / "compressor.json")
+    args = parser.parse_args()
+    base, candidate = per_seed(args.base), per_seed(args.candidate)
+
+    def nemo(names):
+        return [100 * json.loads((args.runs / n / "nemo" / "metrics.json").read_text())["accuracy"] for n in names]
+
+    verdict = decide(base, candidate, nemo(base), nemo(candidate))
+    for key in ("clean_accuracy_change", "compressor_agreement_gain", "other_conditions_agreement_change",
+                "nemo_accuracy_change"):
+        print(f"{key}: {verdict[key]:+.1f}")
+    print(f"-> {'adopted' if verdict['adopted'] else 'not adopted'}")
+    write_result({"machine": describe(), "base": sorted(base), "candidate": sorted(candidate), "decision": verdict},
+                 args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
