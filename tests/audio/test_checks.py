@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from specser.audio.checks import speech_problem, speech_seconds
+from specser.audio.checks import speech_problem, speech_seconds, trim_silence
 from tests.synth import emotional_tone
 
 SR = 16000
@@ -40,3 +40,17 @@ def test_nothing_to_classify_is_named(name, wave, kind):
 def test_thresholds_are_configurable():
     assert speech_problem(RNG.standard_normal(800).astype(np.float32), SR, min_duration_s=0.01)[0] == "no_speech"
     assert speech_problem(_speechlike(0.3), SR, min_duration_s=0.5)[0] == "too_short"
+
+
+def test_long_silence_around_the_speech_is_shortened_and_short_silence_kept():
+    rng = np.random.default_rng(2)
+    speech = _speechlike(1.0)  # 0.15 s of floor, voice, 0.1 s of floor
+    room = lambda seconds: (rng.standard_normal(int(seconds * SR)) * 1e-3).astype(np.float32)  # noqa: E731
+    wave = np.concatenate([room(3.0), speech, room(2.0)])
+    trimmed = trim_silence(wave, SR, keep_s=0.5)
+    assert 1.0 + 2 * 0.5 - 0.4 < trimmed.size / SR < 1.0 + 2 * 0.5 + 0.1  # the voice and about 0.5 s either side
+    start = int(np.flatnonzero(np.all(np.lib.stride_tricks.sliding_window_view(wave, trimmed.size) == trimmed, axis=1))[0])
+    assert 3.0 + 0.15 - 0.5 - 0.1 < start / SR < 3.0 + 0.15 - 0.5 + 0.1  # cut 0.5 s before the voice starts
+    assert trim_silence(speech, SR, keep_s=0.5) is speech  # less than 0.5 s of silence either side: as it is
+    noise = room(2.0)
+    assert trim_silence(noise, SR, keep_s=0.5) is noise  # no speech: nothing to trim to

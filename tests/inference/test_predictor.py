@@ -84,6 +84,20 @@ def test_a_dc_offset_changes_nothing(predictor):
     assert predictor.predict(offset, sample_rate=16000).label == predictor.predict(wave, sample_rate=16000).label
 
 
+def test_silence_before_the_speech_is_shortened_before_the_crop(trained_run, predictor):
+    """A short clip after seconds of a quiet room is one input (no timeline), read as the clip alone is."""
+    rng = np.random.default_rng(8)
+    clip = emotional_tone("05", 2, rng, seconds=1.0)
+    waiting = np.concatenate([(rng.standard_normal(3 * 16000) * 1e-3).astype(np.float32), clip])
+    trimming = Predictor.from_file(trained_run / "model.specser", device="cpu", keep_silence_s=0.1)
+    as_it_is = Predictor.from_file(trained_run / "model.specser", device="cpu", keep_silence_s=None)
+    short = trimming.predict_wave(waiting)
+    assert short.timeline == [] and short.duration_s == pytest.approx(4.0)
+    assert len(as_it_is.predict_wave(waiting).timeline) > 1  # windowed, mostly silence
+    alone = trimming.probabilities([clip])[0]
+    assert np.abs(trimming.probabilities([waiting])[0] - alone).max() < 0.05
+
+
 def test_windows_cover_the_whole_recording():
     wave = np.arange(10_500, dtype=np.float32)
     windows = sliding_windows(wave, 1000, 4.0, 2.0)

@@ -33,15 +33,37 @@ def frame_db(wave: np.ndarray, sample_rate: int) -> np.ndarray:
     return 10 * np.log10(np.mean(np.square(frames, dtype=np.float64), axis=1) + 1e-12)
 
 
-def speech_seconds(wave: np.ndarray, sample_rate: int) -> float:
-    """Seconds of frames that pass both the absolute and the above-floor threshold."""
+def active_frames(wave: np.ndarray, sample_rate: int, absolute: bool = True) -> np.ndarray:
+    """(frames,) mask of the 25 ms frames (every 10 ms) at least `ABOVE_FLOOR_DB` above the recording's
+    noise floor and, with `absolute`, louder than `ABSOLUTE_FLOOR_DB`. Without it a level change moves
+    no frame in or out."""
     db = frame_db(wave, sample_rate)
     audible = db[db > -100.0]  # digital zeros (padding, gaps) say nothing about the noise floor
     if audible.size == 0:
-        return 0.0
+        return np.zeros(db.shape, dtype=bool)
     floor = np.percentile(audible, _FLOOR_PERCENTILE)
-    active = (db >= ABSOLUTE_FLOOR_DB) & (db >= floor + ABOVE_FLOOR_DB)
-    return float(active.sum() * HOP_S)
+    above = db >= floor + ABOVE_FLOOR_DB
+    return above & (db >= ABSOLUTE_FLOOR_DB) if absolute else above
+
+
+def speech_seconds(wave: np.ndarray, sample_rate: int) -> float:
+    """Seconds of frames that pass both the absolute and the above-floor threshold."""
+    return float(active_frames(wave, sample_rate).sum() * HOP_S)
+
+
+def trim_silence(wave: np.ndarray, sample_rate: int, keep_s: float) -> np.ndarray:
+    """`wave` with the stretches before its first and after its last active frame shortened to `keep_s`
+    seconds (left alone when already shorter, or when no frame is active). People press record, wait,
+    then speak; the corpora open with about a second of silence, and a clip's 4 s crop or a window
+    that is mostly silence reads as another emotion (docs/results.md, "Silence around the speech")."""
+    # Relative to the floor only: a quieter copy of a recording is trimmed where the recording is.
+    active = np.flatnonzero(active_frames(remove_dc(wave), sample_rate, absolute=False))
+    if active.size == 0:
+        return wave
+    hop, frame, keep = int(HOP_S * sample_rate), int(FRAME_S * sample_rate), int(keep_s * sample_rate)
+    start = max(0, active[0] * hop - keep)
+    stop = min(wave.size, active[-1] * hop + frame + keep)
+    return wave if (start, stop) == (0, wave.size) else wave[start:stop]
 
 
 def speech_problem(wave: np.ndarray, sample_rate: int, min_duration_s: float = MIN_DURATION_S,

@@ -1,5 +1,5 @@
 """Recording conditions a user's audio meets, applied to clean speech: noise, level, quantisation,
-telephone band, a lossy codec, a room, a compressor, a DC offset. For the robustness benchmark
+telephone band, a lossy codec, a room, a compressor, silence around the speech, a DC offset. For the robustness benchmark
 (`specser evaluate --conditions`) and for augmentation. Every function takes and returns mono float32 at `sample_rate`; randomness
 comes from the `rng` passed in, so a condition is the same on every run.
 """
@@ -56,6 +56,13 @@ def compress(wave: np.ndarray, sample_rate: int, ratio: float, below_peak_db: fl
     over = np.maximum(env_db - (20 * np.log10(np.max(np.abs(x)) + 1e-12) - below_peak_db), 0.0)
     squeezed = x * 10 ** (-over * (1 - 1 / ratio) / 20)
     return (squeezed * np.max(np.abs(x)) / max(np.max(np.abs(squeezed)), 1e-12)).astype(wave.dtype)
+
+
+def surround(wave: np.ndarray, sample_rate: int, before_s: float, after_s: float, rng: np.random.Generator) -> np.ndarray:
+    """The clip with a quiet room before and after it: `before_s` and `after_s` seconds more, and a
+    -60 dBFS noise floor over the whole recording (press record, wait, speak, wait, stop)."""
+    padded = np.concatenate([np.zeros(int(before_s * sample_rate)), wave, np.zeros(int(after_s * sample_rate))])
+    return noise_floor(padded.astype(wave.dtype), -60.0, rng)
 
 
 def dc_offset(wave: np.ndarray, offset: float) -> np.ndarray:
@@ -132,6 +139,8 @@ CONDITIONS: dict[str, Condition] = {
     "opus, low bit rate": lambda w, sr, rng, babble: codec(w, sr),
     "reverb RT60 0.6 s": lambda w, sr, rng, babble: reverberate(w, sr, 0.6, rng),
     "compressor 4:1, 20 dB below peak": lambda w, sr, rng, babble: compress(w, sr, 4.0, 20.0),
+    "3 s of room noise before": lambda w, sr, rng, babble: surround(w, sr, 3.0, 0.0, rng),
+    "2 s of room noise either side": lambda w, sr, rng, babble: surround(w, sr, 2.0, 2.0, rng),
     "dc offset -40 dBFS": lambda w, sr, rng, babble: dc_offset(w, 0.01),
     "dc offset 20 dB below speech": lambda w, sr, rng, babble: dc_offset(w, _rms(w) * 0.1),
 }

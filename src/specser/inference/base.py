@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from specser.audio.checks import MIN_DURATION_S, MIN_SPEECH_S, speech_problem
+from specser.audio.checks import MIN_DURATION_S, MIN_SPEECH_S, speech_problem, trim_silence
 from specser.audio.declip import declip
 from specser.audio.load import AudioError, load_audio, prepare_wave, remove_dc
 from specser.audio.quality import quality_warnings
@@ -23,6 +23,9 @@ from specser.features.length import crop_windows
 from specser.features.normalize import speaker_stats, standardize
 from specser.inference.results import Prediction, Segment
 from specser.inference.segments import sliding_windows
+
+
+KEEP_SILENCE_S: float | None = None  # the default of `keep_silence_s` (benchmarks/results/real_voices/rule_trim_silence.txt)
 
 
 class BasePredictor:
@@ -43,6 +46,9 @@ class BasePredictor:
         repair_clipping: a recording the ``clipped`` warning flags (`specser.audio.quality`) has its cut
             peaks re-estimated before its features are computed (`specser.audio.declip`); False reads
             it as it is.
+        keep_silence_s: silence before the first and after the last speech of a recording is shortened
+            to this many seconds before it is cropped or cut into windows (`specser.audio.checks.
+            trim_silence`); None keeps it all.
     """
 
     backend = "none"
@@ -50,9 +56,9 @@ class BasePredictor:
     def __init__(self, labels: list[str], features: FeatureConfig, max_duration_s: float | None = None,
                  window_s: float | None = None, hop_s: float | None = None, tta_crops: int | None = None,
                  min_duration_s: float = MIN_DURATION_S, min_speech_s: float = MIN_SPEECH_S,
-                 repair_clipping: bool = True):
+                 repair_clipping: bool = True, keep_silence_s: float | None = KEEP_SILENCE_S):
         self.labels = list(labels)
-        self.repair_clipping = repair_clipping
+        self.repair_clipping, self.keep_silence_s = repair_clipping, keep_silence_s
         self.min_duration_s, self.min_speech_s = min_duration_s, min_speech_s
         self.features = features
         self.tta_crops = max(1, tta_crops or 1)
@@ -102,17 +108,22 @@ class BasePredictor:
         transform) and the network."""
         raise NotImplementedError
 
+    def trimmed(self, wave: np.ndarray) -> np.ndarray:
+        """`wave` with the silence before and after its speech shortened to `keep_silence_s`."""
+        return wave if self.keep_silence_s is None else trim_silence(wave, self.sample_rate, self.keep_silence_s)
+
     def probabilities(self, waves: list[np.ndarray], stats: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
-        """(N, C) class probabilities for model-rate waveforms, one input each (`stats`: see
-        `speaker_normalized`)."""
-        return self.feature_probabilities(self.speaker_normalized(self.logmels(waves), stats))
+        """(N, C) class probabilities for model-rate waveforms, one input each, long silence around the
+        speech shortened first (`stats`: see `speaker_normalized`)."""
+        return self.feature_probabilities(self.speaker_normalized(self.logmels([self.trimmed(w) for w in waves]),
+                                                                  stats))
 
     def probabilities_by_speaker(self, waves: list[np.ndarray], speakers: list[str]) -> np.ndarray:
         """(N, C) probabilities, with a `features.speaker_norm` model's statistics taken per named speaker
         from that speaker's waves here (evaluation on a labelled corpus)."""
         if not self.features.speaker_norm:
             return self.probabilities(waves)
-        logmels = self.logmels(waves)
+        logmels = self.logmels([self.trimmed(w) for w in waves])
         groups: dict[str, list[int]] = {}
         for i, s in enumerate(speakers):
             groups.setdefault(s, []).append(i)
@@ -185,10 +196,10 @@ class BasePredictor:
 
     def predict_wave(self, wave: np.ndarray, name: str = "<audio>") -> Prediction:
         """A checked waveform (`load`) -> its prediction, with the recording's quality warnings. A long
-        recording is cut into windows; windows without speech are marked ``no_speech`` and left out of
-        the overall label."""
+        recording (still long once the silence around its speech is shortened) is cut into windows;
+        windows without speech are marked ``no_speech`` and left out of the overall label."""
         duration = wave.size / self.sample_rate
-        if not self.is_long(wave):
+        if not self.is_long(self.trimmed(wave)):  # one input once long silence around the speech is shortened
             return self.prediction(self.probabilities([wave])[0], duration, wave=wave)
         windows = sliding_windows(wave, self.sample_rate, self.window_s, self.hop_s)
         speech = [speech_problem(w, self.sample_rate, 0.0, self.min_speech_s) is None for _, _, w in windows]
@@ -213,7 +224,7 @@ class BasePredictor:
     def predict_batch(self, waves: list[np.ndarray]) -> list[Prediction]:
         """Short clips in one forward pass; long ones each through their windows."""
         out: list[Prediction | None] = [None] * len(waves)
-        short = [i for i, w in enumerate(waves) if not self.is_long(w)]
+        short = [i for i, w in enumerate(waves) if not self.is_long(self.trimmed(w))]
         if short:
             for i, p in zip(short, self.probabilities([waves[i] for i in short])):
                 out[i] = self.prediction(p, waves[i].size / self.sample_rate, wave=waves[i])
