@@ -94,6 +94,9 @@ def main() -> int:
         for mode in fresh:
             results[mode].update(fresh[mode])
         runs += [str(r) for r in args.runs if str(r) not in runs]
+    if not results["kept"]:  # nothing to compare with yet: keep the figures for a later --combine
+        write_result({"machine": describe(), "runs": runs, "figures": results}, args.out)
+        return 0
     verdict = decide(results)
     for mode, v in verdict["candidates"].items():
         print(f"keep {mode} s: surrounded agreement {v['surrounded_agreement_gain']:+.1f} (accuracy "
