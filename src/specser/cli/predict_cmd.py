@@ -56,6 +56,10 @@ def predict(
     repair_clipping: Annotated[bool, typer.Option(
         "--repair-clipping/--keep-clipping", help="Re-estimate the cut peaks of a recording that clipped "
         "before labelling it (the default), or label it as it is.")] = True,
+    trim_silence: Annotated[Optional[float], typer.Option(
+        "--trim-silence", help="Shorten the silence before and after the speech of each recording to this many "
+        "seconds before it is cropped or cut into windows (try 1.0 for recordings that open with a wait). Off by "
+        "default: see docs/results.md, \"Silence around the speech\".")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Predict the emotion of audio files, with your model or the one that ships with specser.
@@ -83,8 +87,10 @@ def predict(
     from specser.inference.sources import expand_inputs
 
     onnx = backend == "onnx" or model.suffix == ".onnx" or (model.is_dir() and not any(model.glob("**/*.specser")))
-    options = ({"window_s": window, "hop_s": hop, "min_duration_s": min_duration, "repair_clipping": repair_clipping}
-               | ({} if onnx else {"device": device}))
+    if trim_silence is not None and trim_silence < 0:
+        fail("--trim-silence must be 0 seconds or more")
+    options = ({"window_s": window, "hop_s": hop, "min_duration_s": min_duration, "repair_clipping": repair_clipping,
+                "keep_silence_s": trim_silence} | ({} if onnx else {"device": device}))
     try:
         predictor = open_predictor(model, backend, **options)
     except (ValueError, ImportError, FileNotFoundError) as exc:  # ModelFileError is a ValueError
