@@ -98,7 +98,10 @@ def load_audio(
 def remove_dc(wave: np.ndarray) -> np.ndarray:
     """`wave` minus its mean. Cheap sound cards and USB microphones record a constant offset; the corpora
     have almost none, and an offset of 0.01 (-40 dBFS) cut a development model's accuracy from 72 to 24 %
-    (docs/results.md, "A DC offset"). Speech has no energy at 0 Hz, so nothing of it is lost."""
+    (docs/results.md, "A DC offset"). Speech has no energy at 0 Hz, so nothing of it is lost. A single
+    sample is its own mean and is left as it is (it is too short to classify, not silent)."""
+    if wave.size < 2:
+        return wave
     return wave - np.asarray(np.mean(wave, dtype=np.float64), dtype=wave.dtype)
 
 
@@ -116,9 +119,9 @@ def prepare_wave(data: np.ndarray, sr: int, sample_rate: int, max_duration_s: fl
     wave = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
     if not np.all(np.isfinite(wave)):
         raise AudioError(name, "contains NaN or infinite samples", "not_finite")
-    wave = remove_dc(wave)
     if float(np.max(np.abs(wave))) < SILENCE_PEAK:
         raise AudioError(name, "all-silent (peak below -80 dBFS)", "silent")
+    wave = remove_dc(wave)  # after the silence check: a short blip of one value is too short, not silent
     if sr != sample_rate:
         wave = soxr.resample(wave, sr, sample_rate, quality="HQ")
     return np.ascontiguousarray(wave, dtype=np.float32)
