@@ -28,7 +28,7 @@ SURROUNDED = ("3 s of room noise before", "2 s of room noise either side")
 MODES = {"kept": None, "0.5": 0.5, "1.0": 1.0}
 
 
-def evaluate(runs: list[Path], scratch: Path, modes: list[str]) -> dict:
+def evaluate(runs: list[Path], scratch: Path, modes: list[str], over_s: float | None = None) -> dict:
     from specser.runs.robustness import robustness
 
     out = {}
@@ -37,7 +37,7 @@ def evaluate(runs: list[Path], scratch: Path, modes: list[str]) -> dict:
         rows = {}
         for run in runs:
             record = robustness(run, ["clean", *SURROUNDED, *RELEASE], out=scratch / mode / run.name, progress=False,
-                                keep_silence_s=keep)
+                                keep_silence_s=keep, trim_over_s=over_s)
             rows.update(figures(record))
             print(mode, run.name, {k: {c: round(100 * v["agreement"], 1) for c, v in f.items() if c in SURROUNDED}
                                    for k, f in figures(record).items()}, flush=True)
@@ -78,6 +78,8 @@ def main() -> int:
     parser.add_argument("runs", nargs="*", type=Path)
     parser.add_argument("--combine", nargs="+", type=Path, default=[])
     parser.add_argument("--modes", default=",".join(MODES), help="which of kept, 0.5, 1.0 to run (default: all)")
+    parser.add_argument("--over", type=float, default=None,
+                        help="shorten only silence longer than this many seconds (default: any longer than the mode)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "real_voices" / "trim_silence.json")
     args = parser.parse_args()
     if not args.runs and not args.combine:
@@ -90,7 +92,7 @@ def main() -> int:
         for mode in results:
             results[mode].update(earlier["figures"].get(mode, {}))
     if args.runs:
-        fresh = evaluate(args.runs, args.out.parent / "trim_silence", args.modes.split(","))
+        fresh = evaluate(args.runs, args.out.parent / "trim_silence", args.modes.split(","), args.over)
         for mode in fresh:
             results[mode].update(fresh[mode])
         runs += [str(r) for r in args.runs if str(r) not in runs]

@@ -51,9 +51,10 @@ def speech_seconds(wave: np.ndarray, sample_rate: int) -> float:
     return float(active_frames(wave, sample_rate).sum() * HOP_S)
 
 
-def trim_silence(wave: np.ndarray, sample_rate: int, keep_s: float) -> np.ndarray:
+def trim_silence(wave: np.ndarray, sample_rate: int, keep_s: float, over_s: float | None = None) -> np.ndarray:
     """`wave` with the stretches before its first and after its last active frame shortened to `keep_s`
-    seconds (left alone when already shorter, or when no frame is active). People press record, wait,
+    seconds when they are longer than `over_s` (default `keep_s`), else left alone, as when no frame is
+    active. People press record, wait,
     then speak; the corpora open with about a second of silence, and a clip's 4 s crop or a window
     that is mostly silence reads as another emotion (docs/results.md, "Silence around the speech")."""
     # Relative to the floor only: a quieter copy of a recording is trimmed where the recording is.
@@ -61,8 +62,10 @@ def trim_silence(wave: np.ndarray, sample_rate: int, keep_s: float) -> np.ndarra
     if active.size == 0:
         return wave
     hop, frame, keep = int(HOP_S * sample_rate), int(FRAME_S * sample_rate), int(keep_s * sample_rate)
-    start = max(0, active[0] * hop - keep)
-    stop = min(wave.size, active[-1] * hop + frame + keep)
+    longer = int((keep_s if over_s is None else over_s) * sample_rate)
+    first, last = active[0] * hop, min(wave.size, active[-1] * hop + frame)
+    start = first - keep if first > longer else 0
+    stop = last + keep if wave.size - last > longer else wave.size
     return wave if (start, stop) == (0, wave.size) else wave[start:stop]
 
 

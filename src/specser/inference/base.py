@@ -29,6 +29,7 @@ from specser.inference.segments import sliding_windows
 # but moved 0.54 points of labels under the release conditions, against a limit of 0.5
 # (benchmarks/results/real_voices/rule_trim_silence_2.txt), so it is an option (`specser predict --trim-silence`).
 KEEP_SILENCE_S: float | None = None
+TRIM_OVER_S: float | None = None  # only silence longer than this is shortened (None: any longer than keep_silence_s)
 
 
 class BasePredictor:
@@ -52,6 +53,8 @@ class BasePredictor:
         keep_silence_s: silence before the first and after the last speech of a recording is shortened
             to this many seconds before it is cropped or cut into windows (`specser.audio.checks.
             trim_silence`); None keeps it all.
+        trim_over_s: only a stretch of silence longer than this is shortened (None: any longer than
+            `keep_silence_s`).
     """
 
     backend = "none"
@@ -59,9 +62,10 @@ class BasePredictor:
     def __init__(self, labels: list[str], features: FeatureConfig, max_duration_s: float | None = None,
                  window_s: float | None = None, hop_s: float | None = None, tta_crops: int | None = None,
                  min_duration_s: float = MIN_DURATION_S, min_speech_s: float = MIN_SPEECH_S,
-                 repair_clipping: bool = True, keep_silence_s: float | None = KEEP_SILENCE_S):
+                 repair_clipping: bool = True, keep_silence_s: float | None = KEEP_SILENCE_S,
+                 trim_over_s: float | None = TRIM_OVER_S):
         self.labels = list(labels)
-        self.repair_clipping, self.keep_silence_s = repair_clipping, keep_silence_s
+        self.repair_clipping, self.keep_silence_s, self.trim_over_s = repair_clipping, keep_silence_s, trim_over_s
         self.min_duration_s, self.min_speech_s = min_duration_s, min_speech_s
         self.features = features
         self.tta_crops = max(1, tta_crops or 1)
@@ -113,7 +117,9 @@ class BasePredictor:
 
     def trimmed(self, wave: np.ndarray) -> np.ndarray:
         """`wave` with the silence before and after its speech shortened to `keep_silence_s`."""
-        return wave if self.keep_silence_s is None else trim_silence(wave, self.sample_rate, self.keep_silence_s)
+        if self.keep_silence_s is None:
+            return wave
+        return trim_silence(wave, self.sample_rate, self.keep_silence_s, self.trim_over_s)
 
     def probabilities(self, waves: list[np.ndarray], stats: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """(N, C) class probabilities for model-rate waveforms, one input each, long silence around the
