@@ -54,3 +54,14 @@ def test_long_silence_around_the_speech_is_shortened_and_short_silence_kept():
     assert trim_silence(speech, SR, keep_s=0.5) is speech  # less than 0.5 s of silence either side: as it is
     noise = room(2.0)
     assert trim_silence(noise, SR, keep_s=0.5) is noise  # no speech: nothing to trim to
+
+
+def test_only_silence_longer_than_over_s_is_shortened():
+    rng = np.random.default_rng(3)
+    room = lambda seconds: (rng.standard_normal(int(seconds * SR)) * 1e-3).astype(np.float32)  # noqa: E731
+    speech = _speechlike(1.0)
+    opening = np.concatenate([room(1.5), speech])  # a corpus-like opening: left exactly as it is
+    assert trim_silence(opening, SR, keep_s=1.0, over_s=2.0) is opening
+    waiting = np.concatenate([room(3.0), speech, room(1.5)])  # a wait before, a short pause after
+    trimmed = trim_silence(waiting, SR, keep_s=1.0, over_s=2.0)
+    assert waiting.size - trimmed.size == pytest.approx((3.0 + 0.15 - 1.0) * SR, abs=0.05 * SR)  # only the wait
