@@ -67,17 +67,17 @@ def test_clipped_audio_is_repaired_unless_kept(trained_run, clips):
     assert max(abs(repaired[k] - kept[k]) for k in kept) > 1e-4
 
 
-def test_trim_silence_makes_a_waiting_recording_one_input(trained_run, tmp_path):
+def test_a_long_wait_before_the_speech_is_shortened_unless_kept(trained_run, tmp_path):
     rng = np.random.default_rng(9)
-    waiting = np.concatenate([rng.standard_normal(3 * 16000) * 1e-3, emotional_tone("05", 1, rng, seconds=1.0)])
+    waiting = np.concatenate([rng.standard_normal(5 * 16000) * 1e-3, emotional_tone("05", 1, rng, seconds=1.0)])
     sf.write(tmp_path / "waiting.wav", waiting.astype(np.float32), 16000)
-    rows = {}
-    for extra in ([], ["--trim-silence", "0.5"]):
-        result = _predict(trained_run, str(tmp_path / "waiting.wav"), "--format", "json", *extra)
+    timelines = {}
+    for flag in ("--trim-silence", "--keep-silence"):
+        result = _predict(trained_run, str(tmp_path / "waiting.wav"), "--format", "json", "--window", "3", flag)
         assert result.exit_code == 0, result.output
-        rows[bool(extra)] = json.loads(result.stdout)[0]
-    assert rows[False]["timeline"] and not rows[True].get("timeline")  # windows of a waiting room, or one input
-    assert _predict(trained_run, str(tmp_path / "waiting.wav"), "--trim-silence", "-1").exit_code != 0
+        timelines[flag] = json.loads(result.stdout)[0].get("timeline") or []
+    # 6 s with 3 s windows is a long recording; 1 s of the wait and the clip are one input, with no timeline.
+    assert len(timelines["--keep-silence"]) > 1 and timelines["--trim-silence"] == []
 
 
 def test_csv_glob_keep_going_and_plot(trained_run, clips, tmp_path):

@@ -56,10 +56,9 @@ def predict(
     repair_clipping: Annotated[bool, typer.Option(
         "--repair-clipping/--keep-clipping", help="Re-estimate the cut peaks of a recording that clipped "
         "before labelling it (the default), or label it as it is.")] = True,
-    trim_silence: Annotated[Optional[float], typer.Option(
-        "--trim-silence", help="Shorten the silence before and after the speech of each recording to this many "
-        "seconds before it is cropped or cut into windows (try 1.0 for recordings that open with a wait). Off by "
-        "default: see docs/results.md, \"Silence around the speech\".")] = None,
+    trim_silence: Annotated[bool, typer.Option(
+        "--trim-silence/--keep-silence", help="Shorten a wait of more than 2 s before (or after) the speech to 1 s "
+        "before the recording is cropped or cut into windows (the default), or keep all of it.")] = True,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Predict the emotion of audio files, with your model or the one that ships with specser.
@@ -72,7 +71,8 @@ def predict(
     window probabilities averaged); windows without speech are marked no_speech and left out.
     A recording that clipped (recorded too loud) or has a telephone's narrow band still gets
     its label, with a warning (stderr, and `warnings` in JSON and CSV): such labels are less reliable.
-    A clipped recording's cut peaks are re-estimated before it is labelled (--keep-clipping: not).
+    A clipped recording's cut peaks are re-estimated before it is labelled (--keep-clipping: not), and
+    a wait of more than 2 s before or after the speech is shortened to 1 s (--keep-silence: not).
     Files that cannot be classified (unreadable, truncated, too short, silent, no speech) are
     listed with the reason and skipped; the exit status is 1 if any file failed, unless --keep-going.
 
@@ -87,10 +87,8 @@ def predict(
     from specser.inference.sources import expand_inputs
 
     onnx = backend == "onnx" or model.suffix == ".onnx" or (model.is_dir() and not any(model.glob("**/*.specser")))
-    if trim_silence is not None and trim_silence < 0:
-        fail("--trim-silence must be 0 seconds or more")
-    options = ({"window_s": window, "hop_s": hop, "min_duration_s": min_duration, "repair_clipping": repair_clipping,
-                "keep_silence_s": trim_silence} | ({} if onnx else {"device": device}))
+    options = ({"window_s": window, "hop_s": hop, "min_duration_s": min_duration, "repair_clipping": repair_clipping}
+               | ({} if trim_silence else {"keep_silence_s": None}) | ({} if onnx else {"device": device}))
     try:
         predictor = open_predictor(model, backend, **options)
     except (ValueError, ImportError, FileNotFoundError) as exc:  # ModelFileError is a ValueError
