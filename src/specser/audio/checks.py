@@ -25,7 +25,9 @@ _FLOOR_PERCENTILE = 5
 
 
 def frame_db(wave: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Energy of 25 ms frames every 10 ms, in dBFS (a full-scale sine is -3 dB)."""
+    """Energy of 25 ms frames every 10 ms around the recording's mean, in dBFS (a full-scale sine is -3 dB).
+    A DC offset is left out: a constant is not speech, and it would hide the speech above the floor."""
+    wave = remove_dc(wave)
     frame, hop = int(FRAME_S * sample_rate), int(HOP_S * sample_rate)
     if wave.size < frame:
         return np.array([10 * np.log10(np.mean(np.square(wave, dtype=np.float64)) + 1e-12)]) if wave.size else np.array([])
@@ -58,7 +60,7 @@ def trim_silence(wave: np.ndarray, sample_rate: int, keep_s: float, over_s: floa
     then speak; the corpora open with about a second of silence, and a clip's 4 s crop or a window
     that is mostly silence reads as another emotion (docs/results.md, "Silence around the speech")."""
     # Relative to the floor only: a quieter copy of a recording is trimmed where the recording is.
-    active = np.flatnonzero(active_frames(remove_dc(wave), sample_rate, absolute=False))
+    active = np.flatnonzero(active_frames(wave, sample_rate, absolute=False))
     if active.size == 0:
         return wave
     hop, frame, keep = int(HOP_S * sample_rate), int(FRAME_S * sample_rate), int(keep_s * sample_rate)
@@ -71,9 +73,7 @@ def trim_silence(wave: np.ndarray, sample_rate: int, keep_s: float, over_s: floa
 
 def speech_problem(wave: np.ndarray, sample_rate: int, min_duration_s: float = MIN_DURATION_S,
                    min_speech_s: float = MIN_SPEECH_S) -> tuple[str, str] | None:
-    """None when `wave` can be classified, else (kind, reason): ``too_short`` or ``no_speech``. A DC
-    offset is left out: a constant is not speech, and it would hide the speech above the floor."""
-    wave = remove_dc(wave)
+    """None when `wave` can be classified, else (kind, reason): ``too_short`` or ``no_speech``."""
     duration = wave.size / sample_rate
     if duration < min_duration_s:
         return "too_short", f"too short to classify ({1000 * duration:.0f} ms; at least {1000 * min_duration_s:.0f} ms)"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from specser.audio.quality import CLIPPED_SHARE, FULL_SCALE
+from specser.audio.quality import CLIPPED_SHARE, FULL_SCALE, clipped_share
 
 WINDOW = 1024  # samples per frame; 64 ms at 16 kHz, a few pitch periods
 HOP = WINDOW // 4
@@ -27,7 +27,7 @@ KEEP_AT_END = 0.5  # share of a frame's coefficients kept in the last iteration
 
 def is_clipped(wave: np.ndarray, threshold: float = FULL_SCALE, min_share: float = CLIPPED_SHARE) -> bool:
     """True when at least `min_share` of the samples reach `threshold` (the `clipped` warning's test)."""
-    return bool(wave.size) and float(np.mean(np.abs(wave) >= threshold)) >= min_share
+    return bool(wave.size) and clipped_share(wave, threshold) >= min_share
 
 
 def declip(wave: np.ndarray, threshold: float = FULL_SCALE, min_share: float = CLIPPED_SHARE,

@@ -36,9 +36,9 @@ class QualityWarning:
         return {"kind": self.kind, "message": self.message}
 
 
-def clipped_share(wave: np.ndarray) -> float:
-    """The share of samples at full scale (`FULL_SCALE` or louder)."""
-    return float(np.mean(np.abs(wave) >= FULL_SCALE)) if wave.size else 0.0
+def clipped_share(wave: np.ndarray, threshold: float = FULL_SCALE) -> float:
+    """The share of samples at full scale (`threshold` or louder)."""
+    return float(np.mean(np.abs(wave) >= threshold)) if wave.size else 0.0
 
 
 def high_band_db(wave: np.ndarray, sample_rate: int) -> float | None:

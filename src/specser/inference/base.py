@@ -125,8 +125,12 @@ class BasePredictor:
     def probabilities(self, waves: list[np.ndarray], stats: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """(N, C) class probabilities for model-rate waveforms, one input each, long silence around the
         speech shortened first (`stats`: see `speaker_normalized`)."""
-        return self.feature_probabilities(self.speaker_normalized(self.logmels([self.trimmed(w) for w in waves]),
-                                                                  stats))
+        return self._input_probabilities([self.trimmed(w) for w in waves], stats)
+
+    def _input_probabilities(self, inputs: list[np.ndarray], stats: tuple[np.ndarray, np.ndarray] | None = None
+                             ) -> np.ndarray:
+        """`probabilities` of waveforms already trimmed (`trimmed`)."""
+        return self.feature_probabilities(self.speaker_normalized(self.logmels(inputs), stats))
 
     def probabilities_by_speaker(self, waves: list[np.ndarray], speakers: list[str]) -> np.ndarray:
         """(N, C) probabilities, with a `features.speaker_norm` model's statistics taken per named speaker
@@ -208,9 +212,14 @@ class BasePredictor:
         """A checked waveform (`load`) -> its prediction, with the recording's quality warnings. A long
         recording (still long once the silence around its speech is shortened) is cut into windows;
         windows without speech are marked ``no_speech`` and left out of the overall label."""
+        trimmed = self.trimmed(wave)
+        if not self.is_long(trimmed):  # one input once long silence around the speech is shortened
+            return self.prediction(self._input_probabilities([trimmed])[0], wave.size / self.sample_rate, wave=wave)
+        return self._windowed(wave, name)
+
+    def _windowed(self, wave: np.ndarray, name: str = "<audio>") -> Prediction:
+        """A long recording's prediction from its windows, each marked or labelled (`predict_wave`)."""
         duration = wave.size / self.sample_rate
-        if not self.is_long(self.trimmed(wave)):  # one input once long silence around the speech is shortened
-            return self.prediction(self.probabilities([wave])[0], duration, wave=wave)
         windows = sliding_windows(wave, self.sample_rate, self.window_s, self.hop_s)
         speech = [speech_problem(w, self.sample_rate, 0.0, self.min_speech_s) is None for _, _, w in windows]
         if not any(speech):
@@ -234,13 +243,14 @@ class BasePredictor:
     def predict_batch(self, waves: list[np.ndarray]) -> list[Prediction]:
         """Short clips in one forward pass; long ones each through their windows."""
         out: list[Prediction | None] = [None] * len(waves)
-        short = [i for i, w in enumerate(waves) if not self.is_long(self.trimmed(w))]
+        trimmed = [self.trimmed(w) for w in waves]
+        short = [i for i, t in enumerate(trimmed) if not self.is_long(t)]
         if short:
-            for i, p in zip(short, self.probabilities([waves[i] for i in short])):
+            for i, p in zip(short, self._input_probabilities([trimmed[i] for i in short])):
                 out[i] = self.prediction(p, waves[i].size / self.sample_rate, wave=waves[i])
         for i, w in enumerate(waves):
             if out[i] is None:
-                out[i] = self.predict_wave(w)
+                out[i] = self._windowed(w)
         return out
 
     def _named(self, probs: np.ndarray) -> dict[str, float]:

@@ -20,7 +20,6 @@ from specser.audio.load import AudioError, load_audio
 from specser.config import load_config
 from specser.evaluation.cv_summary import stats_over
 from specser.features.prepare import build_manifest
-from specser.inference.base import KEEP_SILENCE_S, TRIM_OVER_S
 from specser.inference.model_file import ModelFile
 from specser.inference.predictor import Predictor
 from specser.runs.folder import RunFolder
@@ -67,12 +66,11 @@ def _condition_result(predictor: Predictor, waves: list[np.ndarray], speakers: l
 
 
 def robustness(run_dir: Path, conditions: list[str] | None = None, data: Path | None = None,
-               out: Path | None = None, seed: int = 0, progress: bool = True, repair_clipping: bool = True,
-               model: Path | None = None, keep_silence_s: float | None = KEEP_SILENCE_S,
-               trim_over_s: float | None = TRIM_OVER_S) -> dict:
+               out: Path | None = None, seed: int = 0, progress: bool = True, model: Path | None = None,
+               **predictor_options) -> dict:
     """Evaluate `run_dir`'s model (or the `model` file given) on its test split under each condition;
-    writes robustness.{json,md}. `repair_clipping`, `keep_silence_s` and `trim_over_s` as `BasePredictor`'s (their
-    defaults are the product's).
+    writes robustness.{json,md}. `predictor_options` go to the `Predictor` (`repair_clipping`,
+    `keep_silence_s`, `trim_over_s`; left out, the product's defaults) and are recorded.
 
     Returns:
         {"run", "n", "conditions": {name: {"accuracy", "agreement", "refused", "most_predicted"[, "by_corpus"]}}}.
@@ -91,8 +89,7 @@ def robustness(run_dir: Path, conditions: list[str] | None = None, data: Path | 
     unknown = sorted(set(names) - set(CONDITIONS))
     if unknown:
         raise ValueError(f"unknown conditions {unknown}; choose from: {', '.join(CONDITIONS)}")
-    predictor = Predictor(mf, device=cfg.train.accelerator, repair_clipping=repair_clipping,
-                          keep_silence_s=keep_silence_s, trim_over_s=trim_over_s)
+    predictor = Predictor(mf, device=cfg.train.accelerator, **predictor_options)
     sr = predictor.sample_rate
     waves = [load_audio(r.path, sr, name=r.path) for r in rows]
     speakers = [r.speaker for r in rows]
@@ -105,8 +102,8 @@ def robustness(run_dir: Path, conditions: list[str] | None = None, data: Path | 
                                      if name.startswith("babble") else None).astype(np.float32)
                     for i, w in enumerate(waves)]
         results[name], _ = _condition_result(predictor, degraded, speakers, targets, clean, corpora)
-    record = {"run": str(run_dir), "protocol": split["protocol"], "n": len(rows), "repair_clipping": repair_clipping,
-              "keep_silence_s": keep_silence_s, "trim_over_s": trim_over_s,
+    record = {"run": str(run_dir), "protocol": split["protocol"], "n": len(rows),
+              **{k: getattr(predictor, k) for k in ("repair_clipping", "keep_silence_s", "trim_over_s")},
               **({"model": str(model)} if model else {}),
               "conditions": results}
     out = Path(out) if out else folder / "robustness"
