@@ -88,6 +88,9 @@ DEV_ROWS = [
      "smoothing", ["train.augment.compress_prob=0.25"]),
     ("+pcen", "PCEN instead of dB (per-channel energy normalisation of the level-normalised Mel power), with "
      "label smoothing", ["features.compression=pcen"]),
+    ("+freq-mixstyle", "Freq-MixStyle: each Mel band's mean and std over time mixed with another clip's, on 40 % of "
+     "the clips (alpha 0.3), with label smoothing",
+     ["train.augment.freq_mixstyle_prob=0.4", "train.augment.freq_mixstyle_alpha=0.3"]),
 ]
 DEV_TEST_SPEAKERS = "02,07,13,18"
 DEV_SEEDS = (42, 7)  # the table's two columns

@@ -191,6 +191,16 @@ class AugmentConfig:
     compress_threshold_db: list[float] = field(default_factory=lambda: [10.0, 30.0])
     eq_prob: float = 0.0  # a random equaliser: a spectral tilt and smooth bumps (other microphones, rooms, corpora)
     eq_db: float = 9.0  # the equaliser's largest tilt: +-eq_db at 8 kHz against 1 kHz, bumps up to eq_db / 3
+    # Freq-MixStyle (feature domain): on this share of the clips, each Mel band's mean and standard deviation
+    # over time are mixed with another clip's of the batch, lambda ~ Beta(alpha, alpha): the colouring of other
+    # microphones, rooms and corpora, drawn from the training clips themselves.
+    freq_mixstyle_prob: float = 0.0
+    freq_mixstyle_alpha: float = 0.3
+
+    def __post_init__(self):
+        if not 0 <= self.freq_mixstyle_prob <= 1 or self.freq_mixstyle_alpha <= 0:
+            raise ConfigError(f"train.augment.freq_mixstyle_prob must lie in [0, 1] and freq_mixstyle_alpha be > 0 "
+                              f"(got {self.freq_mixstyle_prob}, {self.freq_mixstyle_alpha})")
 
     @property
     def audio_domain(self) -> bool:

@@ -9,7 +9,7 @@ import torch
 from specser.config import AugmentConfig, FeatureConfig, load_config
 from specser.data.datasets import RandomCropDataset, WaveDataset
 from specser.features.logmel import LogMel
-from specser.training.augment import WaveFeatures, mixup, time_shift, warped_filterbank
+from specser.training.augment import WaveFeatures, freq_mixstyle, mixup, time_shift, warped_filterbank
 from tests.synth import FAST_OVERRIDES, emotional_tone
 
 
@@ -34,6 +34,56 @@ def test_mixup_is_a_convex_combination_of_batch_members():
     mixed, partner, lam = mixup(x, 0.4)
     assert 0 <= lam <= 1 and sorted(partner.tolist()) == list(range(6))
     torch.testing.assert_close(mixed, lam * x + (1 - lam) * x[partner])
+
+
+def band_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each example's per-band mean and standard deviation over channels and time: (B, F) each."""
+    return x.mean(dim=(1, 3)), x.var(dim=(1, 3)).sqrt()
+
+
+def test_freq_mixstyle_gives_each_clip_a_mix_of_two_clips_band_statistics():
+    torch.manual_seed(0)
+    x = torch.randn(16, 1, 12, 50) * (0.5 + 3 * torch.rand(16, 1, 12, 1)) + torch.randn(16, 1, 12, 1) * 5
+    out = freq_mixstyle(x, 1.0, 0.3)
+    mean, std = band_stats(x)
+    out_mean, out_std = band_stats(out)
+    moved = 0
+    for i in range(16):
+        if torch.allclose(out[i], x[i], atol=1e-4):
+            continue  # its partner was itself
+        moved += 1
+        # out_mean = lam * mean_i + (1 - lam) * mean_j for one partner j and one lam over all bands.
+        fits = []
+        for j in range(16):
+            if j == i:
+                continue
+            lam = ((out_mean[i] - mean[j]) @ (mean[i] - mean[j])) / (mean[i] - mean[j]).square().sum()
+            fits.append((out_mean[i] - (lam * mean[i] + (1 - lam) * mean[j])).abs().max() < 1e-3
+                        and (out_std[i] - (lam * std[i] + (1 - lam) * std[j])).abs().max() < 1e-3
+                        and -1e-4 <= lam <= 1 + 1e-4)
+        assert sum(fits) == 1, i
+        # Within each band the clip's shape over time is kept: a positive affine map of the original.
+        for band in range(12):
+            r = torch.corrcoef(torch.stack([x[i, 0, band], out[i, 0, band]]))[0, 1]
+            assert r > 0.9999
+    assert moved >= 12
+
+
+def test_freq_mixstyle_touches_only_the_asked_share_and_nothing_when_off():
+    torch.manual_seed(1)
+    x = torch.randn(400, 1, 8, 20) + torch.randn(400, 1, 8, 1) * 4
+    assert freq_mixstyle(x, 0.0, 0.3) is x
+    changed = ~torch.isclose(freq_mixstyle(x, 0.25, 0.3), x, atol=1e-4).flatten(1).all(dim=1)
+    assert 0.15 < changed.float().mean() < 0.3
+    assert freq_mixstyle(x[:1], 1.0, 0.3) is not None  # a batch of one has no partner: unchanged
+    assert torch.equal(freq_mixstyle(x[:1], 1.0, 0.3), x[:1])
+
+
+def test_freq_mixstyle_settings_are_checked():
+    with pytest.raises(ValueError, match="freq_mixstyle"):
+        AugmentConfig(freq_mixstyle_prob=1.5)
+    with pytest.raises(ValueError, match="freq_mixstyle"):
+        AugmentConfig(freq_mixstyle_alpha=0.0)
 
 
 def test_warped_filterbank_with_ratio_one_is_the_filterbank():
@@ -135,7 +185,7 @@ def test_random_crops_are_windows_of_the_clip():
     ["model.name=spec_resnet_attn", "train.augment.mixup_alpha=0.2", "train.specaugment.enabled=true",
      "train.augment.random_crop=true", "train.augment.time_shift_s=0.1", "train.label_smoothing=0.1",
      "train.class_weights=true", "train.optimizer=adamw", "train.scheduler=cosine", "train.warmup_epochs=1",
-     "train.tta_crops=3"],
+     "train.tta_crops=3", "train.augment.freq_mixstyle_prob=0.4"],
     ["model.name=spec_crnn", "train.augment.speed=0.1", "train.augment.pitch_semitones=1", "train.augment.gain_db=6",
      "train.augment.noise_snr_db=[15, 30]", "train.augment.noise_types=[white, pink, babble]",
      "train.augment.reverb_prob=0.3", "train.augment.band_prob=0.3", "train.augment.quantize_prob=0.3",

@@ -73,6 +73,8 @@ def check_encoder_recipe(cfg: ExperimentConfig) -> None:
         problems.append("no audio-domain augmentation, random crops or time shifts (train.augment)")
     if cfg.train.specaugment.enabled:
         problems.append("train.specaugment.enabled=false")
+    if aug.freq_mixstyle_prob > 0:
+        problems.append("train.augment.freq_mixstyle_prob=0")
     if cfg.features.speaker_norm:
         problems.append("features.speaker_norm=false")
     if cfg.train.finetune.enabled and aug.mixup_alpha > 0:

@@ -39,6 +39,28 @@ def mixup(x: torch.Tensor, alpha: float) -> tuple[torch.Tensor, torch.Tensor, fl
     return lam * x + (1 - lam) * x[partner], partner, lam
 
 
+def freq_mixstyle(x: torch.Tensor, prob: float, alpha: float, eps: float = 1e-6) -> torch.Tensor:
+    """Freq-MixStyle (Schmid et al. 2022, device generalisation in acoustic scene classification).
+
+    For a `prob` share of the examples of (B, C, F, T), each frequency row is standardised by its own mean
+    and standard deviation over channels and time, then given statistics mixed with another example's
+    of the batch, lambda ~ Beta(alpha, alpha) per example. The network sees the same speech under the
+    spectral colouring of another recording, so the colouring alone stops deciding the label.
+    """
+    if prob <= 0 or x.shape[0] < 2:
+        return x
+    b = x.shape[0]
+    mean = x.mean(dim=(1, 3), keepdim=True)  # (B, 1, F, 1)
+    std = (x.var(dim=(1, 3), keepdim=True) + eps).sqrt()
+    lam = torch.distributions.Beta(alpha, alpha).sample((b, 1, 1, 1)).to(x.device, x.dtype)
+    partner = torch.randperm(b, device=x.device)
+    mixed_mean = lam * mean + (1 - lam) * mean[partner]
+    mixed_std = lam * std + (1 - lam) * std[partner]
+    restyled = (x - mean) / std * mixed_std + mixed_mean
+    chosen = (torch.rand(b, device=x.device) < prob).view(b, 1, 1, 1)
+    return torch.where(chosen, restyled, x)
+
+
 def warped_filterbank(filterbank: torch.Tensor, ratio: torch.Tensor) -> torch.Tensor:
     """Per-example Mel filterbanks that read a spectrum whose frequencies were scaled by `ratio`.
 

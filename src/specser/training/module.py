@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from specser.config import TrainConfig
-from specser.training.augment import mixup, time_shift
+from specser.training.augment import freq_mixstyle, mixup, time_shift
 from specser.training.distill import distillation_loss
 from specser.training.specaugment import SpecAugment
 
@@ -62,7 +62,9 @@ class EmotionClassifier(L.LightningModule):
             with torch.autocast(self.device.type, enabled=False):
                 inputs = [self.wave_features(*inputs)]
         if stage == "train" and len(inputs) == 1:  # spectrogram-shaped inputs: not a fine-tuned encoder's waves
-            inputs[0] = self.augment(time_shift(inputs[0], self.shift_frames))
+            aug = self.cfg.augment
+            restyled = freq_mixstyle(inputs[0], aug.freq_mixstyle_prob, aug.freq_mixstyle_alpha)
+            inputs[0] = self.augment(time_shift(restyled, self.shift_frames))
             if self.cfg.augment.mixup_alpha > 0:
                 inputs[0], partner, lam = mixup(inputs[0], self.cfg.augment.mixup_alpha)
         logits = self(*inputs)
