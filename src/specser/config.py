@@ -172,6 +172,9 @@ class AugmentConfig:
     # Recording conditions (`specser.training.conditions`), each on this share of the clips:
     reverb_prob: float = 0.0  # a synthetic room, RT60 drawn from `reverb_rt60_s`
     reverb_rt60_s: list[float] = field(default_factory=lambda: [0.2, 1.0])
+    # simple: exponentially decaying noise, one decay at every frequency; bands: a faster decay at high
+    # frequencies, early reflections and a random direct-to-reverberant ratio (`conditions.band_rooms`)
+    reverb_room: Literal["simple", "bands"] = "simple"
     band_prob: float = 0.0  # band-pass: high-pass at 50-400 Hz, low-pass at 3-7.5 kHz (phones, calls)
     quantize_prob: float = 0.0  # rounding to a bit depth drawn from `quantize_bits`, after the gain change
     # [low, high] bits, inclusive. A quiet clip keeps fewer bits of speech than its file's depth:

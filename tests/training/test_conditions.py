@@ -1,5 +1,6 @@
 """Recording-condition augmentation: each effect is the physical one, at the asked amount, on the chosen clips only."""
 
+import pytest
 import torch
 
 from specser.training import conditions
@@ -45,16 +46,40 @@ def test_babble_is_made_of_other_clips_never_the_clip_itself():
     assert torch.equal(mix.sum(dim=1), torch.full((5,), 3.0))
 
 
-def test_reverb_keeps_the_level_and_adds_a_tail():
+@pytest.mark.parametrize("room", ["simple", "bands"])
+def test_both_rooms_keep_the_level_and_ring_longer_in_a_longer_room(room):
     torch.manual_seed(0)
     x = torch.zeros(3, 16000)
     x[:, 4000:4400] = torch.randn(3, 400)
-    chosen = torch.tensor([True, True, False])
-    out = conditions.reverberate(x, chosen, 16000, torch.tensor([0.3, 0.9, 0.5]))
+    out = conditions.reverberate(x, torch.tensor([True, True, False]), 16000, torch.tensor([0.3, 0.9, 0.5]), room)
     assert torch.equal(out[2], x[2])
     assert torch.allclose(out[:2].square().mean(1), x[:2].square().mean(1), rtol=1e-4)
-    tail = out[:, 4400 + 1600:4400 + 3200].square().mean(1)  # 100-200 ms after the burst: only the room
-    assert tail[1] > tail[0] > 0  # the longer room rings longer
+    tail = out[:, 4400 + 1600:4400 + 3200].square().mean(1)
+    assert tail[1] > tail[0] > 0
+
+
+def band_energy(rir: torch.Tensor, low: float, high: float, start_s: float) -> torch.Tensor:
+    """Energy of each response between `low` and `high` Hz, from `start_s` on."""
+    spectrum = torch.fft.rfft(rir[:, int(start_s * 16000):])
+    freqs = torch.fft.rfftfreq(rir.shape[-1] - int(start_s * 16000), 1 / 16000)
+    return spectrum[:, (freqs >= low) & (freqs < high)].abs().square().sum(-1)
+
+
+def test_band_rooms_decay_faster_at_high_frequencies_and_vary_the_distance():
+    torch.manual_seed(0)
+    rooms = conditions.band_rooms(200, 16000, torch.full((200,), 0.8), "cpu")
+    assert torch.allclose(rooms.square().sum(-1), torch.ones(200), atol=1e-4)
+    # The share of each band's energy still there after 0.3 s: the highs have died away sooner.
+    late_low = band_energy(rooms, 100, 500, 0.3) / band_energy(rooms, 100, 500, 0.0)
+    late_high = band_energy(rooms, 4500, 7500, 0.3) / band_energy(rooms, 4500, 7500, 0.0)
+    assert (late_high < late_low).float().mean() > 0.95
+    direct = rooms[:, 0].square()
+    drr_db = 10 * torch.log10(direct / (1 - direct))
+    assert -4 < drr_db.min() < 0 and 9 < drr_db.max() < 13  # about the drawn -3 to +12 dB
+    early = rooms[:, int(0.003 * 16000):int(0.040 * 16000)].abs().max(-1).values
+    later = rooms[:, int(0.040 * 16000):int(0.077 * 16000)].abs().max(-1).values
+    assert (early > later).float().mean() > 0.9  # the discrete early reflections stand out
+    assert torch.equal(rooms[:, 1:int(0.003 * 16000)], torch.zeros(200, int(0.003 * 16000) - 1))
 
 
 def test_quantize_puts_chosen_clips_on_the_grid():
