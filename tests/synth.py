@@ -56,3 +56,29 @@ FAST_OVERRIDES = [
     "features.clip_seconds=1.0", "model.options={stem_channels: 8, widths: [8, 16, 32, 32]}",
     "train.batch_size=32", "train.max_epochs=8",
 ]
+
+
+def encode_with_ffmpeg(wave: np.ndarray, muxer: str, codec: str, rate: int, channels: int = 1,
+                       sr: int = 16000) -> bytes:
+    """`wave` (mono float32 at `sr`) encoded by PyAV's FFmpeg as a phone or browser would: `muxer` ipod (M4A),
+    mp4, adts, webm, amr or 3gp; `codec` aac, libopus or libopencore_amrnb at `rate` Hz."""
+    import io
+
+    import av
+
+    buf = io.BytesIO()
+    layout = "stereo" if channels == 2 else "mono"
+    with av.open(buf, "w", format=muxer) as container:
+        stream = container.add_stream(codec, rate=rate)
+        stream.layout = layout
+        stream.bit_rate = 12200 if "amr" in codec else 32000
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(wave, dtype=np.float32)[None, :], format="flt",
+                                           layout="mono")
+        frame.sample_rate = sr
+        convert = av.AudioResampler(format=stream.codec_context.format.name, layout=layout, rate=rate)
+        for converted in convert.resample(frame) + convert.resample(None):
+            for packet in stream.encode(converted):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return buf.getvalue()

@@ -55,6 +55,24 @@ def test_folder_json_with_timeline_and_skips(trained_run, clips):
     assert all(abs(sum(r["probabilities"].values()) - 1) < 1e-4 for r in ok)
 
 
+def test_voice_memos_and_browser_recordings_in_a_folder_are_labelled_like_the_wav(trained_run, tmp_path):
+    pytest.importorskip("av")
+    from tests.synth import encode_with_ffmpeg
+
+    angry = emotional_tone("05", 1, np.random.default_rng(3), seconds=1.5)
+    sf.write(tmp_path / "take.wav", angry, 16000)
+    for name, muxer, codec, rate in (("take.m4a", "ipod", "aac", 16000), ("take.webm", "webm", "libopus", 48000),
+                                     ("take.3gp", "3gp", "libopencore_amrnb", 8000)):
+        (tmp_path / name).write_bytes(encode_with_ffmpeg(angry, muxer, codec, rate))
+    result = _predict(trained_run, str(tmp_path), "--format", "json", "--out", str(tmp_path / "p.json"))
+    assert result.exit_code == 0, result.output
+    rows = {r["path"].rsplit("/", 1)[-1]: r for r in json.loads((tmp_path / "p.json").read_text())}
+    assert set(rows) == {"take.wav", "take.m4a", "take.webm", "take.3gp"}
+    assert all(r["status"] == "ok" for r in rows.values())
+    # AAC and Opus at 32 kbit/s keep the label; AMR (a 0-4 kHz call codec) at least gets one.
+    assert rows["take.m4a"]["label"] == rows["take.webm"]["label"] == rows["take.wav"]["label"] == "angry"
+
+
 def test_clipped_audio_is_repaired_unless_kept(trained_run, clips):
     probabilities = {}
     for flag in ("--repair-clipping", "--keep-clipping"):

@@ -97,6 +97,25 @@ def test_errors_name_the_upload_never_a_python_object(client):
     assert big.status_code == 413 and "MB" in big.json()["detail"] and "bytes" not in big.json()["detail"]
 
 
+def test_phone_and_browser_recordings_get_the_same_answer(client, angry):
+    """A voice memo (AAC in M4A) and a browser recording (Opus in WebM) are labelled like the WAV; one cut off
+    mid-transfer is a 422 `truncated`, and a long one is queued by the duration its container announces."""
+    from specser.service.routes import header_duration
+    from tests.synth import encode_with_ffmpeg
+
+    wav = client.post("/v1/predict", content=_wav(angry)).json()
+    for muxer, codec, rate in (("ipod", "aac", 16000), ("webm", "libopus", 48000)):
+        data = encode_with_ffmpeg(angry, muxer, codec, rate)
+        body = client.post("/v1/predict", files={"file": ("memo", data)}).json()
+        assert body["label"] == wav["label"] == "angry", body
+        assert abs(body["probabilities"]["angry"] - wav["probabilities"]["angry"]) < 0.1
+        assert body["duration_s"] == pytest.approx(1.0, abs=0.15)
+        assert header_duration(encode_with_ffmpeg(np.tile(angry, 40), muxer, codec, rate)) == pytest.approx(40.0, abs=0.2)
+    cut = encode_with_ffmpeg(angry, "webm", "libopus", 48000)
+    response = client.post("/v1/predict", content=cut[: len(cut) // 2])
+    assert response.status_code == 422 and response.json()["error"] == "truncated", response.text
+
+
 def test_long_recordings_queue_apart_from_clips(client, angry):
     """A clip is served while long uploads hold the long-recording pool: it never waits behind them."""
     import threading

@@ -1,12 +1,17 @@
 """Which audio specser reads: one list of file extensions, and content checks before decoding.
 
 Folders are searched by extension (`AUDIO_EXTENSIONS`); uploads, whose names mean nothing, are
-checked by their first bytes (`sniff_audio`). Both cover the containers libsndfile decodes.
+checked by their first bytes (`sniff_audio`). Both cover the containers libsndfile decodes and those of
+`CONTAINER_FORMATS`, which `specser.audio.containers` decodes.
 """
 
 from __future__ import annotations
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".aifc", ".au")
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".aifc", ".au",
+                    ".m4a", ".mp4", ".aac", ".webm", ".3gp", ".amr")
+# Containers libsndfile does not read; `specser.audio.containers` decodes them (phones, browsers).
+CONTAINER_FORMATS = ("mp4", "webm", "aac", "amr")
+FORMAT_NAMES = "WAV, FLAC, Ogg/Opus, AIFF, MP3, M4A/MP4 (AAC), WebM or AMR"  # for people: errors, the page, the API
 
 # (magic test, format name). Checked on the first bytes of the upload, whatever the client claims.
 _SIGNATURES = (
@@ -16,6 +21,11 @@ _SIGNATURES = (
     (lambda b: b[:4] == b"OggS", "ogg"),
     (lambda b: b[:4] == b"FORM" and b[8:12] in (b"AIFF", b"AIFC"), "aiff"),
     (lambda b: b[:4] == b".snd", "au"),
+    (lambda b: b[4:8] == b"ftyp", "mp4"),  # MP4, M4A, 3GP: an ISO base media file
+    (lambda b: b[:4] == b"\x1a\x45\xdf\xa3", "webm"),  # EBML: WebM, Matroska
+    (lambda b: b[:6] == b"#!AMR\n", "amr"),
+    # ADTS (raw AAC): a 12-bit sync word and layer 00, where an MP3 frame's layer bits are not 00.
+    (lambda b: len(b) > 1 and b[0] == 0xFF and (b[1] & 0xF6) == 0xF0, "aac"),
     (lambda b: b[:3] == b"ID3" or (len(b) > 1 and b[0] == 0xFF and (b[1] & 0xE0) == 0xE0), "mp3"),
 )
 

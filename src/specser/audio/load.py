@@ -14,7 +14,8 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from specser.audio.formats import wav_truncation
+from specser.audio.containers import ContainerError, container_info, decode_container
+from specser.audio.formats import CONTAINER_FORMATS, sniff_audio, wav_truncation
 
 SILENCE_PEAK = 1e-4  # about -80 dBFS: below this the whole clip counts as silent
 
@@ -41,7 +42,12 @@ def _decoder_message(exc: Exception) -> str:
     return text[:1].lower() + text[1:] if text else type(exc).__name__
 
 
-def _decode(source: str | Path | bytes, name: str) -> tuple[np.ndarray, int]:
+def _decode(source: str | Path | bytes, name: str, head: bytes = b"") -> tuple[np.ndarray, int]:
+    if sniff_audio(head[:16]) in CONTAINER_FORMATS:
+        try:
+            return decode_container(source)
+        except ContainerError as exc:
+            raise AudioError(name, str(exc), exc.kind) from exc
     try:
         handle = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
         data, sr = sf.read(handle, dtype="float32", always_2d=True)
@@ -91,7 +97,7 @@ def load_audio(
     if missing is not None:
         raise AudioError(name, f"truncated: the header promises {missing[0]:.2f} s of audio, the file holds "
                                f"{missing[1]:.2f} s", "truncated")
-    data, sr = _decode(source, name)
+    data, sr = _decode(source, name, head)
     return prepare_wave(data, sr, sample_rate, max_duration_s, name)
 
 
@@ -127,7 +133,23 @@ def prepare_wave(data: np.ndarray, sr: int, sample_rate: int, max_duration_s: fl
     return np.ascontiguousarray(wave, dtype=np.float32)
 
 
-def audio_info(path: str | Path) -> dict:
-    """Header facts (rate, channels, duration) without decoding the samples."""
-    info = sf.info(str(path))
+def audio_info(source: str | Path | bytes) -> dict:
+    """Header facts (rate, channels, duration in seconds) of a file or its bytes, without decoding the samples.
+
+    Raises:
+        AudioError: a header neither libsndfile nor (for phone and browser containers) FFmpeg reads.
+    """
+    raw = isinstance(source, (bytes, bytearray))
+    name = "<bytes>" if raw else str(source)
+    if raw:
+        head = bytes(source[:16])
+    else:
+        with open(source, "rb") as handle:
+            head = handle.read(16)
+    try:
+        if sniff_audio(head) in CONTAINER_FORMATS:
+            return container_info(source)
+        info = sf.info(io.BytesIO(source) if raw else str(source))
+    except (ContainerError, sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise AudioError(name, f"unreadable header ({_decoder_message(exc)})") from exc
     return {"sample_rate": info.samplerate, "channels": info.channels, "duration_s": info.duration}

@@ -28,7 +28,7 @@ def summary(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from specser.audio.load import audio_info
+    from specser.audio.load import AudioError, audio_info
     from specser.corpus.manifest import load_manifest
     from specser.paths import resolve_data_path
 
@@ -51,10 +51,11 @@ def summary(
         for r in rows:
             try:
                 info = audio_info(r.path)
-            except Exception as exc:  # a header we cannot read is reported, not fatal
-                skipped.append((r.path, f"unreadable header ({exc})"))
+            except AudioError as exc:  # a header we cannot read is reported, not fatal
+                skipped.append((r.path, exc.reason))
                 continue
-            durations.append(info["duration_s"])
+            if info["duration_s"] is not None:  # a container may not announce it
+                durations.append(info["duration_s"])
             rates[info["sample_rate"]] += 1
             channels[info["channels"]] += 1
         if durations:

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from specser.audio.formats import FORMAT_NAMES
 from specser.audio.load import AudioError
 from specser.inference.base import BasePredictor
 from specser.service.errors import ApiError
@@ -30,14 +31,13 @@ def get_settings(request: Request) -> ServiceSettings:
 
 def header_duration(data: bytes) -> float | None:
     """Seconds of audio the container's header announces (no decoding); None when it cannot tell."""
-    import io
-
-    import soundfile as sf
+    from specser.audio.load import audio_info
 
     try:
-        return float(sf.info(io.BytesIO(data)).duration)
+        seconds = audio_info(data)["duration_s"]
     except Exception:  # noqa: BLE001 - undecodable uploads get their 422 from the predictor
         return None
+    return None if seconds is None else float(seconds)
 
 
 def pool_for(request: Request, data: bytes) -> ThreadPoolExecutor:
@@ -73,8 +73,8 @@ async def model_info(request: Request, predictor: PredictorDep, settings: Settin
 
 @router.post("/predict", summary="Predict the emotion of an audio file", response_model=Prediction,
              response_model_exclude_unset=True, responses={**ERROR_RESPONSES, **PROFILE_ERRORS},
-             description="Send the audio as a multipart field `file`, or as the raw request body (WAV, FLAC, Ogg, "
-                         "AIFF or MP3). Returns `labels`, `probabilities` (label -> probability), `label` and "
+             description=f"Send the audio as a multipart field `file`, or as the raw request body ({FORMAT_NAMES}). "
+                         "Returns `labels`, `probabilities` (label -> probability), `label` and "
                          "`duration_s`, and `warnings` about the recording that make the label less reliable "
                          "(`clipped`, `narrow_band`; empty when there are none); "
                          "audio longer than one window plus one hop also gets a `timeline`, whose windows without "

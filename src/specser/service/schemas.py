@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from specser.audio.formats import FORMAT_NAMES
+
 
 class Window(BaseModel):
     """One window of a long recording; a window without speech has status `no_speech` and no label."""
@@ -63,7 +65,7 @@ class ErrorBody(BaseModel):
 ERROR_RESPONSES = {
     400: {"model": ErrorBody, "description": "No file in the request, or an empty one"},
     413: {"model": ErrorBody, "description": "The upload is larger than the service's limit"},
-    415: {"model": ErrorBody, "description": "Not a WAV, FLAC, Ogg, AIFF or MP3 file"},
+    415: {"model": ErrorBody, "description": f"Not a {FORMAT_NAMES} file"},
     422: {"model": ErrorBody, "description": "Audio with nothing to classify; `error` names why"},
 }
 PROFILE_ERRORS = {

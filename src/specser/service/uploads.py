@@ -9,7 +9,7 @@ import re
 
 from fastapi import Request
 
-from specser.audio.formats import sniff_audio
+from specser.audio.formats import FORMAT_NAMES, sniff_audio
 from specser.service.errors import ApiError
 
 
@@ -62,7 +62,7 @@ def check_audio(data: bytes, name: str) -> None:
         raise ApiError(400, "empty", f"{name}: the upload is empty")
     if sniff_audio(data[:16]) is None:
         raise ApiError(415, "unsupported_media_type",
-                       f"{name}: not a WAV, FLAC, Ogg, AIFF or MP3 file (checked from its first bytes)")
+                       f"{name}: not a {FORMAT_NAMES} file (checked from its first bytes)")
 
 
 async def read_uploads(request: Request, limit: int, max_files: int) -> list[tuple[bytes, str]]:

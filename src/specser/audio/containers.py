@@ -1,0 +1,99 @@
+"""Phone and browser recordings that libsndfile does not read: AAC in M4A/MP4 (voice memos, Safari, phone
+videos), Opus in WebM (Chrome and Firefox recorders), raw AAC (ADTS) and AMR (3GP and .amr, Android recorders).
+
+These are what people record their own voice with, so they are decoded with PyAV (FFmpeg's decoders,
+bundled in its wheels). `av` is imported only when such a file arrives: WAV, FLAC, Ogg and MP3 keep the
+libsndfile path and the inference start-up stays as it was.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+# Decoded audio this much shorter than the container announces is a file cut off mid-transfer. Codecs
+# add or drop a frame or two at the ends (an AAC frame is 64 ms at 16 kHz), hence the margin.
+TRUNCATION_MARGIN_S = 0.25
+
+
+class ContainerError(ValueError):
+    """Why a container could not be decoded; `kind` is ``corrupt`` or ``truncated`` (as `AudioError`'s)."""
+
+    def __init__(self, reason: str, kind: str = "corrupt"):
+        super().__init__(reason)
+        self.kind = kind
+
+
+def _open(source: str | Path | bytes):
+    import av
+
+    handle = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else str(source)
+    try:
+        return av.open(handle, mode="r")
+    except (av.error.FFmpegError, UnicodeDecodeError) as exc:
+        raise ContainerError(f"corrupt or unsupported audio ({_reason(exc)})") from exc
+
+
+def _reason(exc: Exception) -> str:
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return text[:1].lower() + text[1:].rstrip(".")
+
+
+def _announced_seconds(container, stream) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / 1_000_000  # av.time_base: microseconds
+    return None
+
+
+def container_info(source: str | Path | bytes) -> dict:
+    """Header facts of the first audio stream (rate, channels, announced duration, None where the container
+    does not say), without decoding it, as `specser.audio.load.audio_info` gives them.
+
+    Raises:
+        ContainerError: not a container FFmpeg opens, or no audio stream in it.
+    """
+    with _open(source) as container:
+        if not container.streams.audio:
+            raise ContainerError("the file holds no audio stream")
+        stream = container.streams.audio[0]
+        return {"sample_rate": stream.rate or stream.codec_context.sample_rate, "channels": stream.channels,
+                "duration_s": _announced_seconds(container, stream)}
+
+
+def decode_container(source: str | Path | bytes) -> tuple[np.ndarray, int]:
+    """The first audio stream as float32 samples (frames, channels) at its own rate, as `soundfile.read`
+    returns them.
+
+    Raises:
+        ContainerError: no audio stream, undecodable data, or fewer samples than the container announces
+            (``truncated``).
+    """
+    import av
+
+    with _open(source) as container:
+        if not container.streams.audio:
+            raise ContainerError("the file holds no audio stream")
+        stream = container.streams.audio[0]
+        rate = stream.rate or stream.codec_context.sample_rate
+        # Planar float at the stream's own rate and channels: (channels, samples) per frame.
+        to_float = av.AudioResampler(format="fltp", rate=rate)
+        chunks = []
+        try:
+            for frame in container.decode(stream):
+                chunks.extend(f.to_ndarray() for f in to_float.resample(frame))
+            chunks.extend(f.to_ndarray() for f in to_float.resample(None))
+        except av.error.FFmpegError as exc:
+            raise ContainerError(f"corrupt audio ({_reason(exc)})") from exc
+        announced = _announced_seconds(container, stream)
+    if not chunks or not rate:
+        return np.zeros((0, 1), dtype=np.float32), int(rate or 1)
+    data = np.concatenate(chunks, axis=1).T.astype(np.float32, copy=False)
+    held = data.shape[0] / rate
+    if announced is not None and held < announced - TRUNCATION_MARGIN_S:
+        raise ContainerError(f"truncated: the container announces {announced:.2f} s of audio, the file holds "
+                             f"{held:.2f} s", "truncated")
+    return np.ascontiguousarray(data), int(rate)
