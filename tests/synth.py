@@ -58,27 +58,11 @@ FAST_OVERRIDES = [
 ]
 
 
+
 def encode_with_ffmpeg(wave: np.ndarray, muxer: str, codec: str, rate: int, channels: int = 1,
                        sr: int = 16000) -> bytes:
-    """`wave` (mono float32 at `sr`) encoded by PyAV's FFmpeg as a phone or browser would: `muxer` ipod (M4A),
-    mp4, adts, webm, amr or 3gp; `codec` aac, libopus or libopencore_amrnb at `rate` Hz."""
-    import io
+    """`wave` (mono at `sr`) as a phone or browser file (`specser.audio.degrade.ffmpeg_encode`), at 32 kbit/s,
+    or 12.2 kbit/s for AMR."""
+    from specser.audio.degrade import ffmpeg_encode
 
-    import av
-
-    buf = io.BytesIO()
-    layout = "stereo" if channels == 2 else "mono"
-    with av.open(buf, "w", format=muxer) as container:
-        stream = container.add_stream(codec, rate=rate)
-        stream.layout = layout
-        stream.bit_rate = 12200 if "amr" in codec else 32000
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(wave, dtype=np.float32)[None, :], format="flt",
-                                           layout="mono")
-        frame.sample_rate = sr
-        convert = av.AudioResampler(format=stream.codec_context.format.name, layout=layout, rate=rate)
-        for converted in convert.resample(frame) + convert.resample(None):
-            for packet in stream.encode(converted):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return buf.getvalue()
+    return ffmpeg_encode(wave, sr, muxer, codec, rate, 12200 if "amr" in codec else 32000, channels)

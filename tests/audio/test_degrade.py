@@ -43,6 +43,22 @@ def test_level_quantisation_band_codec_and_room():
     assert np.corrcoef(wet, WAVE)[0, 1] < 0.9
 
 
+def test_phone_codecs_keep_the_sound_and_amr_keeps_only_the_call_band():
+    pytest.importorskip("av")
+    from specser.audio.degrade import phone_codec
+
+    spectrum = lambda x: np.abs(np.fft.rfft(x)) ** 2  # noqa: E731
+    freqs = np.fft.rfftfreq(WAVE.size, 1 / SR)
+    aac = phone_codec(WAVE, SR, "ipod", "aac", 16000, 32000)
+    amr = phone_codec(WAVE, SR, "3gp", "libopencore_amrnb", 8000, 12200)
+    for coded in (aac, amr):
+        assert coded.shape == WAVE.shape and coded.dtype == np.float32
+        assert abs(_rms_db(coded) - _rms_db(WAVE)) < 3  # the level kept
+    high = lambda x: spectrum(x)[freqs > 4200].sum() / spectrum(x).sum()  # noqa: E731 - the share above 4.2 kHz
+    assert high(amr) < 1e-3 * high(WAVE)  # an 8 kHz codec: nothing above 4 kHz
+    assert high(aac) > 0.5 * high(WAVE)  # a 16 kHz memo keeps the upper band
+
+
 def test_babble_comes_from_other_speakers_and_conditions_are_reproducible():
     waves = [np.full(100, float(k), np.float32) for k in range(6)]
     speakers = ["a", "a", "b", "b", "c", "c"]

@@ -1,5 +1,5 @@
 """Recording conditions a user's audio meets, applied to clean speech: noise, level, quantisation,
-telephone band, a lossy codec, a room, a compressor, silence around the speech, a DC offset. For the robustness benchmark
+telephone band, lossy codecs (Opus, a voice memo's AAC, a mobile call's AMR), a room, a compressor, silence around the speech, a DC offset. For the robustness benchmark
 (`specser evaluate --conditions`) and for augmentation. Every function takes and returns mono float32 at `sample_rate`; randomness
 comes from the `rng` passed in, so a condition is the same on every run.
 """
@@ -99,6 +99,45 @@ def codec(wave: np.ndarray, sample_rate: int, fmt: str = "OGG", subtype: str = "
     return out
 
 
+def ffmpeg_encode(wave: np.ndarray, sample_rate: int, muxer: str, codec: str, rate: int, bit_rate: int,
+                  channels: int = 1) -> bytes:
+    """`wave` encoded by FFmpeg (PyAV) as a phone or browser would: `muxer` ipod (M4A), mp4, adts, webm, amr or
+    3gp; `codec` aac, libopus or libopencore_amrnb at `rate` Hz and `bit_rate` bit/s; mono or stereo."""
+    import av
+
+    buf = io.BytesIO()
+    layout = "stereo" if channels == 2 else "mono"
+    with av.open(buf, "w", format=muxer) as container:
+        stream = container.add_stream(codec, rate=rate)
+        stream.layout = layout
+        stream.bit_rate = bit_rate
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(wave, dtype=np.float32)[None, :], format="flt",
+                                           layout="mono")
+        frame.sample_rate = sample_rate
+        convert = av.AudioResampler(format=stream.codec_context.format.name, layout=layout, rate=rate)
+        for converted in convert.resample(frame) + convert.resample(None):
+            for packet in stream.encode(converted):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return buf.getvalue()
+
+
+def phone_codec(wave: np.ndarray, sample_rate: int, muxer: str, codec: str, rate: int, bit_rate: int) -> np.ndarray:
+    """A round trip through a phone's codec (AAC in M4A, AMR in 3GP), decoded as `specser` decodes it."""
+    import soxr
+
+    from specser.audio.containers import decode_container
+
+    decoded, decoded_rate = decode_container(ffmpeg_encode(wave, sample_rate, muxer, codec, rate, bit_rate))
+    decoded = decoded.mean(axis=1)
+    if decoded_rate != sample_rate:
+        decoded = soxr.resample(decoded, decoded_rate, sample_rate)
+    out = np.zeros_like(wave)
+    out[: min(wave.size, decoded.size)] = decoded[: wave.size]
+    return out
+
+
 def room_impulse(sample_rate: int, rt60_s: float, rng: np.random.Generator) -> np.ndarray:
     """A synthetic room: the direct sound, then exponentially decaying noise reaching -60 dB at `rt60_s`."""
     n = int(rt60_s * sample_rate)
@@ -137,6 +176,9 @@ CONDITIONS: dict[str, Condition] = {
     "8-bit": lambda w, sr, rng, babble: quantize(w, 8),
     "telephone band": lambda w, sr, rng, babble: telephone(w, sr),
     "opus, low bit rate": lambda w, sr, rng, babble: codec(w, sr),
+    "aac 32 kbit/s (voice memo)": lambda w, sr, rng, babble: phone_codec(w, sr, "ipod", "aac", 16000, 32000),
+    "amr-nb 12.2 kbit/s (mobile call)": lambda w, sr, rng, babble: phone_codec(w, sr, "3gp", "libopencore_amrnb",
+                                                                               8000, 12200),
     "reverb RT60 0.6 s": lambda w, sr, rng, babble: reverberate(w, sr, 0.6, rng),
     "compressor 4:1, 20 dB below peak": lambda w, sr, rng, babble: compress(w, sr, 4.0, 20.0),
     "3 s of room noise before": lambda w, sr, rng, babble: surround(w, sr, 3.0, 0.0, rng),
