@@ -20,7 +20,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from compressor import mean_over, per_seed  # noqa: E402
+from condition_training import mean_over, per_seed  # noqa: E402
 from machine import describe, write_result  # noqa: E402
 
 
