@@ -42,7 +42,8 @@ def _decoder_message(exc: Exception) -> str:
     return text[:1].lower() + text[1:] if text else type(exc).__name__
 
 
-def _decode(source: str | Path | bytes, name: str, head: bytes = b"") -> tuple[np.ndarray, int]:
+def _decode(source: str | Path | bytes, name: str, head: bytes) -> tuple[np.ndarray, int]:
+    """`head`: the first bytes, which route phone and browser containers to FFmpeg, the rest to libsndfile."""
     if sniff_audio(head[:16]) in CONTAINER_FORMATS:
         try:
             return decode_container(source)
