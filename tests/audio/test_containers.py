@@ -87,6 +87,15 @@ def test_a_container_without_sound_or_with_garbage_inside_is_named(tmp_path):
         audio_info(b"\x00\x00\x00\x18ftypM4A " + b"\x00" * 200)
 
 
+@pytest.mark.parametrize("muxer, codec, rate", [("ipod", "aac", 16000), ("webm", "libopus", 48000), ("adts", "aac", 16000)])
+def test_a_long_recording_is_refused_before_or_while_decoding(muxer, codec, rate):
+    data = encode_with_ffmpeg(np.tile(voice(), 6), muxer, codec, rate)  # 12 s
+    with pytest.raises(AudioError, match=r"memo: too long") as err:
+        load_audio(data, RATE, max_duration_s=5.0, name="memo")
+    assert err.value.kind == "too_long"
+    assert load_audio(data, RATE, max_duration_s=13.0).size == pytest.approx(12 * RATE, rel=0.02)
+
+
 def test_adts_is_not_taken_for_mp3():
     assert sniff_audio(bytes([0xFF, 0xF1, 0x60, 0x40])) == "aac"
     assert sniff_audio(bytes([0xFF, 0xFB, 0x90, 0x64])) == "mp3"  # MPEG-1 layer III

@@ -19,7 +19,7 @@ TRUNCATION_MARGIN_S = 0.25
 
 
 class ContainerError(ValueError):
-    """Why a container could not be decoded; `kind` is ``corrupt`` or ``truncated`` (as `AudioError`'s)."""
+    """Why a container could not be decoded; `kind` is ``corrupt``, ``truncated`` or ``too_long`` (as `AudioError`'s)."""
 
     def __init__(self, reason: str, kind: str = "corrupt"):
         super().__init__(reason)
@@ -64,13 +64,16 @@ def container_info(source: str | Path | bytes) -> dict:
                 "duration_s": _announced_seconds(container, stream)}
 
 
-def decode_container(source: str | Path | bytes) -> tuple[np.ndarray, int]:
+def decode_container(source: str | Path | bytes, max_duration_s: float | None = None) -> tuple[np.ndarray, int]:
     """The first audio stream as float32 samples (frames, channels) at its own rate, as `soundfile.read`
     returns them.
 
+    A few megabytes of AAC or Opus can hold hours of audio, so `max_duration_s` is checked against the
+    announced duration before decoding and against the decoded samples while decoding.
+
     Raises:
-        ContainerError: no audio stream, undecodable data, or fewer samples than the container announces
-            (``truncated``).
+        ContainerError: no audio stream, undecodable data, fewer samples than the container announces
+            (``truncated``), or more than `max_duration_s` seconds (``too_long``).
     """
     import av
 
@@ -81,14 +84,20 @@ def decode_container(source: str | Path | bytes) -> tuple[np.ndarray, int]:
         rate = stream.rate or stream.codec_context.sample_rate
         # Planar float at the stream's own rate and channels: (channels, samples) per frame.
         to_float = av.AudioResampler(format="fltp", rate=rate)
-        chunks = []
+        announced = _announced_seconds(container, stream)
+        limit = None if max_duration_s is None else max_duration_s * rate
+        if limit is not None and announced is not None and announced * rate > limit:
+            raise ContainerError(f"too long ({announced:.1f} s > limit {max_duration_s:g} s)", "too_long")
+        chunks, held = [], 0
         try:
             for frame in container.decode(stream):
                 chunks.extend(f.to_ndarray() for f in to_float.resample(frame))
+                held += frame.samples
+                if limit is not None and held > limit:
+                    raise ContainerError(f"too long (more than the limit of {max_duration_s:g} s)", "too_long")
             chunks.extend(f.to_ndarray() for f in to_float.resample(None))
         except av.error.FFmpegError as exc:
             raise ContainerError(f"corrupt audio ({_reason(exc)})") from exc
-        announced = _announced_seconds(container, stream)
     if not chunks or not rate:
         return np.zeros((0, 1), dtype=np.float32), int(rate or 1)
     data = np.concatenate(chunks, axis=1).T.astype(np.float32, copy=False)

@@ -42,11 +42,11 @@ def _decoder_message(exc: Exception) -> str:
     return text[:1].lower() + text[1:] if text else type(exc).__name__
 
 
-def _decode(source: str | Path | bytes, name: str, head: bytes) -> tuple[np.ndarray, int]:
+def _decode(source: str | Path | bytes, name: str, head: bytes, max_duration_s: float | None) -> tuple[np.ndarray, int]:
     """`head`: the first bytes, which route phone and browser containers to FFmpeg, the rest to libsndfile."""
     if sniff_audio(head[:16]) in CONTAINER_FORMATS:
         try:
-            return decode_container(source)
+            return decode_container(source, max_duration_s)
         except ContainerError as exc:
             raise AudioError(name, str(exc), exc.kind) from exc
     try:
@@ -98,7 +98,7 @@ def load_audio(
     if missing is not None:
         raise AudioError(name, f"truncated: the header promises {missing[0]:.2f} s of audio, the file holds "
                                f"{missing[1]:.2f} s", "truncated")
-    data, sr = _decode(source, name, head)
+    data, sr = _decode(source, name, head, max_duration_s)
     return prepare_wave(data, sr, sample_rate, max_duration_s, name)
 
 
