@@ -68,15 +68,21 @@ def main() -> int:
     parser.add_argument("--target", default=COMPRESSOR, help="the condition the candidate is meant to withstand")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "real_voices" / "compressor.json")
     args = parser.parse_args()
+    return apply_rule(args, lambda *figures: decide(*figures, args.target),
+                      ("clean_accuracy_change", "target_agreement_gain", "other_conditions_agreement_change",
+                       "nemo_accuracy_change"))
+
+
+def apply_rule(args: argparse.Namespace, decide_with, checks: tuple[str, ...]) -> int:
+    """Read `args.base`, `args.candidate` and the runs' nEMO figures, decide, print `checks`, write `args.out`."""
     base, candidate = per_seed(args.base), per_seed(args.candidate)
 
     def nemo(names):
         return [100 * json.loads((args.runs / n / "nemo" / "metrics.json").read_text())["accuracy"] for n in names]
 
-    verdict = decide(base, candidate, nemo(base), nemo(candidate), args.target)
-    for key in ("clean_accuracy_change", "target_agreement_gain", "other_conditions_agreement_change",
-                "nemo_accuracy_change"):
-        print(f"{key}: {verdict[key]:+.1f}")
+    verdict = decide_with(base, candidate, nemo(base), nemo(candidate))
+    for key in checks:
+        print(f"{key}: {verdict[key]:+.2f}")
     print(f"-> {'adopted' if verdict['adopted'] else 'not adopted'}")
     write_result({"machine": describe(), "base": sorted(base), "candidate": sorted(candidate), "decision": verdict},
                  args.out)

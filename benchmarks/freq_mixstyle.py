@@ -12,7 +12,6 @@ the rule and writes the verdict to benchmarks/results/real_voices/freq_mixstyle.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -20,8 +19,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from condition_training import mean_over, per_seed  # noqa: E402
-from machine import describe, write_result  # noqa: E402
+from condition_training import apply_rule, mean_over  # noqa: E402
 
 
 def decide(base: dict, candidate: dict, nemo_base: list[float], nemo_candidate: list[float]) -> dict:
@@ -49,18 +47,7 @@ def main() -> int:
     parser.add_argument("--runs", type=Path, required=True)
     parser.add_argument("--out", type=Path, default=HERE / "results" / "real_voices" / "freq_mixstyle.json")
     args = parser.parse_args()
-    base, candidate = per_seed(args.base), per_seed(args.candidate)
-
-    def nemo(names):
-        return [100 * json.loads((args.runs / n / "nemo" / "metrics.json").read_text())["accuracy"] for n in names]
-
-    verdict = decide(base, candidate, nemo(base), nemo(candidate))
-    for key in ("clean_accuracy_change", "nemo_accuracy_change", "degraded_agreement_change"):
-        print(f"{key}: {verdict[key]:+.2f}")
-    print(f"-> {'adopted' if verdict['adopted'] else 'not adopted'}")
-    write_result({"machine": describe(), "base": sorted(base), "candidate": sorted(candidate), "decision": verdict},
-                 args.out)
-    return 0
+    return apply_rule(args, decide, ("clean_accuracy_change", "nemo_accuracy_change", "degraded_agreement_change"))
 
 
 if __name__ == "__main__":
