@@ -96,6 +96,12 @@ def test_a_long_recording_is_refused_before_or_while_decoding(muxer, codec, rate
     assert load_audio(data, RATE, max_duration_s=13.0).size == pytest.approx(12 * RATE, rel=0.02)
 
 
+def test_phone_photos_in_the_same_box_are_not_audio():
+    assert sniff_audio(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00") is None  # an iPhone photo
+    assert sniff_audio(b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00") is None
+    assert sniff_audio(b"\x00\x00\x00\x1cftypM4A \x00\x00\x00\x00") == "mp4"
+
+
 def test_adts_is_not_taken_for_mp3():
     assert sniff_audio(bytes([0xFF, 0xF1, 0x60, 0x40])) == "aac"
     assert sniff_audio(bytes([0xFF, 0xFB, 0x90, 0x64])) == "mp3"  # MPEG-1 layer III

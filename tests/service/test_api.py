@@ -138,6 +138,8 @@ def test_long_recordings_queue_apart_from_clips(client, angry):
     (lambda a: b"", 400, "empty"),
     (lambda a: b"RIFF\x10\x00\x00\x00WAVEfmt garbage that is not audio", 422, "corrupt"),
     (lambda a: b"%PDF-1.7 not audio at all", 415, "unsupported_media_type"),
+    (lambda a: b"\x00\x00\x00\x18ftypheic" + bytes(64), 415, "unsupported_media_type"),  # a phone photo
+    (lambda a: b"\x00\x00\x00\x18ftypM4A " + bytes(64), 422, "corrupt"),  # a voice memo's box, nothing inside
     (lambda a: _wav(np.zeros(16000, dtype=np.float32)), 422, "silent"),
     (lambda a: _wav(np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 1e-3), 422, "no_speech"),
     (lambda a: _wav(a[4000:4160]), 422, "too_short"),  # 10 ms

@@ -13,6 +13,8 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", "
 CONTAINER_FORMATS = ("mp4", "webm", "aac", "amr")
 FORMAT_NAMES = "WAV, FLAC, Ogg/Opus, AIFF, MP3, M4A/MP4 (AAC), WebM or AMR"  # for people: errors, the page, the API
 
+_IMAGE_BRANDS = (b"heic", b"heix", b"hevc", b"mif1", b"msf1", b"avif", b"avis")
+
 # (magic test, format name). Checked on the first bytes of the upload, whatever the client claims.
 _SIGNATURES = (
     (lambda b: b[:4] == b"RIFF" and b[8:12] == b"WAVE", "wav"),
@@ -21,7 +23,8 @@ _SIGNATURES = (
     (lambda b: b[:4] == b"OggS", "ogg"),
     (lambda b: b[:4] == b"FORM" and b[8:12] in (b"AIFF", b"AIFC"), "aiff"),
     (lambda b: b[:4] == b".snd", "au"),
-    (lambda b: b[4:8] == b"ftyp", "mp4"),  # MP4, M4A, 3GP: an ISO base media file
+    # MP4, M4A, 3GP: an ISO base media file, but not the still images that share the box (HEIC, AVIF)
+    (lambda b: b[4:8] == b"ftyp" and b[8:12] not in _IMAGE_BRANDS, "mp4"),
     (lambda b: b[:4] == b"\x1a\x45\xdf\xa3", "webm"),  # EBML: WebM, Matroska
     (lambda b: b[:6] == b"#!AMR\n", "amr"),
     # ADTS (raw AAC): a 12-bit sync word and layer 00, where an MP3 frame's layer bits are not 00.
