@@ -23,6 +23,8 @@ KINDS = [
     ("webm", "libopus", 48000, 1, ".webm", "webm"),  # a browser's MediaRecorder
     ("amr", "libopencore_amrnb", 8000, 1, ".amr", "amr"),  # an Android recorder
     ("3gp", "libopencore_amrnb", 8000, 1, ".3gp", "mp4"),
+    ("mov", "aac", 48000, 2, ".mov", "mp4"),  # an iPhone video's sound
+    ("matroska", "libopus", 48000, 1, ".mkv", "webm"),
 ]
 
 

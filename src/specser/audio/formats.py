@@ -8,7 +8,7 @@ checked by their first bytes (`sniff_audio`). Both cover the containers libsndfi
 from __future__ import annotations
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".aifc", ".au",
-                    ".m4a", ".mp4", ".aac", ".webm", ".3gp", ".amr")
+                    ".m4a", ".mp4", ".mov", ".aac", ".webm", ".mkv", ".mka", ".3gp", ".amr")
 # Containers libsndfile does not read; `specser.audio.containers` decodes them (phones, browsers).
 CONTAINER_FORMATS = ("mp4", "webm", "aac", "amr")
 FORMAT_NAMES = "WAV, FLAC, Ogg/Opus, AIFF, MP3, M4A/MP4 (AAC), WebM or AMR"  # for people: errors, the page, the API
