@@ -94,6 +94,8 @@ DEV_ROWS = [
     ("+rooms", "rooms on half the clips instead of a quarter, closer to measured ones (faster decay at high "
      "frequencies, early reflections, a random direct-to-reverberant ratio), with label smoothing",
      ["train.augment.reverb_prob=0.5", "train.augment.reverb_room=bands"]),
+    ("+ema", "weight averaging: an exponential moving average of the weights over about 4 epochs, with label "
+     "smoothing", ["train.ema_epochs=4"]),
 ]
 DEV_TEST_SPEAKERS = "02,07,13,18"
 DEV_SEEDS = (42, 7)  # the table's two columns
