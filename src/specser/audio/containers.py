@@ -41,6 +41,11 @@ def _reason(exc: Exception) -> str:
     return text[:1].lower() + text[1:].rstrip(".")
 
 
+# Demuxers whose duration is written in the file's header. For raw AAC (ADTS) and AMR, FFmpeg estimates it
+# from the bit rate of the first frames, which a variable bit rate makes wrong: no truncation test on those.
+HEADER_DURATION_DEMUXERS = ("mov", "matroska")
+
+
 def _announced_seconds(container, stream) -> float | None:
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
@@ -85,6 +90,8 @@ def decode_container(source: str | Path | bytes, max_duration_s: float | None = 
         # Planar float at the stream's own rate and channels: (channels, samples) per frame.
         to_float = av.AudioResampler(format="fltp", rate=rate)
         announced = _announced_seconds(container, stream)
+        if container.format.name.split(",")[0] not in HEADER_DURATION_DEMUXERS:
+            announced = None  # an estimate, not a promise
         limit = None if max_duration_s is None else max_duration_s * rate
         if limit is not None and announced is not None and announced * rate > limit:
             raise ContainerError(f"too long ({announced:.1f} s > limit {max_duration_s:g} s)", "too_long")
