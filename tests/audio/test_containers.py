@@ -87,6 +87,9 @@ def test_a_container_without_sound_or_with_garbage_inside_is_named(tmp_path):
         load_audio(b"\x1a\x45\xdf\xa3" + bytes(range(256)) * 4, RATE, name="memo.webm")
     with pytest.raises(AudioError, match="unreadable header"):
         audio_info(b"\x00\x00\x00\x18ftypM4A " + b"\x00" * 200)
+    with pytest.raises(AudioError, match="missing.m4a: cannot be read") as err:
+        audio_info(tmp_path / "missing.m4a")
+    assert err.value.kind == "not_found"
 
 
 @pytest.mark.parametrize("muxer, codec, rate", [("ipod", "aac", 16000), ("webm", "libopus", 48000), ("adts", "aac", 16000)])

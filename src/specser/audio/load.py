@@ -142,11 +142,14 @@ def audio_info(source: str | Path | bytes) -> dict:
     """
     raw = isinstance(source, (bytes, bytearray))
     name = "<bytes>" if raw else str(source)
-    if raw:
-        head = bytes(source[:16])
-    else:
-        with open(source, "rb") as handle:
-            head = handle.read(16)
+    try:
+        if raw:
+            head = bytes(source[:16])
+        else:
+            with open(source, "rb") as handle:
+                head = handle.read(16)
+    except OSError as exc:
+        raise AudioError(name, f"cannot be read ({exc.strerror or exc})", "not_found") from exc
     try:
         if sniff_audio(head) in CONTAINER_FORMATS:
             return container_info(source)
