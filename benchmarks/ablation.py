@@ -96,6 +96,8 @@ DEV_ROWS = [
      ["train.augment.reverb_prob=0.5", "train.augment.reverb_room=bands"]),
     ("+ema", "weight averaging: an exponential moving average of the weights over about 4 epochs, with label "
      "smoothing", ["train.ema_epochs=4"]),
+    ("+quantize-half", "6-10-bit quantisation on half the clips instead of 30 %, with label smoothing",
+     ["train.augment.quantize_prob=0.5"]),
 ]
 DEV_TEST_SPEAKERS = "02,07,13,18"
 DEV_SEEDS = (42, 7)  # the table's two columns
