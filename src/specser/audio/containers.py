@@ -54,6 +54,13 @@ def _announced_seconds(container, stream) -> float | None:
     return None
 
 
+def _audio_stream(container):
+    """The container's first audio stream, which is what specser labels."""
+    if not container.streams.audio:
+        raise ContainerError("the file holds no audio stream")
+    return container.streams.audio[0]
+
+
 def container_info(source: str | Path | bytes) -> dict:
     """Header facts of the first audio stream (rate, channels, announced duration, None where the container
     does not say), without decoding it, as `specser.audio.load.audio_info` gives them.
@@ -62,9 +69,7 @@ def container_info(source: str | Path | bytes) -> dict:
         ContainerError: not a container FFmpeg opens, or no audio stream in it.
     """
     with _open(source) as container:
-        if not container.streams.audio:
-            raise ContainerError("the file holds no audio stream")
-        stream = container.streams.audio[0]
+        stream = _audio_stream(container)
         return {"sample_rate": stream.rate or stream.codec_context.sample_rate, "channels": stream.channels,
                 "duration_s": _announced_seconds(container, stream)}
 
@@ -83,9 +88,7 @@ def decode_container(source: str | Path | bytes, max_duration_s: float | None = 
     import av
 
     with _open(source) as container:
-        if not container.streams.audio:
-            raise ContainerError("the file holds no audio stream")
-        stream = container.streams.audio[0]
+        stream = _audio_stream(container)
         rate = stream.rate or stream.codec_context.sample_rate
         # Planar float at the stream's own rate and channels: (channels, samples) per frame.
         to_float = av.AudioResampler(format="fltp", rate=rate)
@@ -108,8 +111,8 @@ def decode_container(source: str | Path | bytes, max_duration_s: float | None = 
     if not chunks or not rate:
         return np.zeros((0, 1), dtype=np.float32), int(rate or 1)
     data = np.concatenate(chunks, axis=1).T.astype(np.float32, copy=False)
-    held = data.shape[0] / rate
-    if announced is not None and held < announced - TRUNCATION_MARGIN_S:
+    seconds = data.shape[0] / rate
+    if announced is not None and seconds < announced - TRUNCATION_MARGIN_S:
         raise ContainerError(f"truncated: the container announces {announced:.2f} s of audio, the file holds "
-                             f"{held:.2f} s", "truncated")
+                             f"{seconds:.2f} s", "truncated")
     return np.ascontiguousarray(data), int(rate)

@@ -94,6 +94,11 @@ def codec(wave: np.ndarray, sample_rate: int, fmt: str = "OGG", subtype: str = "
     rate = 16000 if subtype == "OPUS" and sample_rate not in (8000, 12000, 16000, 24000, 48000) else sample_rate
     sf.write(buf, wave, rate, format=fmt, subtype=subtype, compression_level=compression)
     decoded, _ = sf.read(io.BytesIO(buf.getvalue()), dtype="float32")
+    return _as_long_as(decoded, wave)
+
+
+def _as_long_as(decoded: np.ndarray, wave: np.ndarray) -> np.ndarray:
+    """A codec's output cut or zero-padded to the input's length (codecs pad to whole frames)."""
     out = np.zeros_like(wave)
     out[: min(wave.size, decoded.size)] = decoded[: wave.size]
     return out
@@ -133,9 +138,7 @@ def phone_codec(wave: np.ndarray, sample_rate: int, muxer: str, codec: str, rate
     decoded = decoded.mean(axis=1)
     if decoded_rate != sample_rate:
         decoded = soxr.resample(decoded, decoded_rate, sample_rate)
-    out = np.zeros_like(wave)
-    out[: min(wave.size, decoded.size)] = decoded[: wave.size]
-    return out
+    return _as_long_as(decoded, wave)
 
 
 def room_impulse(sample_rate: int, rt60_s: float, rng: np.random.Generator) -> np.ndarray:
