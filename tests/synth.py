@@ -60,9 +60,10 @@ FAST_OVERRIDES = [
 
 
 def encode_with_ffmpeg(wave: np.ndarray, muxer: str, codec: str, rate: int, channels: int = 1,
-                       sr: int = 16000) -> bytes:
+                       sr: int = 16000, live: bool = False) -> bytes:
     """`wave` (mono at `sr`) as a phone or browser file (`specser.audio.degrade.ffmpeg_encode`), at 32 kbit/s,
-    or 12.2 kbit/s for AMR."""
+    or 12.2 kbit/s for AMR; `live`: a WebM without a duration in its header."""
     from specser.audio.degrade import ffmpeg_encode
 
-    return ffmpeg_encode(wave, sr, muxer, codec, rate, 12200 if "amr" in codec else 32000, channels)
+    return ffmpeg_encode(wave, sr, muxer, codec, rate, 12200 if "amr" in codec else 32000, channels,
+                         {"live": "1"} if live else None)

@@ -92,6 +92,21 @@ def test_a_container_without_sound_or_with_garbage_inside_is_named(tmp_path):
     assert err.value.kind == "not_found"
 
 
+def test_a_browser_recording_without_a_duration_in_its_header_is_measured_from_its_packets():
+    """A WebM written live (a browser's recorder may write one) states no duration; its length still counts,
+    so the service queues a long one apart, and it decodes whole with no truncation claimed."""
+    import av
+
+    data = encode_with_ffmpeg(np.tile(voice(), 5), "webm", "libopus", 48000, live=True)  # 10 s
+    with av.open(io.BytesIO(data)) as container:
+        assert container.duration is None and container.streams.audio[0].duration is None  # the case itself
+    assert audio_info(data)["duration_s"] == pytest.approx(10.0, abs=0.05)
+    assert load_audio(data, RATE).size == pytest.approx(10 * RATE, rel=0.01)
+    with pytest.raises(AudioError, match="too long") as err:
+        load_audio(data, RATE, max_duration_s=5.0)
+    assert err.value.kind == "too_long"
+
+
 @pytest.mark.parametrize("muxer, codec, rate", [("ipod", "aac", 16000), ("webm", "libopus", 48000), ("adts", "aac", 16000)])
 def test_a_long_recording_is_refused_before_or_while_decoding(muxer, codec, rate):
     data = encode_with_ffmpeg(np.tile(voice(), 6), muxer, codec, rate)  # 12 s

@@ -99,7 +99,8 @@ def test_errors_name_the_upload_never_a_python_object(client):
 
 def test_phone_and_browser_recordings_get_the_same_answer(client, angry):
     """A voice memo (AAC in M4A) and a browser recording (Opus in WebM) are labelled like the WAV; one cut off
-    mid-transfer is a 422 `truncated`, and a long one is queued by the duration its container announces."""
+    mid-transfer is a 422 `truncated`, and a long one is queued by its duration, which a browser's live WebM
+    does not announce."""
     from specser.service.routes import header_duration
     from tests.synth import encode_with_ffmpeg
 
@@ -111,6 +112,8 @@ def test_phone_and_browser_recordings_get_the_same_answer(client, angry):
         assert abs(body["probabilities"]["angry"] - wav["probabilities"]["angry"]) < 0.1
         assert body["duration_s"] == pytest.approx(1.0, abs=0.15)
         assert header_duration(encode_with_ffmpeg(np.tile(angry, 40), muxer, codec, rate)) == pytest.approx(40.0, abs=0.2)
+    live = encode_with_ffmpeg(np.tile(angry, 40), "webm", "libopus", 48000, live=True)  # no duration in the header
+    assert header_duration(live) == pytest.approx(40.0, abs=0.2)
     cut = encode_with_ffmpeg(angry, "webm", "libopus", 48000)
     response = client.post("/v1/predict", content=cut[: len(cut) // 2])
     assert response.status_code == 422 and response.json()["error"] == "truncated", response.text

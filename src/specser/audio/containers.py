@@ -61,17 +61,38 @@ def _audio_stream(container):
     return container.streams.audio[0]
 
 
+def _packet_end_seconds(container, stream) -> float | None:
+    """Where the stream's last packet ends, read from the packets' timestamps without decoding them: the length
+    of a file whose header does not state it (a live WebM, as browsers' recorders may write), in milliseconds
+    for minutes of audio."""
+    end = None
+    for packet in container.demux(stream):
+        if packet.pts is not None and packet.time_base is not None:
+            stop = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+            end = stop if end is None else max(end, stop)
+    return end
+
+
 def container_info(source: str | Path | bytes) -> dict:
-    """Header facts of the first audio stream (rate, channels, announced duration, None where the container
-    does not say), without decoding it, as `specser.audio.load.audio_info` gives them.
+    """Header facts of the first audio stream (rate, channels, duration), without decoding it, as
+    `specser.audio.load.audio_info` gives them. Where the header states no duration, it is where the last
+    packet ends, so that a long browser recording still counts as long (the service queues it apart).
 
     Raises:
         ContainerError: not a container FFmpeg opens, or no audio stream in it.
     """
+    import av
+
     with _open(source) as container:
         stream = _audio_stream(container)
+        seconds = _announced_seconds(container, stream)
+        if seconds is None:
+            try:
+                seconds = _packet_end_seconds(container, stream)
+            except av.error.FFmpegError:
+                seconds = None  # damaged further on: decoding will say how
         return {"sample_rate": stream.rate or stream.codec_context.sample_rate, "channels": stream.channels,
-                "duration_s": _announced_seconds(container, stream)}
+                "duration_s": seconds}
 
 
 def decode_container(source: str | Path | bytes, max_duration_s: float | None = None) -> tuple[np.ndarray, int]:

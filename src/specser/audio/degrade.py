@@ -105,14 +105,16 @@ def _as_long_as(decoded: np.ndarray, wave: np.ndarray) -> np.ndarray:
 
 
 def ffmpeg_encode(wave: np.ndarray, sample_rate: int, muxer: str, codec: str, rate: int, bit_rate: int,
-                  channels: int = 1) -> bytes:
+                  channels: int = 1, muxer_options: dict[str, str] | None = None) -> bytes:
     """`wave` encoded by FFmpeg (PyAV) as a phone or browser would: `muxer` ipod (M4A), mp4, adts, webm, amr or
-    3gp; `codec` aac, libopus or libopencore_amrnb at `rate` Hz and `bit_rate` bit/s; mono or stereo."""
+    3gp; `codec` aac, libopus or libopencore_amrnb at `rate` Hz and `bit_rate` bit/s; mono or stereo.
+    `muxer_options` go to the muxer: {"live": "1"} writes a WebM with no duration in its header, as a browser
+    recording streamed to disk."""
     import av
 
     buf = io.BytesIO()
     layout = "stereo" if channels == 2 else "mono"
-    with av.open(buf, "w", format=muxer) as container:
+    with av.open(buf, "w", format=muxer, options=muxer_options or {}) as container:
         stream = container.add_stream(codec, rate=rate)
         stream.layout = layout
         stream.bit_rate = bit_rate

@@ -40,9 +40,11 @@ def header_duration(data: bytes) -> float | None:
     return None if seconds is None else float(seconds)
 
 
-def pool_for(request: Request, data: bytes) -> ThreadPoolExecutor:
-    """The long-recording pool for audio longer than `long_after_s`, else the clip pool."""
-    duration = header_duration(data)
+async def pool_for(request: Request, data: bytes) -> ThreadPoolExecutor:
+    """The long-recording pool for audio longer than `long_after_s`, else the clip pool. The duration is read
+    off the event loop: a browser recording whose header does not state it is measured from its packets
+    (0.3 s for ten minutes)."""
+    duration = await asyncio.to_thread(header_duration, data)
     state = request.app.state
     if duration is not None and duration > state.settings.long_after_s:
         return state.long_pool
@@ -96,7 +98,7 @@ async def predict(request: Request, predictor: PredictorDep, settings: SettingsD
         return chosen.predict(data, name=name)
 
     try:
-        result = await asyncio.get_running_loop().run_in_executor(pool_for(request, data), work)
+        result = await asyncio.get_running_loop().run_in_executor(await pool_for(request, data), work)
     except AudioError as exc:
         raise ApiError(422, exc.kind, str(exc)) from exc
     extra = {} if profile is None else {"profile": profile}
