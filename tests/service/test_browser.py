@@ -95,6 +95,42 @@ def test_upload_through_the_page_shows_label_and_bars(server, tmp_path):
             browser.close()
 
 
+def test_recording_on_the_page_sends_the_browsers_own_file(server, tmp_path, monkeypatch):
+    """Record and Stop with a microphone fed from a file: the page uploads the browser's WebM/Opus as it is
+    (a tenth of a WAV's bytes, so ten minutes fit the upload limit) and shows its label."""
+    from tests.synth import emotional_tone
+
+    voice = tmp_path / "microphone.wav"
+    sf.write(voice, np.tile(emotional_tone("05", 4, np.random.default_rng(5), sr=48000, seconds=1.0), 4), 48000,
+             subtype="PCM_16")
+    from specser.service import routes
+
+    uploads = []  # what reaches the service (the browser does not show a blob's bytes to the test)
+    measure = routes.header_duration
+    monkeypatch.setattr(routes, "header_duration", lambda data: uploads.append(data) or measure(data))
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={voice}"])
+        try:
+            page = browser.new_page()
+            page.goto(server + "/")
+            page.wait_for_function("document.getElementById('limits').textContent.includes('labels')")
+            page.click("#record")
+            page.wait_for_function("document.getElementById('record').textContent.includes('Stop')")
+            page.wait_for_timeout(2500)
+            page.click("#record")
+            page.wait_for_selector("#result:not(.hidden)", timeout=20_000)
+            (upload,) = uploads
+            assert upload[:4] == b"\x1a\x45\xdf\xa3"  # EBML: the recorder's own WebM
+            assert len(upload) < 2.5 * 48000 * 2 / 4, len(upload)  # under a quarter of 2.5 s of 48 kHz 16-bit WAV
+            assert page.inner_text("#source").startswith("recording · ")
+            assert page.inner_text("#label").strip().lower() == "angry"
+        finally:
+            browser.close()
+
+
 def test_the_page_adapts_to_a_voice_and_forgets_it(server, tmp_path):
     """Your voice: too few clips is an error on the card; enough make a profile that every later prediction
     uses, that survives a reload, and that "Forget my voice" deletes."""
