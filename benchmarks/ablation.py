@@ -98,6 +98,8 @@ DEV_ROWS = [
      "smoothing", ["train.ema_epochs=4"]),
     ("+quantize-half", "6-10-bit quantisation on half the clips instead of 30 %, with label smoothing",
      ["train.augment.quantize_prob=0.5"]),
+    ("epochs-90", "a longer budget: 90 epochs (the cosine schedule stretched to them) instead of 60, with label "
+     "smoothing", ["train.max_epochs=90"]),
 ]
 DEV_TEST_SPEAKERS = "02,07,13,18"
 DEV_SEEDS = (42, 7)  # the table's two columns
