@@ -38,6 +38,7 @@ def test_health_model_docs_and_page(client):
     info = client.get("/v1/model").json()
     assert info["labels"] == ["neutral", "happy", "sad", "angry", "fearful", "surprised"]
     assert info["parameters"] > 10_000 and info["feature_config"]["sample_rate"] == 16000
+    assert "WebM" in info["formats"] and "M4A" in info["formats"]  # the page lists what the service reads from here
     predict = client.get("/openapi.json").json()["paths"]["/v1/predict"]["post"]
     assert predict["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Prediction")
     for status in ("400", "413", "415", "422"):  # the error bodies are documented too

@@ -68,6 +68,7 @@ def test_upload_through_the_page_shows_label_and_bars(server, tmp_path):
             page.on("request", lambda r: requests.append(r.url))
             page.goto(server + "/")
             page.wait_for_function("document.getElementById('limits').textContent.includes('labels')")
+            assert "WebM" in page.inner_text("#limits")  # the formats the service reads, from /v1/model
             page.set_input_files("#file", str(wav))
             page.wait_for_selector("#result:not(.hidden)", timeout=20_000)
             assert page.inner_text("#label").strip().lower() == "angry"
@@ -192,6 +193,7 @@ def test_ten_minute_recording_is_readable_on_a_phone(server, tmp_path):
             page = browser.new_page(viewport={"width": 390, "height": 844})
             page.goto(server + "/")
             page.wait_for_function("document.getElementById('limits').textContent.includes('labels')")
+            assert "WebM" in page.inner_text("#limits")  # the formats the service reads, from /v1/model
             page.set_input_files("#file", str(wav))
             page.wait_for_selector("#timeline:not(.hidden)", timeout=120_000)
             rects = page.query_selector_all("#tl rect")

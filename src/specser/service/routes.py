@@ -69,7 +69,7 @@ async def model_info(request: Request, predictor: PredictorDep, settings: Settin
                                                        "f_min", "f_max", "clip_seconds", "length_mode")},
         "window_s": predictor.window_s, "hop_s": predictor.hop_s, "tta_crops": predictor.tta_crops,
         "max_upload_bytes": settings.max_upload_bytes, "max_duration_s": settings.max_duration_s,
-        "profiles": profiles_info(request),
+        "formats": FORMAT_NAMES, "profiles": profiles_info(request),
     }
 
 
