@@ -154,6 +154,7 @@ def test_robust_preset_is_best_plus_the_real_voice_ingredients():
     assert aug.reverb_prob > 0 and aug.band_prob > 0 and aug.quantize_prob > 0 and aug.audio_domain
     assert robust.train.label_smoothing == 0.1 and best.train.label_smoothing == 0.0  # chosen on development speakers
     assert (robust.train.max_epochs, best.train.max_epochs) == (90, 60)  # rule_epochs90: the longer budget won there
+    assert robust.train.min_epochs == 60  # early stopping waits for the stretched cosine's LR to come down
 
 
 def test_best_preset_differs_from_paper_only_in_recipe():
