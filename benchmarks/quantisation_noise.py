@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -47,12 +48,13 @@ def noise_subtracted(alpha: float):
 
     def db_chunk(self, wave):
         mel = self.mel(self.power(wave))  # (B, frames, n_mels)
-        for b in range(wave.shape[0]):
-            step = grid_step(wave[b])
-            if step is not None and alpha > 0:
-                # White noise of variance s2 gives an expected periodogram of s2 * sum(window^2) in every bin.
-                noise = step ** 2 / 12 * float((self.fft_window ** 2).sum()) * self.filterbank.sum(dim=1)
-                mel[b] = torch.clamp(mel[b] - alpha * noise, min=0.0)
+        if alpha > 0:
+            # White noise of variance 1 gives an expected periodogram of sum(window^2) in every bin.
+            unit_noise = float((self.fft_window ** 2).sum()) * self.filterbank.sum(dim=1)
+            for b in range(wave.shape[0]):
+                step = grid_step(wave[b])
+                if step is not None:
+                    mel[b] = torch.clamp(mel[b] - alpha * step ** 2 / 12 * unit_noise, min=0.0)
         return self.to_db(mel)
 
     LogMel._db_chunk = db_chunk
@@ -71,8 +73,8 @@ def main() -> int:
     alphas = [float(a) for a in args.alphas.split(",")]
     figures = {}
     for alpha in alphas:
-        with noise_subtracted(alpha):
-            figures[alpha] = {str(run): robustness(run, ["clean", "8-bit"], out=Path("/tmp") / f"qnoise-{alpha}-{run.name}",
+        with noise_subtracted(alpha), tempfile.TemporaryDirectory() as scratch:  # the per-run tables are not kept
+            figures[alpha] = {str(run): robustness(run, ["clean", "8-bit"], out=Path(scratch) / run.name,
                                                    progress=False)["conditions"] for run in args.runs}
         mean = {k: float(np.mean([r["8-bit"][k] for r in figures[alpha].values()])) for k in ("accuracy", "agreement")}
         figures[alpha]["mean_8bit"] = mean

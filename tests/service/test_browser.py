@@ -43,9 +43,10 @@ def server(trained_run):
     thread.join(timeout=10)
 
 
-def _browser(p):
+def _browser(p, *extra_args):
     return p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+                             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                   *extra_args])
 
 
 def test_upload_through_the_page_shows_label_and_bars(server, tmp_path):
@@ -98,22 +99,19 @@ def test_upload_through_the_page_shows_label_and_bars(server, tmp_path):
 
 def test_recording_on_the_page_sends_the_browsers_own_file(server, tmp_path, monkeypatch):
     """Record and Stop with a microphone fed from a file: the page uploads the browser's WebM/Opus as it is
-    (a tenth of a WAV's bytes, so ten minutes fit the upload limit) and shows its label."""
+    (about a sixth of a WAV's bytes, so ten minutes fit the upload limit) and shows its label."""
+    from specser.service import routes
     from tests.synth import emotional_tone
 
     voice = tmp_path / "microphone.wav"
     sf.write(voice, np.tile(emotional_tone("05", 4, np.random.default_rng(5), sr=48000, seconds=1.0), 4), 48000,
              subtype="PCM_16")
-    from specser.service import routes
-
     uploads = []  # what reaches the service (the browser does not show a blob's bytes to the test)
     measure = routes.header_duration
     monkeypatch.setattr(routes, "header_duration", lambda data: uploads.append(data) or measure(data))
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={voice}"])
+        browser = _browser(p, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                           f"--use-file-for-fake-audio-capture={voice}")
         try:
             page = browser.new_page()
             page.goto(server + "/")
