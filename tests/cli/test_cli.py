@@ -30,6 +30,12 @@ def test_help_is_fast_and_imports_no_torch():
     assert out.split() == ["False", "False"]
 
 
+def test_python_dash_m_runs_the_same_cli():
+    result = subprocess.run([sys.executable, "-m", "specser", "predict", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Usage: specser predict" in result.stdout
+
+
 def test_data_summary(synth_corpus):
     result = runner.invoke(app, ["data", "--data", str(synth_corpus)])
     assert result.exit_code == 0, result.output

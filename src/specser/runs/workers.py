@@ -100,7 +100,7 @@ def run_parallel(cfg: ExperimentConfig, pending: list[tuple[Fold, Split]], run_d
     ctx = multiprocessing.get_context("spawn")
     share = None if cfg.train.threads else ThreadShare(ctx, cores)
     threads = cfg.train.threads or max(1, cores // workers)
-    print(f"training {len(pending)} folds, {workers} at a time ({threads} CPU threads each"
+    print(f"training {len(pending)} folds, {workers} at a time ({threads} CPU thread{'s' if threads > 1 else ''} each"
           f"{', more for a fold left training alone' if share and threads < cores else ''})")
     queue, running = list(pending), {}
     in_main = threading.current_thread() is threading.main_thread()  # only there can Python handle signals
