@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from specser.audio.degrade import (CONDITIONS, add_noise, babble_for, codec, compress, dc_offset, gain, pink_noise,
-                                   quantize, reverberate, telephone)
+from specser.audio.degrade import (CONDITIONS, add_noise, babble_for, codec, compress, dc_offset, gain, inverted_stereo,
+                                   pink_noise, quantize, reverberate, telephone)
 from tests.synth import emotional_tone
 
 SR = 16000
@@ -89,3 +89,9 @@ def test_surround_adds_a_quiet_room_before_and_after():
     out = CONDITIONS["2 s of room noise either side"](WAVE, SR, np.random.default_rng(0), None)
     assert out.size == WAVE.size + 4 * SR
     assert -61 < _rms_db(out[: SR]) < -59 and np.allclose(out[2 * SR:-2 * SR], WAVE, atol=0.01)
+
+
+def test_inverted_stereo_goes_through_the_products_downmix():
+    # The downmix flips the inverted channel back, so the mix is the speech at the mean of the two levels.
+    assert np.allclose(inverted_stereo(WAVE, quieter_db=1.0), WAVE * (1 + 10 ** (-1 / 20)) / 2, atol=1e-6)
+    assert inverted_stereo(WAVE, delay=1).shape == WAVE.shape

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from specser.audio.load import AudioError, load_audio
+from specser.audio.load import AudioError, downmix, load_audio
 
 
 def _tone(sr, seconds=0.5, channels=1):
@@ -18,6 +18,40 @@ def test_stereo_48k_is_mixed_and_resampled(tmp_path):
     assert wave.dtype == np.float32 and wave.ndim == 1
     assert len(wave) == 8000
     assert np.max(np.abs(wave)) == pytest.approx(0.375, abs=0.01)  # mean of 0.5 and 0.25 peaks
+
+
+def _speechlike(seconds=1.0, sr=16000, seed=0):
+    """Noise shaped like speech's spectrum (most power below 1 kHz), so a one-sample delay barely changes it."""
+    rng = np.random.default_rng(seed)
+    x = np.convolve(rng.standard_normal(int(sr * seconds)), np.hanning(15), mode="same")
+    return (0.2 * x / np.max(np.abs(x))).astype(np.float32)
+
+
+def test_a_laptop_array_with_one_channel_inverted_is_mixed_without_cancelling(tmp_path):
+    speech = _speechlike()
+    path = tmp_path / "array.wav"
+    sf.write(path, np.stack([speech, -0.9 * speech], axis=1), 16000, subtype="FLOAT")  # a talker in front
+    wave = load_audio(path, 16000)
+    assert np.corrcoef(wave, speech)[0, 1] > 0.999 and np.std(wave) > 0.9 * np.std(speech)
+    plain = np.stack([speech, -0.9 * speech], axis=1).mean(axis=1)
+    assert np.std(plain) < 0.1 * np.std(speech)  # what a plain mean left: a faint residue
+    off_axis = np.stack([speech, -np.concatenate([[0.0], speech[:-1]])], axis=1).astype(np.float32)
+    assert np.corrcoef(downmix(off_axis), speech)[0, 1] > 0.97
+    assert np.corrcoef(off_axis.mean(axis=1), speech)[0, 1] < 0.5  # a plain mean high-passes it
+
+
+@pytest.mark.parametrize("second", ["identical", "unrelated", "dead", "quieter copy", "offset"])
+def test_channels_that_do_not_cancel_mix_as_a_plain_mean(second):
+    speech = _speechlike()
+    other = {"identical": speech, "unrelated": _speechlike(seed=1), "dead": np.zeros_like(speech),
+             "quieter copy": 0.3 * speech, "offset": speech + 0.05}[second].astype(np.float32)
+    data = np.stack([speech, other], axis=1)
+    assert np.array_equal(downmix(data), data.mean(axis=1))
+
+
+def test_one_channel_is_returned_as_it_is():
+    speech = _speechlike()
+    assert np.array_equal(downmix(speech[:, None]), speech)
 
 
 def test_bytes_input(tmp_path):

@@ -1,5 +1,6 @@
 """Recording conditions a user's audio meets, applied to clean speech: noise, level, quantisation,
-telephone band, lossy codecs (Opus, a voice memo's AAC, a mobile call's AMR), a room, a compressor, silence around the speech, a DC offset. For the robustness benchmark
+telephone band, lossy codecs (Opus, a voice memo's AAC, a mobile call's AMR), a room, a compressor, silence around the speech, a DC offset,
+stereo with one channel inverted. For the robustness benchmark
 (`specser evaluate --conditions`) and for augmentation. Every function takes and returns mono float32 at `sample_rate`; randomness
 comes from the `rng` passed in, so a condition is the same on every run.
 """
@@ -10,6 +11,8 @@ import io
 from typing import Callable
 
 import numpy as np
+
+from specser.audio.load import downmix
 
 
 def _rms(x: np.ndarray) -> float:
@@ -160,6 +163,15 @@ def reverberate(wave: np.ndarray, sample_rate: int, rt60_s: float, rng: np.rando
     return wet * (_rms(wave) / _rms(wet))
 
 
+def inverted_stereo(wave: np.ndarray, quieter_db: float = 0.0, delay: int = 0) -> np.ndarray:
+    """`wave` as a two-microphone array records it with the second channel in opposite polarity (some
+    laptops' built-in arrays do), `quieter_db` lower and `delay` samples later, then mixed to mono as
+    `load_audio` mixes a file's channels. A talker in front of the laptop reaches both microphones at once
+    (delay 0); one to the side, a fraction of a millisecond apart."""
+    other = -np.concatenate([np.zeros(delay, wave.dtype), wave[:wave.size - delay]]) * 10 ** (-quieter_db / 20)
+    return downmix(np.stack([wave, other.astype(wave.dtype)], axis=1))
+
+
 Condition = Callable[[np.ndarray, int, np.random.Generator, np.ndarray], np.ndarray]
 
 
@@ -190,6 +202,8 @@ CONDITIONS: dict[str, Condition] = {
     "2 s of room noise either side": lambda w, sr, rng, babble: surround(w, sr, 2.0, 2.0, rng),
     "dc offset -40 dBFS": lambda w, sr, rng, babble: dc_offset(w, 0.01),
     "dc offset 20 dB below speech": lambda w, sr, rng, babble: dc_offset(w, _rms(w) * 0.1),
+    "stereo, one channel inverted": lambda w, sr, rng, babble: inverted_stereo(w, quieter_db=1.0),
+    "stereo, one channel inverted, off-axis": lambda w, sr, rng, babble: inverted_stereo(w, delay=1),
 }
 
 

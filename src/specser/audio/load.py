@@ -112,6 +112,28 @@ def remove_dc(wave: np.ndarray) -> np.ndarray:
     return wave - np.asarray(np.mean(wave, dtype=np.float64), dtype=wave.dtype)
 
 
+CANCELLING_MIX = 0.25  # a mean that keeps under this share of its channels' power: they oppose each other
+
+
+def downmix(data: np.ndarray) -> np.ndarray:
+    """(frames, channels) -> mono: the channels' mean, with any channel in opposite polarity to the loudest
+    flipped first when the plain mean would cancel. Some laptops' two-microphone arrays record one channel
+    inverted, and a plain mean of them leaves a faint, high-passed residue of speech from in front of the
+    laptop (docs/results.md, "Stereo with one channel inverted"). Identical channels keep all their power
+    in the mean, unrelated ones or a dead one half, so only opposing channels fall under the quarter, and
+    every other recording mixes exactly as a plain mean."""
+    if data.shape[1] == 1:
+        return data[:, 0]
+    n = data.shape[0]
+    sums = data.sum(axis=0, dtype=np.float64)
+    gram = (data.T @ data).astype(np.float64) - np.outer(sums, sums) / n  # channel covariances x n, without DC
+    power = np.diag(gram)
+    if gram.sum() / data.shape[1] ** 2 >= CANCELLING_MIX * power.mean():
+        return data.mean(axis=1)
+    signs = np.where(gram[int(np.argmax(power))] < 0, -1.0, 1.0)
+    return data @ (signs / data.shape[1]).astype(data.dtype)
+
+
 def prepare_wave(data: np.ndarray, sr: int, sample_rate: int, max_duration_s: float | None, name: str) -> np.ndarray:
     """Decoded samples (frames, channels) -> checked mono float32 at `sample_rate`, without DC offset.
 
@@ -123,7 +145,7 @@ def prepare_wave(data: np.ndarray, sr: int, sample_rate: int, max_duration_s: fl
     duration = data.shape[0] / sr
     if max_duration_s is not None and duration > max_duration_s:
         raise AudioError(name, f"too long ({duration:.1f} s > limit {max_duration_s:g} s)", "too_long")
-    wave = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+    wave = downmix(data)
     if not np.all(np.isfinite(wave)):
         raise AudioError(name, "contains NaN or infinite samples", "not_finite")
     if float(np.max(np.abs(wave))) < SILENCE_PEAK:
