@@ -14,46 +14,22 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-from contextlib import contextmanager, nullcontext
 from pathlib import Path
-
-import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from before_after import before_after, mean_over, print_rows, replaced  # noqa: E402
 from machine import describe, write_result  # noqa: E402
 
 import specser.audio.degrade as degrade  # noqa: E402
 from specser.bundled import default_model  # noqa: E402
-from specser.runs.robustness import robustness  # noqa: E402
 
 CONDITIONS = ["stereo, one channel inverted", "stereo, one channel inverted, off-axis"]
+MIXES = ("plain mean", "polarity-aware")
 
 
-@contextmanager
 def plain_mean():
-    """The conditions mix their channels as a plain mean for the block, as `load_audio` did before."""
-    product = degrade.downmix
-    degrade.downmix = lambda data: data.mean(axis=1)
-    try:
-        yield
-    finally:
-        degrade.downmix = product
-
-
-def measure(runs: list[Path], model: Path | None) -> dict:
-    """{run: {condition: figures}} under both mixes; the per-run tables go to a scratch folder."""
-    figures = {}
-    for mix, context in (("plain mean", plain_mean), ("polarity-aware", nullcontext)):
-        with context(), tempfile.TemporaryDirectory() as scratch:
-            figures[mix] = {str(run): robustness(run, ["clean", *CONDITIONS], out=Path(scratch) / run.name,
-                                                 progress=False, model=model)["conditions"] for run in runs}
-    return figures
-
-
-def mean_over(by_run: dict, key: str) -> float:
-    return float(np.mean([by_run[r][c][key] for r in by_run for c in CONDITIONS]))
+    return replaced(degrade, "downmix", lambda data: data.mean(axis=1))
 
 
 def main() -> int:
@@ -63,18 +39,14 @@ def main() -> int:
                         help="a run whose test split the bundled model is also measured on")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "real_voices" / "stereo_downmix.json")
     args = parser.parse_args()
-    dev = measure(args.runs, None)
+    dev = before_after(args.runs, CONDITIONS, plain_mean, names=MIXES)
     record = {"machine": describe(), "rule": "benchmarks/results/real_voices/rule_stereo_downmix.txt",
               "conditions": CONDITIONS, "development": dev}
     for mix, by_run in dev.items():
-        print(f"{mix}: agreement {100 * mean_over(by_run, 'agreement'):.1f} %, accuracy "
-              f"{100 * mean_over(by_run, 'accuracy'):.1f} %, refused {sum(by_run[r][c]['refused'] for r in by_run for c in CONDITIONS)}")
-        for run, conditions in by_run.items():
-            print("   ", run, {c: f"{100 * f['accuracy']:.1f} / {100 * f.get('agreement', 1.0):.1f}"
-                               for c, f in conditions.items()}, "(accuracy / agreement, %)")
-    gain = 100 * (mean_over(dev["polarity-aware"], "agreement") - mean_over(dev["plain mean"], "agreement"))
-    newly_refused = sum(max(0, dev["polarity-aware"][r][c]["refused"] - dev["plain mean"][r][c]["refused"])
-                        for r in dev["plain mean"] for c in CONDITIONS)
+        print_rows(mix, by_run, CONDITIONS)
+    before, after = (dev[m] for m in MIXES)
+    gain = 100 * (mean_over(after, CONDITIONS, "agreement") - mean_over(before, CONDITIONS, "agreement"))
+    newly_refused = sum(max(0, after[r][c]["refused"] - before[r][c]["refused"]) for r in before for c in CONDITIONS)
     verdict = {"agreement_gain": gain, "a_gain_at_least_5": gain >= 5.0,
                "newly_refused": newly_refused, "b_none_newly_refused": newly_refused == 0}
     verdict["adopted"] = verdict["a_gain_at_least_5"] and verdict["b_none_newly_refused"]
@@ -82,9 +54,9 @@ def main() -> int:
     print(f"agreement {gain:+.1f} points (rule: >= +5.0), newly refused {newly_refused} (rule: 0): "
           f"{'adopted' if verdict['adopted'] else 'not adopted'} (with (c), the tests)")
     if args.bundled_on:
-        record["bundled"] = measure([args.bundled_on], default_model())
+        record["bundled"] = before_after([args.bundled_on], CONDITIONS, plain_mean, default_model(), names=MIXES)
         for mix, by_run in record["bundled"].items():
-            print(f"bundled model, {mix}: agreement {100 * mean_over(by_run, 'agreement'):.1f} %")
+            print(f"bundled model, {mix}: agreement {100 * mean_over(by_run, CONDITIONS, 'agreement'):.1f} %")
     write_result(record, args.out)
     return 0
 

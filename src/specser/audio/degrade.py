@@ -1,6 +1,6 @@
 """Recording conditions a user's audio meets, applied to clean speech: noise, level, quantisation,
 telephone band, lossy codecs (Opus, a voice memo's AAC, a mobile call's AMR), a room, a compressor, silence around the speech, a DC offset,
-stereo with one channel inverted. For the robustness benchmark
+mains hum, stereo with one channel inverted. For the robustness benchmark
 (`specser evaluate --conditions`) and for augmentation. Every function takes and returns mono float32 at `sample_rate`; randomness
 comes from the `rng` passed in, so a condition is the same on every run.
 """
@@ -163,6 +163,14 @@ def reverberate(wave: np.ndarray, sample_rate: int, rt60_s: float, rng: np.rando
     return wet * (_rms(wave) / _rms(wet))
 
 
+def mains_hum(wave: np.ndarray, sample_rate: int, hz: float, below_db: float, rng: np.random.Generator) -> np.ndarray:
+    """`wave` plus hum at `hz` (a ground loop's: harmonics 1-10 with amplitudes 1/k, random phases), its RMS
+    `below_db` under the clip's."""
+    t = np.arange(wave.size) / sample_rate
+    hum = sum(np.sin(2 * np.pi * hz * k * t + rng.uniform(0, 2 * np.pi)) / k for k in range(1, 11))
+    return (wave + hum * (_rms(wave) * 10 ** (-below_db / 20) / _rms(hum))).astype(wave.dtype)
+
+
 def inverted_stereo(wave: np.ndarray, quieter_db: float = 0.0, delay: int = 0) -> np.ndarray:
     """`wave` as a two-microphone array records it with the second channel in opposite polarity (some
     laptops' built-in arrays do), `quieter_db` lower and `delay` samples later, then mixed to mono as
@@ -202,6 +210,8 @@ CONDITIONS: dict[str, Condition] = {
     "2 s of room noise either side": lambda w, sr, rng, babble: surround(w, sr, 2.0, 2.0, rng),
     "dc offset -40 dBFS": lambda w, sr, rng, babble: dc_offset(w, 0.01),
     "dc offset 20 dB below speech": lambda w, sr, rng, babble: dc_offset(w, _rms(w) * 0.1),
+    "mains hum 50 Hz, 20 dB below speech": lambda w, sr, rng, babble: mains_hum(w, sr, 50.0, 20.0, rng),
+    "mains hum 60 Hz, 20 dB below speech": lambda w, sr, rng, babble: mains_hum(w, sr, 60.0, 20.0, rng),
     "stereo, one channel inverted": lambda w, sr, rng, babble: inverted_stereo(w, quieter_db=1.0),
     "stereo, one channel inverted, off-axis": lambda w, sr, rng, babble: inverted_stereo(w, delay=1),
 }

@@ -16,6 +16,7 @@ import numpy as np
 
 from specser.audio.checks import MIN_DURATION_S, MIN_SPEECH_S, speech_problem, trim_silence
 from specser.audio.declip import declip
+from specser.audio.hum import remove_hum
 from specser.audio.load import AudioError, load_audio, prepare_wave, remove_dc
 from specser.audio.quality import quality_warnings
 from specser.config import FeatureConfig
@@ -103,9 +104,10 @@ class BasePredictor:
     def logmels(self, waves: list[np.ndarray]) -> list:
         """The (n_mels, frames) log-Mel of each model-rate waveform (backend arrays), its clipped peaks
         repaired first (`repair_clipping`), then its DC offset removed (arrays handed in directly have
-        not been through the loader, which removes it too). Every path from audio to the network comes
-        through here, so each recording is repaired once."""
-        return self.wave_features([remove_dc(declip(w) if self.repair_clipping else w) for w in waves])
+        not been through the loader, which removes it too), then any mains hum notched out. Every path
+        from audio to the network comes through here, so each recording is repaired once."""
+        return self.wave_features([remove_hum(remove_dc(declip(w) if self.repair_clipping else w), self.sample_rate)
+                                   for w in waves])
 
     def wave_features(self, waves: list[np.ndarray]) -> list:
         """The backend's features of each model-rate waveform, as they are."""

@@ -1,0 +1,50 @@
+"""Robustness figures of the same models with and without an inference-side change, for the benchmarks
+that decide such a change under a rule (`stereo_downmix.py`, `mains_hum.py`)."""
+
+from __future__ import annotations
+
+import tempfile
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from specser.runs.robustness import robustness
+
+
+@contextmanager
+def replaced(module, name: str, stand_in):
+    """`module.name` is `stand_in` for the block (the product as it was before the change)."""
+    product = getattr(module, name)
+    setattr(module, name, stand_in)
+    try:
+        yield
+    finally:
+        setattr(module, name, product)
+
+
+def before_after(runs: list[Path], conditions: list[str], before: Callable[[], AbstractContextManager],
+                 model: Path | None = None, names: tuple[str, str] = ("before", "after")) -> dict:
+    """{names[0] | names[1]: {run: {condition: figures}}}: the clean clips and `conditions`, first inside
+    `before()`, then as the product stands; the per-run tables go to a scratch folder."""
+    figures = {}
+    for name, context in zip(names, (before, nullcontext)):
+        with context(), tempfile.TemporaryDirectory() as scratch:
+            figures[name] = {str(run): robustness(run, ["clean", *conditions], out=Path(scratch) / run.name,
+                                                  progress=False, model=model)["conditions"] for run in runs}
+    return figures
+
+
+def mean_over(by_run: dict, conditions: list[str], key: str) -> float:
+    """The mean of `key` over every run and condition."""
+    return float(np.mean([by_run[r][c][key] for r in by_run for c in conditions]))
+
+
+def print_rows(name: str, by_run: dict, conditions: list[str]) -> None:
+    refused = sum(by_run[r][c]["refused"] for r in by_run for c in conditions)
+    print(f"{name}: agreement {100 * mean_over(by_run, conditions, 'agreement'):.1f} %, accuracy "
+          f"{100 * mean_over(by_run, conditions, 'accuracy'):.1f} %, refused {refused}")
+    for run, figures in by_run.items():
+        print("   ", run, {c: f"{100 * f['accuracy']:.1f} / {100 * f.get('agreement', 1.0):.1f}"
+                           for c, f in figures.items()}, "(accuracy / agreement, %)")

@@ -1,0 +1,84 @@
+"""Does notching out mains hum before labelling keep the labels of a recording with hum? Compares the
+predictors without the notch (as before) and as they stand, and counts how often the detector fires on
+the clean corpora, where it should not.
+
+    python benchmarks/mains_hum.py runs/devab/epochs-90-s42 runs/devab/epochs-90-s7 \
+        --bundled-on runs/rel-B90LS --out benchmarks/results/real_voices/mains_hum.json
+
+The rule was written first (`benchmarks/results/real_voices/rule_mains_hum.txt`) and is checked on the
+development models; the bundled model, run on the held-out speakers of its recipe's run (it trained on
+them), adds its agreement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from before_after import before_after, mean_over, print_rows, replaced  # noqa: E402
+from machine import describe, write_result  # noqa: E402
+
+import specser.inference.base as inference_base  # noqa: E402
+from specser.audio.hum import hum_frequency  # noqa: E402
+from specser.audio.load import load_audio  # noqa: E402
+from specser.bundled import default_model  # noqa: E402
+from specser.corpus.manifest import load_manifest  # noqa: E402
+
+CONDITIONS = ["mains hum 50 Hz, 20 dB below speech", "mains hum 60 Hz, 20 dB below speech"]
+VARIANTS = ("without the notch", "with the notch")
+
+
+def without_notch():
+    return replaced(inference_base, "remove_hum", lambda wave, sample_rate: wave)
+
+
+def fires_on(corpora: list[Path]) -> dict:
+    """How many clean corpus clips the detector finds hum in, with the first few names."""
+    paths = [row.path for corpus in corpora for row in load_manifest(corpus).rows]
+    found = [p for p in tqdm(paths, desc="clean clips") if hum_frequency(load_audio(p, 16000), 16000) is not None]
+    return {"clips": len(paths), "fired": len(found), "examples": [Path(p).name for p in found[:10]]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("runs", nargs="+", type=Path, help="development runs: the rule is checked on them")
+    parser.add_argument("--bundled-on", type=Path, default=None,
+                        help="a run whose test split the bundled model is also measured on")
+    parser.add_argument("--ravdess", type=Path, default=Path(os.environ.get("SPECSER_RAVDESS", "../shared/data/ravdess")))
+    parser.add_argument("--nemo", type=Path, default=Path(os.environ.get("SPECSER_NEMO", "../shared/data/nemo")))
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "real_voices" / "mains_hum.json")
+    args = parser.parse_args()
+    dev = before_after(args.runs, CONDITIONS, without_notch, names=VARIANTS)
+    record = {"machine": describe(), "rule": "benchmarks/results/real_voices/rule_mains_hum.txt",
+              "conditions": CONDITIONS, "development": dev}
+    for variant, by_run in dev.items():
+        print_rows(variant, by_run, CONDITIONS)
+    before, after = (dev[v] for v in VARIANTS)
+    gain = 100 * (mean_over(after, CONDITIONS, "agreement") - mean_over(before, CONDITIONS, "agreement"))
+    clean_change = max(abs(100 * (after[r]["clean"]["accuracy"] - before[r]["clean"]["accuracy"])) for r in before)
+    fired = fires_on([args.ravdess, args.nemo])
+    print(f"the detector fired on {fired['fired']} of {fired['clips']} clean corpus clips {fired['examples'][:3]}")
+    verdict = {"agreement_gain": gain, "a_gain_at_least_5": gain >= 5.0,
+               "largest_clean_accuracy_change": clean_change, "b_clean_within_0_5": clean_change <= 0.5,
+               "fired_on_clean": fired, "c_fires_under_1_percent": fired["fired"] < 0.01 * fired["clips"]}
+    verdict["adopted"] = all(v for k, v in verdict.items() if k[:2] in ("a_", "b_", "c_"))
+    record["verdict"] = verdict
+    print(f"agreement {gain:+.1f} points (rule: >= +5.0), clean accuracy moved <= {clean_change:.1f} (rule: <= 0.5), "
+          f"fired on {100 * fired['fired'] / fired['clips']:.2f} % of clean clips (rule: < 1): "
+          f"{'adopted' if verdict['adopted'] else 'not adopted'}")
+    if args.bundled_on:
+        record["bundled"] = before_after([args.bundled_on], CONDITIONS, without_notch, default_model(), names=VARIANTS)
+        for variant, by_run in record["bundled"].items():
+            print(f"bundled model, {variant}: agreement {100 * mean_over(by_run, CONDITIONS, 'agreement'):.1f} %")
+    write_result(record, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
