@@ -3,6 +3,7 @@ that decide such a change under a rule (`stereo_downmix.py`, `mains_hum.py`)."""
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -10,6 +11,8 @@ from typing import Callable
 
 import numpy as np
 
+from machine import describe, write_result
+from specser.bundled import default_model
 from specser.runs.robustness import robustness
 
 
@@ -48,3 +51,37 @@ def print_rows(name: str, by_run: dict, conditions: list[str]) -> None:
     for run, figures in by_run.items():
         print("   ", run, {c: f"{100 * f['accuracy']:.1f} / {100 * f.get('agreement', 1.0):.1f}"
                            for c, f in figures.items()}, "(accuracy / agreement, %)")
+
+
+def add_arguments(parser: argparse.ArgumentParser, default_out: Path) -> None:
+    """The development runs, `--bundled-on` and `--out`, as every such benchmark takes them."""
+    parser.add_argument("runs", nargs="+", type=Path, help="development runs: the rule is checked on them")
+    parser.add_argument("--bundled-on", type=Path, default=None,
+                        help="a run whose test split the bundled model is also measured on")
+    parser.add_argument("--out", type=Path, default=default_out)
+
+
+def development(args: argparse.Namespace, conditions: list[str], before: Callable[[], AbstractContextManager],
+                names: tuple[str, str], rule: str) -> tuple[dict, float]:
+    """The record (machine, rule, both variants on the development runs, printed) and the agreement gain
+    of the change over `conditions`, in points."""
+    dev = before_after(args.runs, conditions, before, names=names)
+    for name, by_run in dev.items():
+        print_rows(name, by_run, conditions)
+    gain = 100 * (mean_over(dev[names[1]], conditions, "agreement") - mean_over(dev[names[0]], conditions, "agreement"))
+    return {"machine": describe(), "rule": rule, "conditions": conditions, "development": dev}, gain
+
+
+def finish(record: dict, verdict: dict, args: argparse.Namespace, conditions: list[str],
+           before: Callable[[], AbstractContextManager], names: tuple[str, str]) -> int:
+    """Adds the verdict (adopted when every `a_`, `b_`, ... check holds) and the bundled model's figures,
+    prints them and writes the record."""
+    verdict["adopted"] = all(v for k, v in verdict.items() if len(k) > 2 and k[1] == "_")
+    record["verdict"] = verdict
+    print("adopted" if verdict["adopted"] else "not adopted", {k: v for k, v in verdict.items() if k[1:2] == "_"})
+    if args.bundled_on:
+        record["bundled"] = before_after([args.bundled_on], conditions, before, default_model(), names=names)
+        for name, by_run in record["bundled"].items():
+            print(f"bundled model, {name}: agreement {100 * mean_over(by_run, conditions, 'agreement'):.1f} %")
+    write_result(record, args.out)
+    return 0

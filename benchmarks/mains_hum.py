@@ -21,13 +21,11 @@ from tqdm.auto import tqdm
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from before_after import before_after, mean_over, print_rows, replaced  # noqa: E402
-from machine import describe, write_result  # noqa: E402
+from before_after import add_arguments, development, finish, replaced  # noqa: E402
 
 import specser.inference.base as inference_base  # noqa: E402
 from specser.audio.hum import hum_frequency  # noqa: E402
 from specser.audio.load import load_audio  # noqa: E402
-from specser.bundled import default_model  # noqa: E402
 from specser.corpus.manifest import load_manifest  # noqa: E402
 
 CONDITIONS = ["mains hum 50 Hz, 20 dB below speech", "mains hum 60 Hz, 20 dB below speech"]
@@ -47,37 +45,21 @@ def fires_on(corpora: list[Path]) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("runs", nargs="+", type=Path, help="development runs: the rule is checked on them")
-    parser.add_argument("--bundled-on", type=Path, default=None,
-                        help="a run whose test split the bundled model is also measured on")
+    add_arguments(parser, HERE / "results" / "real_voices" / "mains_hum.json")
     parser.add_argument("--ravdess", type=Path, default=Path(os.environ.get("SPECSER_RAVDESS", "../shared/data/ravdess")))
     parser.add_argument("--nemo", type=Path, default=Path(os.environ.get("SPECSER_NEMO", "../shared/data/nemo")))
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "real_voices" / "mains_hum.json")
     args = parser.parse_args()
-    dev = before_after(args.runs, CONDITIONS, without_notch, names=VARIANTS)
-    record = {"machine": describe(), "rule": "benchmarks/results/real_voices/rule_mains_hum.txt",
-              "conditions": CONDITIONS, "development": dev}
-    for variant, by_run in dev.items():
-        print_rows(variant, by_run, CONDITIONS)
-    before, after = (dev[v] for v in VARIANTS)
-    gain = 100 * (mean_over(after, CONDITIONS, "agreement") - mean_over(before, CONDITIONS, "agreement"))
+    record, gain = development(args, CONDITIONS, without_notch, VARIANTS,
+                               "benchmarks/results/real_voices/rule_mains_hum.txt")
+    before, after = (record["development"][v] for v in VARIANTS)
     clean_change = max(abs(100 * (after[r]["clean"]["accuracy"] - before[r]["clean"]["accuracy"])) for r in before)
     fired = fires_on([args.ravdess, args.nemo])
-    print(f"the detector fired on {fired['fired']} of {fired['clips']} clean corpus clips {fired['examples'][:3]}")
+    print(f"agreement {gain:+.1f} points (rule: >= +5.0), clean accuracy moved <= {clean_change:.1f} (rule: <= 0.5), "
+          f"the detector fired on {fired['fired']} of {fired['clips']} clean corpus clips (rule: < 1 %)")
     verdict = {"agreement_gain": gain, "a_gain_at_least_5": gain >= 5.0,
                "largest_clean_accuracy_change": clean_change, "b_clean_within_0_5": clean_change <= 0.5,
                "fired_on_clean": fired, "c_fires_under_1_percent": fired["fired"] < 0.01 * fired["clips"]}
-    verdict["adopted"] = all(v for k, v in verdict.items() if k[:2] in ("a_", "b_", "c_"))
-    record["verdict"] = verdict
-    print(f"agreement {gain:+.1f} points (rule: >= +5.0), clean accuracy moved <= {clean_change:.1f} (rule: <= 0.5), "
-          f"fired on {100 * fired['fired'] / fired['clips']:.2f} % of clean clips (rule: < 1): "
-          f"{'adopted' if verdict['adopted'] else 'not adopted'}")
-    if args.bundled_on:
-        record["bundled"] = before_after([args.bundled_on], CONDITIONS, without_notch, default_model(), names=VARIANTS)
-        for variant, by_run in record["bundled"].items():
-            print(f"bundled model, {variant}: agreement {100 * mean_over(by_run, CONDITIONS, 'agreement'):.1f} %")
-    write_result(record, args.out)
-    return 0
+    return finish(record, verdict, args, CONDITIONS, without_notch, VARIANTS)
 
 
 if __name__ == "__main__":
