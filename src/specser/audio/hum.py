@@ -1,8 +1,8 @@
 """Mains hum: found in a recording's average spectrum and notched out before it is labelled.
 
 A ground loop, a cheap USB sound card or an unshielded cable adds hum at the mains frequency (50 or
-60 Hz) and its harmonics. The corpora have none, and the models read it as emotion: hum 20 dB below
-the speech moved 18-19 % of two development models' labels (docs/results.md, "Mains hum"). Speech has
+60 Hz) and its harmonics. The corpora have almost none, and the models read it as emotion: hum 20 dB
+below the speech moved about 11 % of two development models' labels (docs/results.md, "Mains hum"). Speech has
 almost no energy below 70 Hz and its harmonics move with the pitch, so over a recording they form no
 narrow peak at 50 or 60 Hz; hum does, and a recording without such a peak is returned as it is.
 """
@@ -14,7 +14,7 @@ import numpy as np
 MAINS_HZ = (50.0, 60.0)
 FUNDAMENTAL_DB = 12.0  # the fundamental stands this far above its neighbourhood: hum
 HARMONIC_DB = 6.0  # a harmonic is notched where it stands this far above its own
-TOP_HZ = 1200.0  # harmonics above this are left: hum's energy lies below, speech's above
+TOP_HZ = 1200.0  # harmonics above this are left: a ground loop's are weak there, and notches would cut more voice
 NOTCH_Q = 30.0  # the notch is f / 30 wide: 1.7 Hz at 50 Hz, 40 Hz at 1.2 kHz
 
 
@@ -45,8 +45,8 @@ def _notch_gain(freqs: np.ndarray, hz: float, sample_rate: int) -> np.ndarray:
 
 def _stands_out_db(freqs: np.ndarray, power: np.ndarray, hz: float) -> float:
     """How far (dB) the strongest bin within 1 Hz of `hz` stands above the median of the bins 3-8 Hz away:
-    a line (hum: 1 Hz apart the Hann frame's main lobe ends at 2 Hz) stands out of that narrow
-    neighbourhood, a voice's harmonics, smeared over tens of Hz by the moving pitch, do not."""
+    a line (hum; the Hann frame's main lobe ends 2 Hz from it) stands out of that narrow neighbourhood,
+    a voice's harmonics, smeared over tens of Hz by the moving pitch, do not."""
     offset = np.abs(freqs - hz)
     peak = power[offset <= 1.0]
     around = power[(offset >= 3.0) & (offset <= 8.0)]
