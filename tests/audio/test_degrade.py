@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from specser.audio.degrade import (CONDITIONS, add_noise, babble_for, codec, compress, dc_offset, gain, inverted_stereo,
-                                   pink_noise, quantize, reverberate, telephone)
+from specser.audio.degrade import (CONDITIONS, add_noise, babble_for, codec, compress, dc_offset, gain, high_pass,
+                                   inverted_stereo, pink_noise, quantize, reverberate, telephone)
 from tests.synth import emotional_tone
 
 SR = 16000
@@ -95,3 +95,10 @@ def test_inverted_stereo_goes_through_the_products_downmix():
     # The downmix flips the inverted channel back, so the mix is the speech at the mean of the two levels.
     assert np.allclose(inverted_stereo(WAVE, quieter_db=1.0), WAVE * (1 + 10 ** (-1 / 20)) / 2, atol=1e-6)
     assert inverted_stereo(WAVE, delay=1).shape == WAVE.shape
+
+
+def test_high_pass_takes_the_bass_and_keeps_the_voice_band():
+    t = np.arange(SR) / SR
+    low, mid = np.sin(2 * np.pi * 80 * t), np.sin(2 * np.pi * 1000 * t)
+    assert _rms_db(high_pass(low, SR, 200.0)[SR // 4:-SR // 4]) < _rms_db(low) - 30  # 4th order, run both ways
+    assert abs(_rms_db(high_pass(mid, SR, 200.0)) - _rms_db(mid)) < 0.1

@@ -1,5 +1,5 @@
 """Recording conditions a user's audio meets, applied to clean speech: noise, level, quantisation,
-telephone band, lossy codecs (Opus, a voice memo's AAC, a mobile call's AMR), a room, a compressor, silence around the speech, a DC offset,
+telephone band, a small microphone's bass roll-off, lossy codecs (Opus, a voice memo's AAC, a mobile call's AMR), a room, a compressor, silence around the speech, a DC offset,
 mains hum, stereo with one channel inverted. For the robustness benchmark
 (`specser evaluate --conditions`) and for augmentation. Every function takes and returns mono float32 at `sample_rate`; randomness
 comes from the `rng` passed in, so a condition is the same on every run.
@@ -86,6 +86,13 @@ def telephone(wave: np.ndarray, sample_rate: int) -> np.ndarray:
     narrow = soxr.resample(wave, sample_rate, 8000)
     narrow = sosfiltfilt(butter(4, [300, 3400], btype="band", fs=8000, output="sos"), narrow)
     return soxr.resample(narrow, 8000, sample_rate)
+
+
+def high_pass(wave: np.ndarray, sample_rate: int, hz: float) -> np.ndarray:
+    """A small built-in microphone's bass roll-off: a 4th-order Butterworth high-pass at `hz`, zero phase."""
+    from scipy.signal import butter, sosfiltfilt
+
+    return sosfiltfilt(butter(4, hz, btype="high", fs=sample_rate, output="sos"), wave)
 
 
 def codec(wave: np.ndarray, sample_rate: int, fmt: str = "OGG", subtype: str = "OPUS",
@@ -200,6 +207,7 @@ CONDITIONS: dict[str, Condition] = {
     "gain +20 dB": lambda w, sr, rng, babble: gain(w, 20.0),
     "8-bit": lambda w, sr, rng, babble: quantize(w, 8),
     "telephone band": lambda w, sr, rng, babble: telephone(w, sr),
+    "high-pass 200 Hz (small built-in microphone)": lambda w, sr, rng, babble: high_pass(w, sr, 200.0),
     "opus, low bit rate": lambda w, sr, rng, babble: codec(w, sr),
     "aac 32 kbit/s (voice memo)": lambda w, sr, rng, babble: phone_codec(w, sr, "ipod", "aac", 16000, 32000),
     "amr-nb 12.2 kbit/s (mobile call)": lambda w, sr, rng, babble: phone_codec(w, sr, "3gp", "libopencore_amrnb",
