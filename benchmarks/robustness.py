@@ -25,6 +25,7 @@ sys.path.insert(0, str(HERE))
 from machine import describe, write_result  # noqa: E402
 
 from specser.atomic import atomic_write_text  # noqa: E402
+from specser.audio.degrade import condition_names  # noqa: E402
 from specser.runs.robustness import render, render_summary, robustness, summarize  # noqa: E402
 
 
@@ -46,7 +47,7 @@ def main() -> int:
         parser.error("give run folders, or --combine earlier results")
     earlier = [json.loads(path.read_text()) for path in args.combine]
     records = [r for result in earlier for r in result["runs"]]
-    names = [c.strip() for c in args.conditions.split(",")] if args.conditions else None
+    names = condition_names(args.conditions) if args.conditions else None
     for run in args.runs:
         record = robustness(run, names, out=args.out.parent / "robustness" / run.name, progress=True,
                             repair_clipping=not args.keep_clipping, model=args.model)

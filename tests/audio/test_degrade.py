@@ -102,3 +102,15 @@ def test_high_pass_takes_the_bass_and_keeps_the_voice_band():
     low, mid = np.sin(2 * np.pi * 80 * t), np.sin(2 * np.pi * 1000 * t)
     assert _rms_db(high_pass(low, SR, 200.0)[SR // 4:-SR // 4]) < _rms_db(low) - 30  # 4th order, run both ways
     assert abs(_rms_db(high_pass(mid, SR, 200.0)) - _rms_db(mid)) < 0.1
+
+
+def test_condition_names_may_hold_commas():
+    from specser.audio.degrade import condition_names
+
+    assert condition_names("clean, mains hum 50 Hz, 20 dB below speech,8-bit") == [
+        "clean", "mains hum 50 Hz, 20 dB below speech", "8-bit"]
+    assert condition_names("compressor 4:1, 20 dB below peak") == ["compressor 4:1, 20 dB below peak"]
+    with pytest.raises(ValueError, match="unknown condition 'mains hum 50 Hz'"):
+        condition_names("mains hum 50 Hz")
+    with pytest.raises(ValueError, match="unknown condition 'loud'"):
+        condition_names("clean,loud")

@@ -124,13 +124,13 @@ def test_evaluate_under_recording_conditions(trained_run, tmp_path):
     import json
 
     result = runner.invoke(app, ["evaluate", str(trained_run), "--out", str(tmp_path), "--no-progress",
-                                 "--conditions", "clean,gain -20 dB,babble 20 dB SNR"])
+                                 "--conditions", "clean,gain -20 dB,babble 20 dB SNR,mains hum 60 Hz, 20 dB below speech"])
     assert result.exit_code == 0, result.output
     record = json.loads((tmp_path / "robustness.json").read_text())
-    assert list(record["conditions"]) == ["clean", "gain -20 dB", "babble 20 dB SNR"]
+    assert list(record["conditions"]) == ["clean", "gain -20 dB", "babble 20 dB SNR", "mains hum 60 Hz, 20 dB below speech"]
     clean = record["conditions"]["clean"]
     assert clean["agreement"] == 1.0 and clean["refused"] == 0 and record["n"] > 0
     assert "by_corpus" not in clean  # one corpus: the pooled figures are its own
     assert "| gain -20 dB |" in (tmp_path / "robustness.md").read_text()
     bad = runner.invoke(app, ["evaluate", str(trained_run), "--out", str(tmp_path), "--conditions", "underwater"])
-    assert bad.exit_code == 2 and "unknown conditions ['underwater']" in bad.output
+    assert bad.exit_code == 2 and "unknown condition 'underwater'" in bad.output

@@ -225,6 +225,27 @@ CONDITIONS: dict[str, Condition] = {
 }
 
 
+def condition_names(text: str) -> list[str]:
+    """Condition names from a comma-separated list, where a name may hold a comma itself ("mains hum 50 Hz,
+    20 dB below speech"): pieces are joined until they name a condition.
+
+    Raises:
+        ValueError: a piece that starts no condition's name, with the names to choose from.
+    """
+    names, pending = [], []
+    for piece in (p.strip() for p in text.split(",")):
+        pending.append(piece)
+        joined = ", ".join(pending)
+        if joined in CONDITIONS:
+            names.append(joined)
+            pending = []
+        elif not any(name.startswith(joined + ",") for name in CONDITIONS):
+            raise ValueError(f"unknown condition {joined!r}; choose from: {'; '.join(CONDITIONS)}")
+    if pending:
+        raise ValueError(f"unknown condition {', '.join(pending)!r}; choose from: {'; '.join(CONDITIONS)}")
+    return names
+
+
 def babble_for(index: int, waves: list[np.ndarray], speakers: list[str], talkers: int = 4) -> np.ndarray:
     """Babble for clip `index`: the sum of `talkers` clips of other speakers from the same set."""
     others = [i for i, s in enumerate(speakers) if s != speakers[index]]

@@ -250,9 +250,10 @@ def evaluate(
             fail("--profiles: run it apart from --adapt and --conditions")
         metrics = evaluate_run(run_dir, data, out, all_files, progress, tta_crops, adapt=adapt, profiles=profiles)
         if conditions:
+            from specser.audio.degrade import condition_names
             from specser.runs.robustness import render, robustness
 
-            names = None if conditions == "all" else [c.strip() for c in conditions.split(",")]
+            names = None if conditions == "all" else condition_names(conditions)
             typer.echo(render(robustness(run_dir, names, data, out, progress=progress)))
     except user_errors() as exc:
         fail(str(exc))
