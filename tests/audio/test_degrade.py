@@ -110,6 +110,8 @@ def test_condition_names_may_hold_commas():
     assert condition_names("clean, mains hum 50 Hz, 20 dB below speech,8-bit") == [
         "clean", "mains hum 50 Hz, 20 dB below speech", "8-bit"]
     assert condition_names("compressor 4:1, 20 dB below peak") == ["compressor 4:1, 20 dB below peak"]
+    assert condition_names("stereo, one channel inverted, off-axis,stereo, one channel inverted") == [
+        "stereo, one channel inverted, off-axis", "stereo, one channel inverted"]
     with pytest.raises(ValueError, match="unknown condition 'mains hum 50 Hz'"):
         condition_names("mains hum 50 Hz")
     with pytest.raises(ValueError, match="unknown condition 'loud'"):

@@ -226,23 +226,29 @@ CONDITIONS: dict[str, Condition] = {
 
 
 def condition_names(text: str) -> list[str]:
-    """Condition names from a comma-separated list, where a name may hold a comma itself ("mains hum 50 Hz,
-    20 dB below speech"): pieces are joined until they name a condition.
+    """Condition names from a comma-separated list, where a name may hold commas itself ("mains hum 50 Hz,
+    20 dB below speech"; "stereo, one channel inverted, off-axis" beside "stereo, one channel inverted"):
+    the pieces are grouped into known names, the longest first.
 
     Raises:
-        ValueError: a piece that starts no condition's name, with the names to choose from.
+        ValueError: pieces that no grouping turns into names, with the names to choose from.
     """
-    names, pending = [], []
-    for piece in (p.strip() for p in text.split(",")):
-        pending.append(piece)
-        joined = ", ".join(pending)
-        if joined in CONDITIONS:
-            names.append(joined)
-            pending = []
-        elif not any(name.startswith(joined + ",") for name in CONDITIONS):
-            raise ValueError(f"unknown condition {joined!r}; choose from: {'; '.join(CONDITIONS)}")
-    if pending:
-        raise ValueError(f"unknown condition {', '.join(pending)!r}; choose from: {'; '.join(CONDITIONS)}")
+    pieces = [p.strip() for p in text.split(",")]
+
+    def parse(start: int) -> list[str] | None:
+        if start == len(pieces):
+            return []
+        for end in range(len(pieces), start, -1):
+            name = ", ".join(pieces[start:end])
+            if name in CONDITIONS and (rest := parse(end)) is not None:
+                return [name, *rest]
+        return None
+
+    names = parse(0)
+    if names is None:
+        known_pieces = {piece for name in CONDITIONS for piece in name.split(", ")}
+        unknown = next((p for p in pieces if p not in known_pieces), text)  # else a name cut short
+        raise ValueError(f"unknown condition {unknown!r}; choose from: {'; '.join(CONDITIONS)}")
     return names
 
 
