@@ -10,7 +10,7 @@ from tests.synth import emotional_tone
 SR = 16000
 
 
-def voiced(seconds: float = 3.0, seed: int = 0) -> np.ndarray:
+def wandering_voice(seconds: float = 3.0, seed: int = 0) -> np.ndarray:
     """A vowel whose pitch wanders as a speaker's does (a random walk around 150 Hz, 20 Hz either way), 12
     harmonics falling 6 dB an octave, a syllable rhythm; peak 0.5."""
     rng = np.random.default_rng(seed)
@@ -32,7 +32,7 @@ def _band_power(wave: np.ndarray, hz: float) -> float:
 
 @pytest.mark.parametrize("hz", [50.0, 60.0])
 def test_hum_is_found_and_notched_out(hz):
-    speech = voiced(seconds=3.0)
+    speech = wandering_voice(seconds=3.0)
     humming = mains_hum(speech, SR, hz, 20.0, np.random.default_rng(0))
     assert hum_frequency(humming, SR) == hz
     cleaned = remove_hum(humming, SR)
@@ -42,7 +42,7 @@ def test_hum_is_found_and_notched_out(hz):
     assert above(cleaned) == pytest.approx(above(humming), rel=0.12)  # the voice above 200 Hz stays (within 0.5 dB)
 
 
-@pytest.mark.parametrize("make", [lambda: voiced(seconds=3.0),
+@pytest.mark.parametrize("make", [lambda: wandering_voice(seconds=3.0),
                                   lambda: emotional_tone("05", 2, np.random.default_rng(1), seconds=3.0),
                                   lambda: (0.1 * np.random.default_rng(2).standard_normal(3 * SR)).astype(np.float32)])
 def test_audio_without_hum_is_returned_as_it_is(make):
@@ -52,5 +52,5 @@ def test_audio_without_hum_is_returned_as_it_is(make):
 
 
 def test_a_clip_too_short_to_tell_is_left_alone():
-    short = mains_hum(voiced(seconds=0.4), SR, 50.0, 0.0, np.random.default_rng(0))
+    short = mains_hum(wandering_voice(seconds=0.4), SR, 50.0, 0.0, np.random.default_rng(0))
     assert hum_frequency(short, SR) is None and remove_hum(short, SR) is short

@@ -16,7 +16,7 @@ from specser.audio.hum import remove_hum
 from specser.audio.load import AudioError, remove_dc
 from specser.inference.predictor import Predictor
 from specser.inference.segments import sliding_windows
-from tests.audio.test_hum import voiced
+from tests.audio.test_hum import wandering_voice
 from tests.synth import emotional_tone
 
 
@@ -89,7 +89,7 @@ def test_a_dc_offset_changes_nothing(predictor):
 
 def test_mains_hum_is_notched_out_before_labelling(predictor):
     """A ground loop's hum: every predictor reads the recording with it notched out (`specser.audio.hum`)."""
-    clean = voiced(seconds=3.0)  # a wandering pitch: the synthetic corpus's steady tones would be lines themselves
+    clean = wandering_voice(seconds=3.0)  # a wandering pitch: the synthetic corpus's steady tones would be lines themselves
     humming = mains_hum(clean, 16000, 50.0, 10.0, np.random.default_rng(7))
     as_heard = predictor.feature_probabilities(predictor.wave_features([humming]))  # the network on the hum as it is
     notched = predictor.feature_probabilities(predictor.wave_features([remove_hum(remove_dc(humming), 16000)]))

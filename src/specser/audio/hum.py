@@ -55,22 +55,26 @@ def _stands_out_db(freqs: np.ndarray, power: np.ndarray, hz: float) -> float:
     return float(10 * np.log10((peak.max() + 1e-30) / (np.median(around) + 1e-30)))
 
 
-def hum_frequency(wave: np.ndarray, sample_rate: int) -> float | None:
-    """50.0 or 60.0 where `wave` carries mains hum, else None (also for audio under 0.5 s, too short to tell)."""
+def _find_hum(wave: np.ndarray, sample_rate: int) -> tuple[float | None, np.ndarray, np.ndarray]:
+    """The mains frequency `wave` hums at (or None), with the average spectrum it was found in."""
     if wave.size < sample_rate // 2:
-        return None
+        return None, np.empty(0), np.empty(0)
     freqs, power = _average_spectrum(wave, sample_rate)
     found = {hz: _stands_out_db(freqs, power, hz) for hz in MAINS_HZ}
     hz = max(found, key=found.get)
-    return hz if found[hz] >= FUNDAMENTAL_DB else None
+    return (hz if found[hz] >= FUNDAMENTAL_DB else None), freqs, power
+
+
+def hum_frequency(wave: np.ndarray, sample_rate: int) -> float | None:
+    """50.0 or 60.0 where `wave` carries mains hum, else None (also for audio under 0.5 s, too short to tell)."""
+    return _find_hum(wave, sample_rate)[0]
 
 
 def remove_hum(wave: np.ndarray, sample_rate: int) -> np.ndarray:
     """`wave` with mains hum notched out at each harmonic that stands out, or `wave` itself without hum."""
-    mains = hum_frequency(wave, sample_rate)
+    mains, freqs, power = _find_hum(wave, sample_rate)
     if mains is None:
         return wave
-    freqs, power = _average_spectrum(wave, sample_rate)
     spectrum = np.fft.rfft(wave.astype(np.float64))
     bins = np.fft.rfftfreq(wave.size, 1 / sample_rate)
     for k in range(1, int(min(TOP_HZ, sample_rate / 2 - 1) // mains) + 1):
