@@ -109,6 +109,13 @@ DEV_ROWS = [(name, what, [*extra, EPOCHS_60, NO_FLOOR]) for name, what, extra in
     ("epochs-90", "a longer budget: 90 epochs (the cosine schedule stretched to them) instead of 60, with label "
      "smoothing (the `robust` preset as it stands, but for its floor at epoch 60, which both runs passed)",
      ["train.max_epochs=90", NO_FLOOR]),
+    # 2026-12-07, on an Intel Xeon that computes bf16 (`train.precision=auto` trains in bf16 there): the preset
+    # as it stands again, beside the two answers to a small microphone's bass roll-off (rule_bass_rolloff.txt)
+    ("robust-90", "the `robust` preset as it stands (90 epochs, early stopping not before epoch 60)", []),
+    ("+bass-rolloff", "a bass roll-off on half the clips: a high-pass at 80-400 Hz (log-uniform), 1st- to "
+     "8th-order skirt", ["train.augment.bass_prob=0.5"]),
+    ("f-min-200", "a front-end from 200 Hz up (features.f_min=200): the 128 Mel bands leave out the band that "
+     "small microphones drop", ["features.f_min=200"]),
 ]
 DEV_TEST_SPEAKERS = "02,07,13,18"
 DEV_SEEDS = (42, 7)  # the table's two columns

@@ -176,6 +176,10 @@ class AugmentConfig:
     # frequencies, early reflections and a random direct-to-reverberant ratio (`conditions.band_rooms`)
     reverb_room: Literal["simple", "bands"] = "simple"
     band_prob: float = 0.0  # band-pass: high-pass at 50-400 Hz, low-pass at 3-7.5 kHz (phones, calls)
+    # A small microphone's bass roll-off (laptops, phones, headsets): a high-pass alone, its cutoff drawn
+    # log-uniformly from `bass_hz` and its skirt from a 1st- to an 8th-order Butterworth's.
+    bass_prob: float = 0.0
+    bass_hz: list[float] = field(default_factory=lambda: [80.0, 400.0])
     quantize_prob: float = 0.0  # rounding to a bit depth drawn from `quantize_bits`, after the gain change
     # [low, high] bits, inclusive. A quiet clip keeps fewer bits of speech than its file's depth:
     # 8 bits on speech at -40 dBFS leave about 1.5, so lower depths stand for quiet 8-bit recordings.
@@ -201,6 +205,8 @@ class AugmentConfig:
     freq_mixstyle_alpha: float = 0.3
 
     def __post_init__(self):
+        if not 0 < self.bass_hz[0] <= self.bass_hz[-1]:
+            raise ConfigError(f"train.augment.bass_hz: {self.bass_hz} must be [low, high] Hz with 0 < low <= high")
         if not 0 <= self.freq_mixstyle_prob <= 1 or self.freq_mixstyle_alpha <= 0:
             raise ConfigError(f"train.augment.freq_mixstyle_prob must lie in [0, 1] and freq_mixstyle_alpha be > 0 "
                               f"(got {self.freq_mixstyle_prob}, {self.freq_mixstyle_alpha})")
@@ -208,7 +214,7 @@ class AugmentConfig:
     @property
     def audio_domain(self) -> bool:
         return (self.speed > 0 or self.pitch_semitones > 0 or self.gain_db > 0 or bool(self.noise_snr_db)
-                or self.reverb_prob > 0 or self.band_prob > 0 or self.quantize_prob > 0 or self.eq_prob > 0
+                or self.reverb_prob > 0 or self.band_prob > 0 or self.bass_prob > 0 or self.quantize_prob > 0 or self.eq_prob > 0
                 or self.overload_prob > 0 or self.telephone_prob > 0 or self.compress_prob > 0)
 
 

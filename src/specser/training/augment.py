@@ -87,7 +87,7 @@ class WaveFeatures(nn.Module):
 
     Per example: speed (resampling by a random factor), a clip window (random or
     centred), a room, gain, noise (white, pink or babble) at a random SNR, compression, overload (clipping),
-    quantisation, then the log-Mel front-end with an optional band-pass, telephone band and
+    quantisation, then the log-Mel front-end with an optional band-pass, bass roll-off, telephone band and
     equaliser on the power spectrum and an optionally frequency-warped filterbank (pitch), the
     per-clip level and ``top_db`` steps and the training-set standardisation. With every option
     off this is the clean front-end applied to the centred clip.
@@ -169,6 +169,11 @@ class WaveFeatures(nn.Module):
             mask = conditions.band_mask(chosen(cfg.band_prob), power.shape[-1], self.sample_rate,
                                         uniform(b, 50.0, 400.0, device), uniform(b, 3000.0, 7500.0, device))
             power = power * mask[:, None, :]
+        if cfg.bass_prob > 0:
+            low, high = math.log(cfg.bass_hz[0]), math.log(cfg.bass_hz[-1])
+            cutoff, order = torch.exp(uniform(b, low, high, device)), uniform(b, 1.0, 8.0, device)
+            power = power * conditions.bass_rolloff(chosen(cfg.bass_prob), power.shape[-1], self.sample_rate,
+                                                    cutoff, order)[:, None, :]
         if cfg.telephone_prob > 0:
             power = power * conditions.telephone_mask(chosen(cfg.telephone_prob), power.shape[-1],
                                                       self.sample_rate)[:, None, :]

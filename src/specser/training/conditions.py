@@ -169,6 +169,16 @@ def band_mask(chosen: torch.Tensor, n_freq: int, sample_rate: int, low_hz: torch
     return torch.where(chosen[:, None], high_pass * low_pass, torch.ones_like(high_pass))
 
 
+def bass_rolloff(chosen: torch.Tensor, n_freq: int, sample_rate: int, cutoff_hz: torch.Tensor,
+                 order: torch.Tensor) -> torch.Tensor:
+    """(B, n_freq) power gains of a high-pass for the chosen examples, 1 elsewhere: a Butterworth
+    magnitude, ``1 / (1 + (cutoff / f) ** (2 * order))``, with a cutoff and an order (any real > 0)
+    per example. Small microphones pass little of the voice's fundamental, 80-300 Hz."""
+    freqs = torch.linspace(0, sample_rate / 2, n_freq, device=chosen.device)[None, :]
+    gains = 1 / (1 + (cutoff_hz[:, None] / freqs.clamp(min=1.0)) ** (2 * order[:, None]))
+    return torch.where(chosen[:, None], gains, torch.ones_like(gains))
+
+
 def telephone_mask(chosen: torch.Tensor, n_freq: int, sample_rate: int) -> torch.Tensor:
     """(B, n_freq) power gains of a narrow-band call for the chosen examples, 1 elsewhere: a band
     from 250-350 Hz to 3.2-3.6 kHz with 8th-order skirts (a 4th-order filter run forwards and
