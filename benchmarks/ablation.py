@@ -134,6 +134,7 @@ def dev_commands(extra: list[str], seed: int, out: Path, ravdess: str, nemo: str
 
 def run_dev_job(name: str, seed: int, steps: list[tuple[list[str], Path]], out: Path) -> None:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    out.parent.mkdir(parents=True, exist_ok=True)  # the log lies beside the run folder
     for cmd, done in steps:
         if done.exists():
             continue
