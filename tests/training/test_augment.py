@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from specser.config import AugmentConfig, FeatureConfig, load_config
+from specser.config import AugmentConfig, ConfigError, FeatureConfig, load_config
 from specser.data.datasets import RandomCropDataset, WaveDataset
 from specser.features.logmel import LogMel
 from specser.training.augment import WaveFeatures, freq_mixstyle, mixup, time_shift, warped_filterbank
@@ -163,6 +163,22 @@ def test_overload_and_telephone_change_the_features_and_bad_drives_are_named():
         assert out.shape == clean.shape and not torch.allclose(out, clean, atol=1e-2)
     with pytest.raises(ValueError, match="overload_db"):
         _wave_features(AugmentConfig(overload_prob=1.0, overload_db=[20, 5]))
+
+
+def test_bass_rolloff_takes_the_lowest_bands_and_leaves_the_rest():
+    """bass_prob: on the chosen clips the bands below the drawn cutoff lose power; the rest barely move."""
+    torch.manual_seed(0)
+    wave = 0.5 * torch.from_numpy(emotional_tone("05", 1, np.random.default_rng(0), seconds=1.0))
+    lengths = torch.tensor([len(wave)])
+    augment = AugmentConfig(bass_prob=1.0, bass_hz=[300.0, 300.0])
+    assert augment.audio_domain
+    wf, lm = _wave_features(augment)
+    out, clean = wf(wave[None], lengths)[0, 0], lm(wave)
+    centres = torch.from_numpy(lm.filterbank.numpy().argmax(axis=1) * 8000 / 512)
+    low, high = centres < 150, centres > 1000
+    assert (clean - out)[low].mean() > 10 and (clean - out)[high].abs().max() < 0.5
+    with pytest.raises(ConfigError, match="bass_hz"):
+        AugmentConfig(bass_hz=[400.0, 80.0])
 
 
 def test_random_crops_are_windows_of_the_clip():

@@ -98,6 +98,18 @@ def test_band_mask_passes_speech_and_cuts_lows_and_highs():
     assert torch.equal(mask[1], torch.ones(513))
 
 
+def test_bass_rolloff_is_a_butterworth_high_pass_at_each_clips_cutoff_and_order():
+    freqs = torch.linspace(0, 8000, 513)
+    at = lambda gains, hz: gains[:, int(torch.argmin((freqs - hz).abs()))]  # noqa: E731
+    gains = conditions.bass_rolloff(torch.tensor([True, True, False]), 513, 16000,
+                                    torch.tensor([125.0, 250.0, 250.0]), torch.tensor([4.0, 1.0, 4.0]))
+    assert at(gains[:1], 125) == pytest.approx(0.5, abs=1e-6)  # -3 dB at the cutoff
+    assert at(gains[1:2], 250) == pytest.approx(0.5, abs=1e-6)
+    assert at(gains[:1], 62.5) < 0.005 and at(gains[:1], 1000) > 0.9999  # 4th order: -24 dB an octave down
+    assert 0.19 < at(gains[1:2], 125) < 0.21  # 1st order: 1 / (1 + 4) an octave down
+    assert torch.equal(gains[2], torch.ones(513))
+
+
 def test_overload_clips_the_chosen_clips_at_full_scale_by_the_asked_drive():
     x = _speech_like(2)
     out = conditions.overload(x, torch.tensor([True, False]), torch.tensor([20.0, 20.0]))
