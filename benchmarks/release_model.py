@@ -79,7 +79,7 @@ RELEASE_CONDITIONS = ("clean", "noise floor -60 dBFS", "gain -20 dB", "gain +20 
                       "babble 20 dB SNR", "telephone band")
 
 
-def compare(models: dict[str, Path], run: Path) -> dict:
+def compare(models: dict[str, Path], run: Path, conditions: tuple[str, ...] = RELEASE_CONDITIONS) -> dict:
     """{model: {condition: {accuracy, agreement}}} on the run's validation clips (they share speakers
     with training, so accuracy is optimistic; the comparison between models is what counts)."""
     import numpy as np
@@ -98,7 +98,7 @@ def compare(models: dict[str, Path], run: Path) -> dict:
     results = {name: {} for name in models}
     targets = {name: np.array([p.labels.index(r["label"]) for r in val]) for name, p in predictors.items()}
     clean = {}
-    for condition in tqdm(RELEASE_CONDITIONS, desc="conditions"):
+    for condition in tqdm(conditions, desc="conditions"):
         degraded = [CONDITIONS[condition](w, first.sample_rate, np.random.default_rng(i),
                                           babble_for(i, waves, speakers) if condition.startswith("babble") else None
                                           ).astype(np.float32) for i, w in enumerate(waves)]
@@ -122,6 +122,8 @@ def main() -> int:
     parser.add_argument("--parity-clips", type=int, default=300)
     parser.add_argument("--compare", type=Path, action="append", default=[],
                         help="an earlier release's model file, to compare on validation (repeatable; named by its file name)")
+    parser.add_argument("--conditions", default=None, help="--compare: comma-separated condition names (default: "
+                        "the release conditions, " + ", ".join(RELEASE_CONDITIONS) + "); clean always comes first")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "release_model.json")
     args = parser.parse_args()
 
@@ -144,13 +146,18 @@ def main() -> int:
     record = {
         "machine": describe(), "file": str(TARGET.relative_to(ROOT)), "size_mb": TARGET.stat().st_size / 1e6,
         "labels": full.labels, "parameters": full.n_parameters, "trained_on": full.extra["trained_on"],
-        "features": {k: getattr(full.features, k) for k in ("sample_rate", "n_mels", "f_max", "clip_seconds",
+        "features": {k: getattr(full.features, k) for k in ("sample_rate", "n_mels", "f_min", "f_max", "clip_seconds",
                                                               "level_norm", "top_db")},
         "training": {**best_validation(args.run), "wall_s": seconds, "epochs": args.epochs, "overrides": args.set},
         "half_precision_parity": parity(full, ModelFile.load(TARGET), args.run, args.parity_clips),
     }
     if args.compare:
-        record["validation_under_conditions"] = compare({"new": TARGET, **{p.stem: p for p in args.compare}}, args.run)
+        from specser.audio.degrade import condition_names
+
+        names = ("clean", *[c for c in condition_names(args.conditions) if c != "clean"]) if args.conditions \
+            else RELEASE_CONDITIONS
+        record["validation_under_conditions"] = compare({"new": TARGET, **{p.stem: p for p in args.compare}},
+                                                        args.run, names)
     print(json.dumps(record, indent=2))
     write_result(record, args.out)
     return 0
