@@ -201,7 +201,8 @@ def render_dev(rows: list[dict]) -> str:
     for r in rows:
         runs = list(r["seeds"].values())
         walls = [x["wall_time_s"] for x in runs if x and x.get("wall_time_s")]
-        wall = f"{sum(walls) / len(walls) / 60:.0f} min" if walls else ""
+        cpu = r.get("machine", {}).get("cpu", "")
+        wall = f"{sum(walls) / len(walls) / 60:.0f} min" + (f" ({cpu})" if cpu else "") if walls else ""
         ens = r.get("ensemble", {})
         ensemble = " / ".join("" if ens.get(k) is None else f"{100 * ens[k]:.1f}" for k in ("dev", "nemo"))
         lines.append(f"| {r['name']} | {r['adds']} | {cell(runs, lambda x: x['accuracy'])} | {cell(runs, lambda x: x['uar'])} | "
@@ -221,7 +222,13 @@ def dev_main(args: argparse.Namespace, wanted: list[str]) -> int:
                 jobs.append((name, seed, dev_commands(extra + args.sets, seed, out, args.data, nemo), out))
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         list(pool.map(lambda job: run_dev_job(*job), jobs))
-    rows = []
+    folder = args.results / "ablation_dev"
+    folder.mkdir(parents=True, exist_ok=True)
+    # Rows whose runs are not on this machine keep the figures recorded where they ran (rows measured since
+    # 2026-12-07 name their CPU; the earlier ones ran on a 2-core Intel Xeon or AMD EPYC).
+    recorded = read_metrics(folder / "ablation_dev.json") or {"rows": []}
+    earlier = {r["name"]: r for r in recorded["rows"]}
+    machine, rows = describe(), []
     for name, what, extra in DEV_ROWS:
         folders = {s: args.runs / f"{slug(name)}-s{s}" for s in DEV_SEEDS}
         dev = {s: read_metrics(f / "metrics.json") for s, f in folders.items()}
@@ -229,10 +236,11 @@ def dev_main(args: argparse.Namespace, wanted: list[str]) -> int:
         seeds = {s: dev_run_result(dev[s], nemo_metrics[s]) for s in DEV_SEEDS}
         if any(seeds.values()):
             ensemble = {"dev": seed_ensemble(list(dev.values())), "nemo": seed_ensemble(list(nemo_metrics.values()))}
-            rows.append({"name": name, "adds": what, "overrides": extra, "seeds": seeds, "ensemble": ensemble})
-    folder = args.results / "ablation_dev"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "ablation_dev.json").write_text(json.dumps({"machine": describe(), "test_speakers": DEV_TEST_SPEAKERS,
+            rows.append({"name": name, "adds": what, "overrides": extra, "seeds": seeds, "ensemble": ensemble,
+                         "machine": machine})
+        elif name in earlier:
+            rows.append(earlier[name])
+    (folder / "ablation_dev.json").write_text(json.dumps({"machine": machine, "test_speakers": DEV_TEST_SPEAKERS,
                                                           "rows": rows}, indent=2))
     table = render_dev(rows)
     (folder / "ablation_dev.md").write_text(table)
