@@ -20,6 +20,21 @@ def test_stereo_48k_is_mixed_and_resampled(tmp_path):
     assert np.max(np.abs(wave)) == pytest.approx(0.375, abs=0.01)  # mean of 0.5 and 0.25 peaks
 
 
+def test_one_channel_is_kept_when_asked_and_a_missing_one_is_named(tmp_path):
+    path = tmp_path / "call.flac"
+    sf.write(path, _tone(48000, channels=2), 48000)  # right = left at half the level
+    left, right = load_audio(path, 16000, channel=0), load_audio(path, 16000, channel=1)
+    assert np.max(np.abs(left)) == pytest.approx(0.5, abs=0.01) and np.max(np.abs(right)) == pytest.approx(0.25, abs=0.01)
+    with pytest.raises(AudioError, match=r"call\.flac: has 2 channels, so no channel 3") as err:
+        load_audio(path, 16000, channel=2)
+    assert err.value.kind == "bad_input"
+    mono = tmp_path / "mono.wav"
+    sf.write(mono, _tone(16000), 16000)
+    assert np.array_equal(load_audio(mono, 16000, channel=0), load_audio(mono, 16000))
+    with pytest.raises(AudioError, match="has 1 channel, so no channel 2"):
+        load_audio(mono, 16000, channel=1)
+
+
 def _speechlike(seconds=1.0, sr=16000, seed=0):
     """Noise shaped like speech's spectrum (most power below 1 kHz), so a one-sample delay barely changes it."""
     rng = np.random.default_rng(seed)

@@ -98,6 +98,26 @@ def test_a_long_wait_before_the_speech_is_shortened_unless_kept(trained_run, tmp
     assert len(timelines["--keep-silence"]) > 1 and timelines["--trim-silence"] == []
 
 
+def test_channel_labels_one_party_of_a_two_channel_call(trained_run, tmp_path):
+    """--channel: each party of a call on its own channel gets its own label; the mix would blend them."""
+    rng = np.random.default_rng(4)
+    left, right = emotional_tone("05", 1, rng, seconds=1.5), emotional_tone("04", 1, rng, seconds=1.5)
+    sf.write(tmp_path / "call.wav", np.stack([left, right], axis=1), 16000)
+    sf.write(tmp_path / "right.wav", right, 16000)
+
+    def rows(*args):
+        result = _predict(trained_run, str(tmp_path / "call.wav"), str(tmp_path / "right.wav"), "--format", "json", *args)
+        return {r["path"].rsplit("/", 1)[-1]: r for r in json.loads(result.stdout)}
+
+    mixed, second, third = rows(), rows("--channel", "2"), rows("--channel", "3")
+    alone = mixed["right.wav"]["probabilities"]
+    assert second["call.wav"]["probabilities"] == pytest.approx(alone, abs=1e-5)
+    assert mixed["call.wav"]["probabilities"] != pytest.approx(alone, abs=1e-3)
+    assert second["right.wav"]["status"] == "bad_input"  # a mono file has only channel 1: skipped, named
+    assert third["call.wav"]["status"] == "bad_input" and third["call.wav"]["error"] == "has 2 channels, so no channel 3"
+    assert _predict(trained_run, str(tmp_path / "call.wav"), "--channel", "0").exit_code != 0
+
+
 def test_csv_glob_keep_going_and_plot(trained_run, clips, tmp_path):
     result = _predict(trained_run, str(clips / "**" / "*.*"), "--format", "csv", "--keep-going", "--plot", str(tmp_path))
     assert result.exit_code == 0, result.output

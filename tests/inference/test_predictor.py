@@ -172,6 +172,9 @@ def test_a_cv_folder_predicts_as_the_mean_of_its_fold_models(trained_run, tmp_pa
     wave = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
     np.testing.assert_allclose(ensemble.probabilities([wave]), single.probabilities([wave]), atol=1e-6)
     assert ensemble.labels == single.labels and ensemble.n_parameters == 2 * single.n_parameters
+    # How a recording is read and repaired is the ensemble's own doing, so its options reach it.
+    kept = open_predictor(cv, device="cpu", repair_clipping=False, keep_silence_s=None, channel=1)
+    assert (kept.repair_clipping, kept.keep_silence_s, kept.channel) == (False, None, 1)
 
 
 @pytest.mark.parametrize("name", ["spec_resnet", "spec_crnn", "spec_resnet_attn"])

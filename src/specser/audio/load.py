@@ -62,6 +62,7 @@ def load_audio(
     sample_rate: int,
     max_duration_s: float | None = None,
     name: str | None = None,
+    channel: int | None = None,
 ) -> np.ndarray:
     """Decode audio to a mono float32 waveform at `sample_rate`.
 
@@ -70,6 +71,8 @@ def load_audio(
         sample_rate: target rate; soxr (high quality) resamples when it differs.
         max_duration_s: reject longer audio; None allows any length.
         name: how errors name the source (defaults to the path).
+        channel: keep only this channel (0-based) instead of mixing them all, e.g. one party of a call
+            recorded in stereo; a file without it is refused (``bad_input``).
 
     Returns:
         1-D float32 array.
@@ -99,7 +102,7 @@ def load_audio(
         raise AudioError(name, f"truncated: the header promises {missing[0]:.2f} s of audio, the file holds "
                                f"{missing[1]:.2f} s", "truncated")
     data, sr = _decode(source, name, head, max_duration_s)
-    return prepare_wave(data, sr, sample_rate, max_duration_s, name)
+    return prepare_wave(data, sr, sample_rate, max_duration_s, name, channel)
 
 
 def remove_dc(wave: np.ndarray) -> np.ndarray:
@@ -134,12 +137,20 @@ def downmix(data: np.ndarray) -> np.ndarray:
     return data @ (signs / data.shape[1]).astype(data.dtype)
 
 
-def prepare_wave(data: np.ndarray, sr: int, sample_rate: int, max_duration_s: float | None, name: str) -> np.ndarray:
-    """Decoded samples (frames, channels) -> checked mono float32 at `sample_rate`, without DC offset.
+def prepare_wave(data: np.ndarray, sr: int, sample_rate: int, max_duration_s: float | None, name: str,
+                 channel: int | None = None) -> np.ndarray:
+    """Decoded samples (frames, channels) -> checked mono float32 at `sample_rate`, without DC offset:
+    the channels mixed (`downmix`), or only `channel` (0-based).
 
     Raises:
-        AudioError: no samples, too long, NaN/inf, or silent.
+        AudioError: no such channel, no samples, too long, NaN/inf, or silent.
     """
+    if channel is not None:
+        if not 0 <= channel < data.shape[1]:
+            n = data.shape[1]
+            raise AudioError(name, f"has {n} channel{'s' if n != 1 else ''}, so no channel {channel + 1}",
+                             "bad_input")
+        data = data[:, channel:channel + 1]
     if data.shape[0] == 0:
         raise AudioError(name, "no audio samples", "empty")
     duration = data.shape[0] / sr

@@ -59,6 +59,10 @@ def predict(
     trim_silence: Annotated[bool, typer.Option(
         "--trim-silence/--keep-silence", help="Shorten a wait of more than 2 s before (or after) the speech to 1 s "
         "before the recording is cropped or cut into windows (the default), or keep all of it.")] = True,
+    channel: Annotated[Optional[int], typer.Option(
+        min=1, help="Label only this channel of multichannel files (1 = left, 2 = right), e.g. one party of "
+        "a call recorded with each party on its own channel; a file without it is skipped. Default: the "
+        "channels mixed.")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Predict the emotion of audio files, with your model or the one that ships with specser.
@@ -78,6 +82,7 @@ def predict(
 
     Examples:  specser predict clip.wav
                specser predict runs/paper/model.specser clips/ --format csv --out predictions.csv
+               specser predict call.wav --channel 2                # the party on the right channel only
                specser predict my_takes/ --adapt-to my_takes/     # the model adapted to these recordings first
     """
     model, inputs = split_model_and_inputs(paths, model_opt)
@@ -88,7 +93,8 @@ def predict(
 
     onnx = backend == "onnx" or model.suffix == ".onnx" or (model.is_dir() and not any(model.glob("**/*.specser")))
     options = ({"window_s": window, "hop_s": hop, "min_duration_s": min_duration, "repair_clipping": repair_clipping}
-               | ({} if trim_silence else {"keep_silence_s": None}) | ({} if onnx else {"device": device}))
+               | ({} if trim_silence else {"keep_silence_s": None}) | ({} if onnx else {"device": device})
+               | ({} if channel is None else {"channel": channel - 1}))
     try:
         predictor = open_predictor(model, backend, **options)
     except (ValueError, ImportError, FileNotFoundError) as exc:  # ModelFileError is a ValueError

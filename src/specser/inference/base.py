@@ -57,6 +57,8 @@ class BasePredictor:
             trim_silence`); None keeps it all.
         trim_over_s: only a stretch of silence longer than this is shortened (None: any longer than
             `keep_silence_s`). By default a wait of more than 2 s becomes 1 s.
+        channel: label only this channel (0-based) of a multichannel recording, e.g. one party of a
+            call with each party on its own channel; None mixes the channels (`specser.audio.load.downmix`).
     """
 
     backend = "none"
@@ -65,8 +67,9 @@ class BasePredictor:
                  window_s: float | None = None, hop_s: float | None = None, tta_crops: int | None = None,
                  min_duration_s: float = MIN_DURATION_S, min_speech_s: float = MIN_SPEECH_S,
                  repair_clipping: bool = True, keep_silence_s: float | None = KEEP_SILENCE_S,
-                 trim_over_s: float | None = TRIM_OVER_S):
+                 trim_over_s: float | None = TRIM_OVER_S, channel: int | None = None):
         self.labels = list(labels)
+        self.channel = channel
         self.repair_clipping, self.keep_silence_s, self.trim_over_s = repair_clipping, keep_silence_s, trim_over_s
         self.min_duration_s, self.min_speech_s = min_duration_s, min_speech_s
         self.features = features
@@ -184,7 +187,7 @@ class BasePredictor:
         if isinstance(source, np.ndarray):
             wave = self._from_array(source, sample_rate, name)
         else:
-            wave = load_audio(source, self.sample_rate, self.max_duration_s, name=name)
+            wave = load_audio(source, self.sample_rate, self.max_duration_s, name=name, channel=self.channel)
         self.check_speech(wave, name)
         return wave
 
@@ -201,7 +204,7 @@ class BasePredictor:
         if wave.ndim not in (1, 2):
             raise AudioError(name, f"expected a 1-D or (frames, channels) array, got shape {wave.shape}", "bad_input")
         frames = wave[:, None] if wave.ndim == 1 else wave  # (frames, channels) as soundfile returns it
-        return prepare_wave(frames, sample_rate, self.sample_rate, self.max_duration_s, name)
+        return prepare_wave(frames, sample_rate, self.sample_rate, self.max_duration_s, name, self.channel)
 
     def is_long(self, wave: np.ndarray) -> bool:
         return wave.size / self.sample_rate > self.window_s + self.hop_s
@@ -296,8 +299,10 @@ def open_predictor(path: Path | str, backend: str = "auto", **kwargs) -> BasePre
     if path.is_dir():
         from specser.inference.ensemble import EnsemblePredictor, ensemble_files
 
+        # How a recording is read, repaired and windowed is the ensemble's to do once; members only compute.
         window = {k: kwargs.pop(k) for k in ("max_duration_s", "window_s", "hop_s", "tta_crops", "min_duration_s",
-                                             "min_speech_s") if k in kwargs}
+                                             "min_speech_s", "repair_clipping", "keep_silence_s", "trim_over_s",
+                                             "channel") if k in kwargs}
         members = [open_predictor(f, backend, **kwargs) for f in ensemble_files(path)]
         return EnsemblePredictor(members, **window)
     if backend == "auto":
