@@ -82,6 +82,15 @@ def test_stereo_48k_flac_and_long_audio(client, angry):
     up = soxr.resample(angry, 16000, 48000)
     stereo = client.post("/v1/predict", files={"file": ("x.flac", _wav(np.stack([up, up], 1), 48000, "FLAC"))})
     assert stereo.status_code == 200 and stereo.json()["label"] == "angry"
+    # ?channel=N: one party of a call, each party on its own channel
+    call = _wav(np.stack([np.zeros_like(up), up], 1), 48000, "FLAC")
+    right = client.post("/v1/predict?channel=2", files={"file": ("call.flac", call)})
+    assert right.status_code == 200 and right.json()["label"] == "angry"
+    left = client.post("/v1/predict?channel=1", files={"file": ("call.flac", call)})
+    assert left.status_code == 422 and left.json()["detail"].startswith("call.flac: all-silent")
+    third = client.post("/v1/predict?channel=3", files={"file": ("call.flac", call)})
+    assert third.status_code == 422 and third.json()["detail"] == "call.flac: has 2 channels, so no channel 3"
+    assert client.post("/v1/predict?channel=0", files={"file": ("call.flac", call)}).status_code == 422
     rng = np.random.default_rng(1)
     long = np.concatenate([emotional_tone(c, 2, rng, seconds=1.0) for c in ("01", "01", "08", "08")])
     body = client.post("/v1/predict", files={"file": ("long.wav", _wav(long))}).json()

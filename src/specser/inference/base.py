@@ -180,14 +180,17 @@ class BasePredictor:
         np.add.at(out, owner, probs)
         return out / np.bincount(owner, minlength=len(windows))[:, None]
 
-    def load(self, source: str | Path | bytes | np.ndarray, sample_rate: int | None = None, name: str | None = None) -> np.ndarray:
+    def load(self, source: str | Path | bytes | np.ndarray, sample_rate: int | None = None, name: str | None = None,
+             channel: int | None = None) -> np.ndarray:
         """Mono float32 at the model's rate, checked to hold speech; raises `AudioError` naming the
-        source, the reason and its kind."""
+        source, the reason and its kind. `channel` (0-based) keeps that channel alone, for this source
+        only; None takes the predictor's `channel`."""
         name = name or _source_name(source)
+        channel = self.channel if channel is None else channel
         if isinstance(source, np.ndarray):
-            wave = self._from_array(source, sample_rate, name)
+            wave = self._from_array(source, sample_rate, name, channel)
         else:
-            wave = load_audio(source, self.sample_rate, self.max_duration_s, name=name, channel=self.channel)
+            wave = load_audio(source, self.sample_rate, self.max_duration_s, name=name, channel=channel)
         self.check_speech(wave, name)
         return wave
 
@@ -197,21 +200,22 @@ class BasePredictor:
         if problem is not None:
             raise AudioError(name, problem[1], problem[0])
 
-    def _from_array(self, wave: np.ndarray, sample_rate: int | None, name: str) -> np.ndarray:
+    def _from_array(self, wave: np.ndarray, sample_rate: int | None, name: str, channel: int | None) -> np.ndarray:
         if sample_rate is None:
             raise ValueError(f"{name}: an array needs its sample rate")
         wave = np.asarray(wave, dtype=np.float32)
         if wave.ndim not in (1, 2):
             raise AudioError(name, f"expected a 1-D or (frames, channels) array, got shape {wave.shape}", "bad_input")
         frames = wave[:, None] if wave.ndim == 1 else wave  # (frames, channels) as soundfile returns it
-        return prepare_wave(frames, sample_rate, self.sample_rate, self.max_duration_s, name, self.channel)
+        return prepare_wave(frames, sample_rate, self.sample_rate, self.max_duration_s, name, channel)
 
     def is_long(self, wave: np.ndarray) -> bool:
         return wave.size / self.sample_rate > self.window_s + self.hop_s
 
-    def predict(self, source, sample_rate: int | None = None, name: str | None = None) -> Prediction:
+    def predict(self, source, sample_rate: int | None = None, name: str | None = None,
+                channel: int | None = None) -> Prediction:
         name = name or _source_name(source)
-        return self.predict_wave(self.load(source, sample_rate, name), name)
+        return self.predict_wave(self.load(source, sample_rate, name, channel), name)
 
     def predict_wave(self, wave: np.ndarray, name: str = "<audio>") -> Prediction:
         """A checked waveform (`load`) -> its prediction, with the recording's quality warnings. A long

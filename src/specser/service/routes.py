@@ -90,12 +90,15 @@ async def model_info(request: Request, predictor: PredictorDep, settings: Settin
                  "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
 async def predict(request: Request, predictor: PredictorDep, settings: SettingsDep,
                   profile: Annotated[str | None, Query(description="A voice profile (POST /v1/profiles): the model "
-                                                       "adapted to the speaker's own recordings")] = None
+                                                       "adapted to the speaker's own recordings")] = None,
+                  channel: Annotated[int | None, Query(ge=1, description="Label only this channel (1 = left, "
+                                                       "2 = right), e.g. one party of a call recorded with each "
+                                                       "party on its own channel; default: the channels mixed")] = None
                   ) -> Prediction:
     data, name = await read_upload(request, settings.max_upload_bytes)
     def work():  # a profile's predictor is built (or found in the cache) in the same job as the prediction
         chosen = predictor if profile is None else profile_predictor(request, profile)
-        return chosen.predict(data, name=name)
+        return chosen.predict(data, name=name, channel=None if channel is None else channel - 1)
 
     try:
         result = await asyncio.get_running_loop().run_in_executor(await pool_for(request, data), work)
