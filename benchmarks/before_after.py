@@ -1,5 +1,5 @@
 """Robustness figures of the same models with and without an inference-side change, for the benchmarks
-that decide such a change under a rule (`stereo_downmix.py`, `mains_hum.py`)."""
+that decide such a change under a rule (`stereo_downmix.py`, `mains_hum.py`, `coarse_dither.py`)."""
 
 from __future__ import annotations
 
@@ -28,11 +28,13 @@ def replaced(module, name: str, stand_in):
 
 
 def before_after(runs: list[Path], conditions: list[str], before: Callable[[], AbstractContextManager],
-                 model: Path | None = None, names: tuple[str, str] = ("before", "after")) -> dict:
+                 model: Path | None = None, names: tuple[str, str] = ("before", "after"),
+                 after: Callable[[], AbstractContextManager] = nullcontext) -> dict:
     """{names[0] | names[1]: {run: {condition: figures}}}: the clean clips and `conditions`, first inside
-    `before()`, then as the product stands; the per-run tables go to a scratch folder."""
+    `before()`, then inside `after()` (by default the product as it stands: a change that was not adopted
+    is measured as a stand-in there); the per-run tables go to a scratch folder."""
     figures = {}
-    for name, context in zip(names, (before, nullcontext)):
+    for name, context in zip(names, (before, after)):
         with context(), tempfile.TemporaryDirectory() as scratch:
             figures[name] = {str(run): robustness(run, ["clean", *conditions], out=Path(scratch) / run.name,
                                                   progress=False, model=model)["conditions"] for run in runs}
@@ -62,10 +64,11 @@ def add_arguments(parser: argparse.ArgumentParser, default_out: Path) -> None:
 
 
 def development(args: argparse.Namespace, conditions: list[str], before: Callable[[], AbstractContextManager],
-                names: tuple[str, str], rule: str) -> tuple[dict, float]:
+                names: tuple[str, str], rule: str,
+                after: Callable[[], AbstractContextManager] = nullcontext) -> tuple[dict, float]:
     """The record (machine, rule, both variants on the development runs, printed) and the agreement gain
     of the change over `conditions`, in points."""
-    dev = before_after(args.runs, conditions, before, names=names)
+    dev = before_after(args.runs, conditions, before, names=names, after=after)
     for name, by_run in dev.items():
         print_rows(name, by_run, conditions)
     gain = 100 * (mean_over(dev[names[1]], conditions, "agreement") - mean_over(dev[names[0]], conditions, "agreement"))
@@ -73,14 +76,16 @@ def development(args: argparse.Namespace, conditions: list[str], before: Callabl
 
 
 def finish(record: dict, verdict: dict, args: argparse.Namespace, conditions: list[str],
-           before: Callable[[], AbstractContextManager], names: tuple[str, str]) -> int:
+           before: Callable[[], AbstractContextManager], names: tuple[str, str],
+           after: Callable[[], AbstractContextManager] = nullcontext) -> int:
     """Adds the verdict (adopted when every `a_`, `b_`, ... check holds) and the bundled model's figures,
     prints them and writes the record."""
     verdict["adopted"] = all(v for k, v in verdict.items() if len(k) > 2 and k[1] == "_")
     record["verdict"] = verdict
     print("adopted" if verdict["adopted"] else "not adopted", {k: v for k, v in verdict.items() if k[1:2] == "_"})
     if args.bundled_on:
-        record["bundled"] = before_after([args.bundled_on], conditions, before, default_model(), names=names)
+        record["bundled"] = before_after([args.bundled_on], conditions, before, default_model(), names=names,
+                                         after=after)
         for name, by_run in record["bundled"].items():
             print(f"bundled model, {name}: agreement {100 * mean_over(by_run, conditions, 'agreement'):.1f} %")
     write_result(record, args.out)
