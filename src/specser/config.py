@@ -214,8 +214,8 @@ class AugmentConfig:
     @property
     def audio_domain(self) -> bool:
         return (self.speed > 0 or self.pitch_semitones > 0 or self.gain_db > 0 or bool(self.noise_snr_db)
-                or self.reverb_prob > 0 or self.band_prob > 0 or self.bass_prob > 0 or self.quantize_prob > 0 or self.eq_prob > 0
-                or self.overload_prob > 0 or self.telephone_prob > 0 or self.compress_prob > 0)
+                or self.reverb_prob > 0 or self.band_prob > 0 or self.bass_prob > 0 or self.quantize_prob > 0
+                or self.eq_prob > 0 or self.overload_prob > 0 or self.telephone_prob > 0 or self.compress_prob > 0)
 
 
 @dataclass
