@@ -172,8 +172,8 @@ def band_mask(chosen: torch.Tensor, n_freq: int, sample_rate: int, low_hz: torch
 def bass_rolloff(chosen: torch.Tensor, n_freq: int, sample_rate: int, cutoff_hz: torch.Tensor,
                  order: torch.Tensor) -> torch.Tensor:
     """(B, n_freq) power gains of a high-pass for the chosen examples, 1 elsewhere: a Butterworth
-    magnitude, ``1 / (1 + (cutoff / f) ** (2 * order))``, with a cutoff and an order (any real > 0)
-    per example. Small microphones pass little of the voice's fundamental, 80-300 Hz."""
+    filter's power response, ``1 / (1 + (cutoff / f) ** (2 * order))``, with a cutoff and an order (any
+    real > 0) per example. Small microphones pass little of the voice's fundamental, 80-300 Hz."""
     freqs = torch.linspace(0, sample_rate / 2, n_freq, device=chosen.device)[None, :]
     gains = 1 / (1 + (cutoff_hz[:, None] / freqs.clamp(min=1.0)) ** (2 * order[:, None]))
     return torch.where(chosen[:, None], gains, torch.ones_like(gains))
