@@ -129,7 +129,8 @@ def test_every_config_key_is_read_by_a_short_run_of_each_command(config_reads, s
     recipe = load_config(preset="robust", overrides=base + [
         "cv.protocol=actor-5fold", "cv.n_folds=2", "train.class_weights=true", "train.label_smoothing=0.1",
         "train.tta_crops=2", "train.specaugment.enabled=true", "train.balance_corpora=true", "train.augment.eq_prob=0.3",
-        "train.augment.overload_prob=0.3", "train.augment.telephone_prob=0.3", "train.augment.compress_prob=0.3"])
+        "train.augment.overload_prob=0.3", "train.augment.telephone_prob=0.3", "train.augment.compress_prob=0.3",
+        "train.augment.bass_prob=0.3"])
     run_cv(recipe, tmp_path / "cv", lambda c, corpus: spec_resnet_runner(c, corpus, False), "Spec-ResNet",
            progress=False, pool_fold=train_fold_in_process)
     image = load_config(overrides=base + ["features.mode=image", "features.image_size=32", "data.test_speakers=['05']",
