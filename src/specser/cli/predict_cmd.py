@@ -82,7 +82,7 @@ def predict(
 
     Examples:  specser predict clip.wav
                specser predict runs/paper/model.specser clips/ --format csv --out predictions.csv
-               specser predict call.wav --channel 2                # the party on the right channel only
+               specser predict call.wav --channel 2               # one party of a call: the right channel
                specser predict my_takes/ --adapt-to my_takes/     # the model adapted to these recordings first
     """
     model, inputs = split_model_and_inputs(paths, model_opt)
