@@ -4,6 +4,7 @@ that decide such a change under a rule (`stereo_downmix.py`, `mains_hum.py`, `co
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -13,6 +14,7 @@ import numpy as np
 
 from machine import describe, write_result
 from specser.bundled import default_model
+from specser.corpus.manifest import load_manifest
 from specser.runs.robustness import robustness
 
 
@@ -61,6 +63,22 @@ def add_arguments(parser: argparse.ArgumentParser, default_out: Path) -> None:
     parser.add_argument("--bundled-on", type=Path, default=None,
                         help="a run whose test split the bundled model is also measured on")
     parser.add_argument("--out", type=Path, default=default_out)
+
+
+def add_corpora(parser: argparse.ArgumentParser) -> None:
+    """`--ravdess` and `--nemo`, the clean corpora a detector must leave alone."""
+    parser.add_argument("--ravdess", type=Path, default=Path(os.environ.get("SPECSER_RAVDESS", "../shared/data/ravdess")))
+    parser.add_argument("--nemo", type=Path, default=Path(os.environ.get("SPECSER_NEMO", "../shared/data/nemo")))
+
+
+def fires_on(corpora: list[Path], fires: Callable[[str], bool]) -> dict:
+    """How many clean corpus clips (six emotions) `fires(path)` holds for, with the first few names: an
+    inference-side repair's detector should find nothing to repair there."""
+    from tqdm.auto import tqdm
+
+    paths = [row.path for corpus in corpora for row in load_manifest(corpus).rows]
+    found = [p for p in tqdm(paths, desc="clean clips") if fires(p)]
+    return {"clips": len(paths), "fired": len(found), "examples": [Path(p).name for p in found[:10]]}
 
 
 def development(args: argparse.Namespace, conditions: list[str], before: Callable[[], AbstractContextManager],

@@ -15,22 +15,19 @@ its agreement.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from tqdm.auto import tqdm
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from before_after import add_arguments, development, finish, replaced  # noqa: E402
+from before_after import add_arguments, add_corpora, development, finish, fires_on, replaced  # noqa: E402
 
 import specser.inference.base as inference_base  # noqa: E402
 from specser.audio.load import downmix, remove_dc  # noqa: E402
-from specser.corpus.manifest import load_manifest  # noqa: E402
 
 CONDITIONS = ["8-bit"]
 VARIANTS = ("without dither", "with dither")
@@ -65,25 +62,21 @@ def with_dither():
     return replaced(inference_base, "remove_dc", lambda wave: remove_dc(dither_coarse(wave)))
 
 
-def fires_on(corpora: list[Path]) -> dict:
-    """How many clean corpus clips, as decoded (before any resampling), lie on a coarse grid."""
-    paths = [row.path for corpus in corpora for row in load_manifest(corpus).rows]
-    found = [p for p in tqdm(paths, desc="clean clips")
-             if grid_bits(downmix(sf.read(p, dtype="float32", always_2d=True)[0])) is not None]
-    return {"clips": len(paths), "fired": len(found), "examples": [Path(p).name for p in found[:10]]}
+def on_coarse_grid(path: str) -> bool:
+    """A corpus file, as decoded (before any resampling), lies on a coarse grid."""
+    return grid_bits(downmix(sf.read(path, dtype="float32", always_2d=True)[0])) is not None
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser, HERE / "results" / "real_voices" / "coarse_dither.json")
-    parser.add_argument("--ravdess", type=Path, default=Path(os.environ.get("SPECSER_RAVDESS", "../shared/data/ravdess")))
-    parser.add_argument("--nemo", type=Path, default=Path(os.environ.get("SPECSER_NEMO", "../shared/data/nemo")))
+    add_corpora(parser)
     args = parser.parse_args()
     record, gain = development(args, CONDITIONS, nullcontext, VARIANTS,
                                "benchmarks/results/real_voices/rule_coarse_dither.txt", after=with_dither)
     before, after = (record["development"][v] for v in VARIANTS)
     clean_change = max(abs(100 * (after[r]["clean"]["accuracy"] - before[r]["clean"]["accuracy"])) for r in before)
-    fired = fires_on([args.ravdess, args.nemo])
+    fired = fires_on([args.ravdess, args.nemo], on_coarse_grid)
     print(f"8-bit agreement {gain:+.1f} points (rule: >= +1.5), clean accuracy moved <= {clean_change:.1f} "
           f"(rule: 0), the grid test fired on {fired['fired']} of {fired['clips']} clean corpus clips (rule: none)")
     verdict = {"agreement_gain": gain, "a_gain_at_least_1_5": gain >= 1.5,

@@ -13,20 +13,16 @@ them), adds its agreement.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from before_after import add_arguments, development, finish, replaced  # noqa: E402
+from before_after import add_arguments, add_corpora, development, finish, fires_on, replaced  # noqa: E402
 
 import specser.inference.base as inference_base  # noqa: E402
 from specser.audio.hum import hum_frequency  # noqa: E402
 from specser.audio.load import load_audio  # noqa: E402
-from specser.corpus.manifest import load_manifest  # noqa: E402
 
 CONDITIONS = ["mains hum 50 Hz, 20 dB below speech", "mains hum 60 Hz, 20 dB below speech"]
 VARIANTS = ("without the notch", "with the notch")
@@ -36,24 +32,16 @@ def without_notch():
     return replaced(inference_base, "remove_hum", lambda wave, sample_rate: wave)
 
 
-def fires_on(corpora: list[Path]) -> dict:
-    """How many clean corpus clips the detector finds hum in, with the first few names."""
-    paths = [row.path for corpus in corpora for row in load_manifest(corpus).rows]
-    found = [p for p in tqdm(paths, desc="clean clips") if hum_frequency(load_audio(p, 16000), 16000) is not None]
-    return {"clips": len(paths), "fired": len(found), "examples": [Path(p).name for p in found[:10]]}
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser, HERE / "results" / "real_voices" / "mains_hum.json")
-    parser.add_argument("--ravdess", type=Path, default=Path(os.environ.get("SPECSER_RAVDESS", "../shared/data/ravdess")))
-    parser.add_argument("--nemo", type=Path, default=Path(os.environ.get("SPECSER_NEMO", "../shared/data/nemo")))
+    add_corpora(parser)
     args = parser.parse_args()
     record, gain = development(args, CONDITIONS, without_notch, VARIANTS,
                                "benchmarks/results/real_voices/rule_mains_hum.txt")
     before, after = (record["development"][v] for v in VARIANTS)
     clean_change = max(abs(100 * (after[r]["clean"]["accuracy"] - before[r]["clean"]["accuracy"])) for r in before)
-    fired = fires_on([args.ravdess, args.nemo])
+    fired = fires_on([args.ravdess, args.nemo], lambda path: hum_frequency(load_audio(path, 16000), 16000) is not None)
     print(f"agreement {gain:+.1f} points (rule: >= +5.0), clean accuracy moved <= {clean_change:.1f} (rule: <= 0.5), "
           f"the detector fired on {fired['fired']} of {fired['clips']} clean corpus clips (rule: < 1 %)")
     verdict = {"agreement_gain": gain, "a_gain_at_least_5": gain >= 5.0,
