@@ -57,18 +57,17 @@ def print_rows(name: str, by_run: dict, conditions: list[str]) -> None:
                            for c, f in figures.items()}, "(accuracy / agreement, %)")
 
 
-def add_arguments(parser: argparse.ArgumentParser, default_out: Path) -> None:
-    """The development runs, `--bundled-on` and `--out`, as every such benchmark takes them."""
+def add_arguments(parser: argparse.ArgumentParser, default_out: Path, corpora: bool = False) -> None:
+    """The development runs, `--bundled-on` and `--out`, as every such benchmark takes them; with `corpora`,
+    `--ravdess` and `--nemo` too, the clean corpora a detector must leave alone (`detector_checks`)."""
     parser.add_argument("runs", nargs="+", type=Path, help="development runs: the rule is checked on them")
     parser.add_argument("--bundled-on", type=Path, default=None,
                         help="a run whose test split the bundled model is also measured on")
     parser.add_argument("--out", type=Path, default=default_out)
-
-
-def add_corpora(parser: argparse.ArgumentParser) -> None:
-    """`--ravdess` and `--nemo`, the clean corpora a detector must leave alone."""
-    parser.add_argument("--ravdess", type=Path, default=Path(os.environ.get("SPECSER_RAVDESS", "../shared/data/ravdess")))
-    parser.add_argument("--nemo", type=Path, default=Path(os.environ.get("SPECSER_NEMO", "../shared/data/nemo")))
+    if corpora:
+        parser.add_argument("--ravdess", type=Path,
+                            default=Path(os.environ.get("SPECSER_RAVDESS", "../shared/data/ravdess")))
+        parser.add_argument("--nemo", type=Path, default=Path(os.environ.get("SPECSER_NEMO", "../shared/data/nemo")))
 
 
 def fires_on(corpora: list[Path], fires: Callable[[str], bool]) -> dict:
@@ -79,6 +78,16 @@ def fires_on(corpora: list[Path], fires: Callable[[str], bool]) -> dict:
     paths = [row.path for corpus in corpora for row in load_manifest(corpus).rows]
     found = [p for p in tqdm(paths, desc="clean clips") if fires(p)]
     return {"clips": len(paths), "fired": len(found), "examples": [Path(p).name for p in found[:10]]}
+
+
+def detector_checks(args: argparse.Namespace, record: dict, names: tuple[str, str],
+                    fires: Callable[[str], bool]) -> tuple[float, dict]:
+    """The two checks every detect-and-repair rule makes besides the gain: the largest change of any
+    development model's clean accuracy between the variants (points), and how often the detector fires on
+    the clean corpora (`fires_on`)."""
+    before, after = (record["development"][n] for n in names)
+    clean_change = max(abs(100 * (after[r]["clean"]["accuracy"] - before[r]["clean"]["accuracy"])) for r in before)
+    return clean_change, fires_on([args.ravdess, args.nemo], fires)
 
 
 def development(args: argparse.Namespace, conditions: list[str], before: Callable[[], AbstractContextManager],

@@ -24,7 +24,7 @@ import soundfile as sf
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from before_after import add_arguments, add_corpora, development, finish, fires_on, replaced  # noqa: E402
+from before_after import add_arguments, detector_checks, development, finish, replaced  # noqa: E402
 
 import specser.inference.base as inference_base  # noqa: E402
 from specser.audio.load import downmix, remove_dc  # noqa: E402
@@ -69,14 +69,11 @@ def on_coarse_grid(path: str) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(parser, HERE / "results" / "real_voices" / "coarse_dither.json")
-    add_corpora(parser)
+    add_arguments(parser, HERE / "results" / "real_voices" / "coarse_dither.json", corpora=True)
     args = parser.parse_args()
     record, gain = development(args, CONDITIONS, nullcontext, VARIANTS,
                                "benchmarks/results/real_voices/rule_coarse_dither.txt", after=with_dither)
-    before, after = (record["development"][v] for v in VARIANTS)
-    clean_change = max(abs(100 * (after[r]["clean"]["accuracy"] - before[r]["clean"]["accuracy"])) for r in before)
-    fired = fires_on([args.ravdess, args.nemo], on_coarse_grid)
+    clean_change, fired = detector_checks(args, record, VARIANTS, on_coarse_grid)
     print(f"8-bit agreement {gain:+.1f} points (rule: >= +1.5), clean accuracy moved <= {clean_change:.1f} "
           f"(rule: 0), the grid test fired on {fired['fired']} of {fired['clips']} clean corpus clips (rule: none)")
     verdict = {"agreement_gain": gain, "a_gain_at_least_1_5": gain >= 1.5,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from before_after import add_arguments, add_corpora, development, finish, fires_on, replaced  # noqa: E402
+from before_after import add_arguments, detector_checks, development, finish, replaced  # noqa: E402
 
 import specser.inference.base as inference_base  # noqa: E402
 from specser.audio.hum import hum_frequency  # noqa: E402
@@ -34,14 +34,12 @@ def without_notch():
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(parser, HERE / "results" / "real_voices" / "mains_hum.json")
-    add_corpora(parser)
+    add_arguments(parser, HERE / "results" / "real_voices" / "mains_hum.json", corpora=True)
     args = parser.parse_args()
     record, gain = development(args, CONDITIONS, without_notch, VARIANTS,
                                "benchmarks/results/real_voices/rule_mains_hum.txt")
-    before, after = (record["development"][v] for v in VARIANTS)
-    clean_change = max(abs(100 * (after[r]["clean"]["accuracy"] - before[r]["clean"]["accuracy"])) for r in before)
-    fired = fires_on([args.ravdess, args.nemo], lambda path: hum_frequency(load_audio(path, 16000), 16000) is not None)
+    clean_change, fired = detector_checks(args, record, VARIANTS,
+                                          lambda path: hum_frequency(load_audio(path, 16000), 16000) is not None)
     print(f"agreement {gain:+.1f} points (rule: >= +5.0), clean accuracy moved <= {clean_change:.1f} (rule: <= 0.5), "
           f"the detector fired on {fired['fired']} of {fired['clips']} clean corpus clips (rule: < 1 %)")
     verdict = {"agreement_gain": gain, "a_gain_at_least_5": gain >= 5.0,
