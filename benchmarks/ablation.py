@@ -116,6 +116,11 @@ DEV_ROWS = [(name, what, [*extra, EPOCHS_60, NO_FLOOR]) for name, what, extra in
      "8th-order skirt", ["train.augment.bass_prob=0.5"]),
     ("f-min-200", "a front-end from 200 Hz up (features.f_min=200): the 128 Mel bands leave out the band that "
      "small microphones drop", ["features.f_min=200"]),
+    # Wider voices in training (rule_wider_voices.txt): other speakers and corpora differ by more than +-2 semitones
+    ("+pitch-4", "the frequency warp up to +-4 semitones instead of 2 (more voices per clip)",
+     ["train.augment.pitch_semitones=4"]),
+    ("+pitch-4-speed", "the frequency warp up to +-4 semitones and resampling by up to +-15 % instead of 10",
+     ["train.augment.pitch_semitones=4", "train.augment.speed=0.15"]),
 ]
 DEV_TEST_SPEAKERS = "02,07,13,18"
 DEV_SEEDS = (42, 7)  # the table's two columns
