@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from specser.audio.degrade import gain, telephone
-from specser.audio.quality import NARROW_BAND_DB, clipped_share, high_band_db, quality_warnings
+from specser.audio.quality import (NARROW_BAND_DB, QualityWarning, clipped_share, high_band_db, parties_warning,
+                                    quality_warnings, separate_parties)
 
 
 def speech_like(seconds: float = 2.0, sr: int = 16000, seed: int = 0) -> np.ndarray:
@@ -50,3 +51,34 @@ def test_telephone_band_and_8khz_audio_are_narrow_band():
 def test_no_band_verdict_without_room_above_4khz_or_without_a_frame(sr, size):
     assert high_band_db(np.ones(size, dtype=np.float32) * 0.1, sr) is None
     assert kinds(np.zeros(size, dtype=np.float32), sr) == []
+
+
+def two_party_call(sr: int = 16000, crosstalk: float = 0.0) -> np.ndarray:
+    """(frames, 2): one speaker's turns on the left channel, another's on the right, taking turns for 8 s;
+    `crosstalk` leaks each into the other channel at that amplitude ratio (an echo on the line)."""
+    first, second = speech_like(2.0, sr, seed=1), speech_like(2.0, sr, seed=2)
+    pause = np.zeros_like(first)
+    left, right = np.concatenate([first, pause, first, pause]), np.concatenate([pause, second, pause, second])
+    return np.stack([left + crosstalk * right, right + crosstalk * left], axis=1)
+
+
+@pytest.mark.parametrize("crosstalk", [0.0, 0.05])  # 0.05: the other party 26 dB down
+def test_a_call_with_each_party_on_its_own_channel_is_named(crosstalk):
+    parties = separate_parties(two_party_call(crosstalk=crosstalk), 16000)
+    assert parties == (1, 2)
+    warning = parties_warning(parties)
+    assert warning.kind == "separate_parties" and "channels 1 and 2" in warning.message and "--channel" in warning.message
+    assert warning.to_dict()["channels"] == [1, 2]
+    assert "channels" not in QualityWarning("clipped", "…").to_dict()  # other warnings keep their two fields
+
+
+@pytest.mark.parametrize("layout", ["same", "quieter", "inverted", "dead", "hiss", "spaced pair", "mono"])
+def test_one_voice_on_every_channel_is_not_two_parties(layout):
+    """A stereo microphone, a channel recorded inverted, a dead or hissing channel: one voice, no warning."""
+    rng = np.random.default_rng(3)
+    voice = np.concatenate([speech_like(2.0, seed=1), np.zeros(16000, np.float32), speech_like(2.0, seed=2)])
+    other = {"same": voice, "quieter": 0.5 * voice, "inverted": -voice, "dead": 0 * voice,
+             "hiss": 1e-4 * rng.standard_normal(voice.size),
+             "spaced pair": 0.7 * np.roll(voice, 40) + 0.003 * rng.standard_normal(voice.size)}.get(layout)
+    data = voice[:, None] if other is None else np.stack([voice, other], axis=1)
+    assert separate_parties(data, 16000) == ()

@@ -118,6 +118,21 @@ def test_channel_labels_one_party_of_a_two_channel_call(trained_run, tmp_path):
     assert _predict(trained_run, str(tmp_path / "call.wav"), "--channel", "0").exit_code != 0
 
 
+def test_a_call_with_the_parties_taking_turns_on_their_channels_is_flagged(trained_run, tmp_path):
+    """Mixed, the label belongs to no one: a `separate_parties` warning names the channels; with --channel none."""
+    rng = np.random.default_rng(5)
+    pause = np.zeros(24000, np.float32)
+    left = np.concatenate([emotional_tone("05", 1, rng, seconds=1.5), pause])
+    right = np.concatenate([pause, emotional_tone("04", 1, rng, seconds=1.5)])
+    sf.write(tmp_path / "turns.wav", np.stack([left, right], axis=1), 16000)
+    mixed = _predict(trained_run, str(tmp_path / "turns.wav"), "--format", "json")
+    (row,) = json.loads(mixed.stdout)
+    assert [(w["kind"], w["channels"]) for w in row["warnings"]] == [("separate_parties", [1, 2])]
+    assert "channels 1 and 2 each hold a voice" in mixed.stderr
+    (one,) = json.loads(_predict(trained_run, str(tmp_path / "turns.wav"), "--format", "json", "--channel", "1").stdout)
+    assert one["status"] == "ok" and one["warnings"] == []
+
+
 def test_csv_glob_keep_going_and_plot(trained_run, clips, tmp_path):
     result = _predict(trained_run, str(clips / "**" / "*.*"), "--format", "csv", "--keep-going", "--plot", str(tmp_path))
     assert result.exit_code == 0, result.output

@@ -91,6 +91,11 @@ def test_stereo_48k_flac_and_long_audio(client, angry):
     third = client.post("/v1/predict?channel=3", files={"file": ("call.flac", call)})
     assert third.status_code == 422 and third.json()["detail"] == "call.flac: has 2 channels, so no channel 3"
     assert client.post("/v1/predict?channel=0", files={"file": ("call.flac", call)}).status_code == 422
+    # the parties taking turns, each on its channel: mixed, the label is flagged and the channels named
+    turns = _wav(np.stack([np.concatenate([up, 0 * up]), np.concatenate([0 * up, up])], 1), 48000, "FLAC")
+    (warning,) = client.post("/v1/predict", files={"file": ("turns.flac", turns)}).json()["warnings"]
+    assert warning["kind"] == "separate_parties" and warning["channels"] == [1, 2]
+    assert client.post("/v1/predict?channel=2", files={"file": ("turns.flac", turns)}).json()["warnings"] == []
     rng = np.random.default_rng(1)
     long = np.concatenate([emotional_tone(c, 2, rng, seconds=1.0) for c in ("01", "01", "08", "08")])
     body = client.post("/v1/predict", files={"file": ("long.wav", _wav(long))}).json()

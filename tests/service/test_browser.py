@@ -59,6 +59,10 @@ def test_upload_through_the_page_shows_label_and_bars(server, tmp_path):
     sf.write(long_wav, np.concatenate([emotional_tone(c, 4, rng, seconds=1.0) for c in ("01", "01", "08", "08")]), 16000)
     clipped = tmp_path / "clipped-voice.wav"
     sf.write(clipped, np.clip(10 * emotional_tone("05", 4, rng, seconds=1.0), -1, 1), 16000)
+    call = tmp_path / "call.wav"  # one party per channel, taking turns: neutral on the left, then angry on the right
+    pause = np.zeros(4000, np.float32)  # a quarter second: the turns overlap, and each clip is mostly its tone
+    sf.write(call, np.stack([np.concatenate([emotional_tone("01", 4, rng, seconds=1.0), pause]),
+                             np.concatenate([pause, emotional_tone("05", 4, rng, seconds=1.0)])], axis=1), 16000)
     broken = tmp_path / "broken.wav"
     broken.write_bytes(b"RIFF\x10\x00\x00\x00WAVEfmt not really audio")
     with playwright.sync_playwright() as p:
@@ -82,6 +86,13 @@ def test_upload_through_the_page_shows_label_and_bars(server, tmp_path):
             page.wait_for_function("document.getElementById('source').textContent.startsWith('clipped-voice')")
             assert page.is_visible("#warnings") and page.inner_text("#label").strip()
             assert [e.get_attribute("data-kind") for e in page.query_selector_all("#warnings li")] == ["clipped"]
+            assert page.query_selector_all("#warnings button") == []
+            page.set_input_files("#file", str(call))  # two parties: the warning offers each channel alone
+            page.wait_for_function("document.getElementById('source').textContent.startsWith('call.wav')")
+            assert [e.get_attribute("data-kind") for e in page.query_selector_all("#warnings li")] == ["separate_parties"]
+            page.click("#warnings button[data-channel='2']")
+            page.wait_for_function("document.getElementById('source').textContent.startsWith('call.wav, channel 2')")
+            assert page.inner_text("#label").strip().lower() == "angry" and page.is_hidden("#warnings")
             page.set_input_files("#file", str(broken))  # a broken file next: the angry card must go
             page.wait_for_selector("#status.error", timeout=20_000)
             assert page.is_hidden("#result") and "broken.wav" in page.inner_text("#status")

@@ -16,6 +16,7 @@ import soxr
 
 from specser.audio.containers import ContainerError, container_info, decode_container
 from specser.audio.formats import CONTAINER_FORMATS, sniff_audio, wav_truncation
+from specser.audio.quality import parties_warning, separate_parties
 
 SILENCE_PEAK = 1e-4  # about -80 dBFS: below this the whole clip counts as silent
 
@@ -63,6 +64,7 @@ def load_audio(
     max_duration_s: float | None = None,
     name: str | None = None,
     channel: int | None = None,
+    notes: list | None = None,
 ) -> np.ndarray:
     """Decode audio to a mono float32 waveform at `sample_rate`.
 
@@ -73,6 +75,7 @@ def load_audio(
         name: how errors name the source (defaults to the path).
         channel: keep only this channel (0-based) instead of mixing them all, e.g. one party of a call
             recorded in stereo; a file without it is refused (``bad_input``).
+        notes: a list that gets the warnings only the channels show (`prepare_wave`).
 
     Returns:
         1-D float32 array.
@@ -102,7 +105,7 @@ def load_audio(
         raise AudioError(name, f"truncated: the header promises {missing[0]:.2f} s of audio, the file holds "
                                f"{missing[1]:.2f} s", "truncated")
     data, sr = _decode(source, name, head, max_duration_s)
-    return prepare_wave(data, sr, sample_rate, max_duration_s, name, channel)
+    return prepare_wave(data, sr, sample_rate, max_duration_s, name, channel, notes)
 
 
 def remove_dc(wave: np.ndarray) -> np.ndarray:
@@ -138,9 +141,11 @@ def downmix(data: np.ndarray) -> np.ndarray:
 
 
 def prepare_wave(data: np.ndarray, sr: int, sample_rate: int, max_duration_s: float | None, name: str,
-                 channel: int | None = None) -> np.ndarray:
+                 channel: int | None = None, notes: list | None = None) -> np.ndarray:
     """Decoded samples (frames, channels) -> checked mono float32 at `sample_rate`, without DC offset:
-    the channels mixed (`downmix`), or only `channel` (0-based).
+    the channels mixed (`downmix`), or only `channel` (0-based). When they are mixed and each of several
+    channels holds a voice of its own (`quality.separate_parties`), `notes` (a list) gets the warning:
+    the mono result cannot show it.
 
     Raises:
         AudioError: no such channel, no samples, too long, NaN/inf, or silent.
@@ -157,6 +162,10 @@ def prepare_wave(data: np.ndarray, sr: int, sample_rate: int, max_duration_s: fl
     if max_duration_s is not None and duration > max_duration_s:
         raise AudioError(name, f"too long ({duration:.1f} s > limit {max_duration_s:g} s)", "too_long")
     wave = downmix(data)
+    if notes is not None and channel is None and np.all(np.isfinite(wave)):
+        parties = separate_parties(data, sr)
+        if parties:
+            notes.append(parties_warning(parties))
     if not np.all(np.isfinite(wave)):
         raise AudioError(name, "contains NaN or infinite samples", "not_finite")
     if float(np.max(np.abs(wave))) < SILENCE_PEAK:

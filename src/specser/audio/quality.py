@@ -8,6 +8,9 @@ model's labels far more than any noise at 20 dB SNR, yet leave speech to classif
 - a narrow band: a phone call, or audio sampled at 8 kHz. Nothing above 4 kHz is left, and
   accuracy on held-out voices drops by about 11 points.
 
+A third looks at the channels before they are mixed: a call recorder that puts each party on its own
+channel gives two voices, and their mix is no one's emotion (`specser predict --channel` labels one).
+
 Each check looks at the whole recording at the model's rate and has a wide margin on both sides
 (`benchmarks/quality_warnings.py` measures how often each fires on clean and on degraded clips).
 """
@@ -23,6 +26,10 @@ CLIPPED_SHARE = 0.001  # clipped when at least 0.1 % of samples are at full scal
 NARROW_BAND_HZ = 4000.0  # a telephone channel keeps 300-3400 Hz; 8 kHz audio stops at 4 kHz
 NARROW_BAND_DB = -50.0  # energy above NARROW_BAND_HZ against 300 Hz-NARROW_BAND_HZ; clean speech: -12 to -25
 _FRAME = 512
+PARTY_FRAME_S = 0.05  # per-channel levels in 50 ms frames: a syllable or two
+PARTY_ACTIVE_DB = -40.0  # frames within 40 dB of the recording's loudest count as sound
+PARTY_DOMINANCE_DB = 20.0  # a channel that leads all others by 20 dB in a frame has that frame to itself
+PARTY_SHARE = 0.1  # two channels each with 10 % of the sounding frames to themselves: separate parties
 
 
 @dataclass(frozen=True)
@@ -31,9 +38,11 @@ class QualityWarning:
 
     kind: str
     message: str
+    channels: tuple[int, ...] = ()  # separate_parties: the channels (1-based) that each carry a voice of their own
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "message": self.message}
+        out = {"kind": self.kind, "message": self.message}
+        return {**out, "channels": list(self.channels)} if self.channels else out
 
 
 def clipped_share(wave: np.ndarray, threshold: float = FULL_SCALE) -> float:
@@ -71,3 +80,37 @@ def quality_warnings(wave: np.ndarray, sample_rate: int, repaired: bool = False)
                                                       "kHz (a phone call, or audio sampled at 8 kHz); the model is "
                                                       "less accurate on such audio."))
     return warnings
+
+
+def separate_parties(data: np.ndarray, sample_rate: int) -> tuple[int, ...]:
+    """The channels (1-based) of a (frames, channels) recording that each hold sound the others do not:
+    empty for mono, for a stereo microphone (the channels differ by a few dB), for a dead or an inverted
+    channel. A call recorded one party per channel has each party's turns at full level on its channel
+    and near silence on the other, so the level difference between the channels swings by tens of dB
+    one way, then the other."""
+    if data.ndim != 2 or data.shape[1] < 2:
+        return ()
+    frame = max(1, int(PARTY_FRAME_S * sample_rate))
+    n = data.shape[0] // frame
+    if n < 2:
+        return ()
+    frames = data[: n * frame].reshape(n, frame, data.shape[1])  # a view: an hour of stereo is not copied
+    power = np.einsum("nfc,nfc->nc", frames, frames).astype(np.float64) / frame
+    level = 10 * np.log10(power + 1e-20)  # (n, channels) dB
+    loudest = level.max(axis=1)
+    sounding = loudest >= loudest.max() + PARTY_ACTIVE_DB
+    ranked = np.sort(level, axis=1)
+    alone = sounding & (ranked[:, -1] - ranked[:, -2] >= PARTY_DOMINANCE_DB)  # one channel leads all others
+    owners = np.argmax(level, axis=1)[alone]
+    shares = np.bincount(owners, minlength=data.shape[1]) / max(1, int(sounding.sum()))
+    parties = tuple(int(c) + 1 for c in np.flatnonzero(shares >= PARTY_SHARE))
+    return parties if len(parties) >= 2 else ()
+
+
+def parties_warning(parties: tuple[int, ...]) -> QualityWarning:
+    """The warning for a recording whose `parties` channels each carry a voice of their own."""
+    names = ", ".join(str(c) for c in parties[:-1]) + f" and {parties[-1]}"
+    return QualityWarning("separate_parties", f"separate voices: channels {names} each hold a voice the others do "
+                                              "not (a call recorded one party per channel?); the label is for "
+                                              "their mix. Label one party with --channel N (API: ?channel=N).",
+                          parties)

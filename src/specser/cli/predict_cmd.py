@@ -235,9 +235,11 @@ def predict_files(predictor, files: list[Path], batch_size: int, progress: bool)
 
     from specser.audio.load import AudioError
 
+    notes: dict[Path, list] = {}  # warnings only the channels show (separate parties), by path
+
     def load(path: Path):
         try:
-            return path, predictor.load(path), None
+            return path, predictor.load(path, notes=notes.setdefault(path, [])), None
         except AudioError as exc:
             return path, None, (exc.kind, exc.reason)
 
@@ -270,6 +272,8 @@ def predict_files(predictor, files: list[Path], batch_size: int, progress: bool)
                 flush()
         flush()
     bar.close()
+    for path, prediction in results.items():
+        prediction.warnings.extend(notes.get(path, []))
     return results, errors
 
 

@@ -18,7 +18,7 @@ from specser.audio.checks import MIN_DURATION_S, MIN_SPEECH_S, speech_problem, t
 from specser.audio.declip import declip
 from specser.audio.hum import remove_hum
 from specser.audio.load import AudioError, load_audio, prepare_wave, remove_dc
-from specser.audio.quality import quality_warnings
+from specser.audio.quality import QualityWarning, quality_warnings
 from specser.config import FeatureConfig
 from specser.features.length import crop_windows
 from specser.features.normalize import speaker_stats, standardize
@@ -181,16 +181,17 @@ class BasePredictor:
         return out / np.bincount(owner, minlength=len(windows))[:, None]
 
     def load(self, source: str | Path | bytes | np.ndarray, sample_rate: int | None = None, name: str | None = None,
-             channel: int | None = None) -> np.ndarray:
+             channel: int | None = None, notes: list | None = None) -> np.ndarray:
         """Mono float32 at the model's rate, checked to hold speech; raises `AudioError` naming the
         source, the reason and its kind. `channel` (0-based) keeps that channel alone, for this source
-        only; None takes the predictor's `channel`."""
+        only; None takes the predictor's `channel`. `notes` (a list) gets the warnings that only the
+        channels show, which the mono result cannot (`specser.audio.load.prepare_wave`)."""
         name = name or _source_name(source)
         channel = self.channel if channel is None else channel
         if isinstance(source, np.ndarray):
-            wave = self._from_array(source, sample_rate, name, channel)
+            wave = self._from_array(source, sample_rate, name, channel, notes)
         else:
-            wave = load_audio(source, self.sample_rate, self.max_duration_s, name=name, channel=channel)
+            wave = load_audio(source, self.sample_rate, self.max_duration_s, name=name, channel=channel, notes=notes)
         self.check_speech(wave, name)
         return wave
 
@@ -200,14 +201,15 @@ class BasePredictor:
         if problem is not None:
             raise AudioError(name, problem[1], problem[0])
 
-    def _from_array(self, wave: np.ndarray, sample_rate: int | None, name: str, channel: int | None) -> np.ndarray:
+    def _from_array(self, wave: np.ndarray, sample_rate: int | None, name: str, channel: int | None,
+                    notes: list | None = None) -> np.ndarray:
         if sample_rate is None:
             raise ValueError(f"{name}: an array needs its sample rate")
         wave = np.asarray(wave, dtype=np.float32)
         if wave.ndim not in (1, 2):
             raise AudioError(name, f"expected a 1-D or (frames, channels) array, got shape {wave.shape}", "bad_input")
         frames = wave[:, None] if wave.ndim == 1 else wave  # (frames, channels) as soundfile returns it
-        return prepare_wave(frames, sample_rate, self.sample_rate, self.max_duration_s, name, channel)
+        return prepare_wave(frames, sample_rate, self.sample_rate, self.max_duration_s, name, channel, notes)
 
     def is_long(self, wave: np.ndarray) -> bool:
         return wave.size / self.sample_rate > self.window_s + self.hop_s
@@ -215,7 +217,10 @@ class BasePredictor:
     def predict(self, source, sample_rate: int | None = None, name: str | None = None,
                 channel: int | None = None) -> Prediction:
         name = name or _source_name(source)
-        return self.predict_wave(self.load(source, sample_rate, name, channel), name)
+        notes: list[QualityWarning] = []  # what only the channels show (separate parties of a call)
+        prediction = self.predict_wave(self.load(source, sample_rate, name, channel, notes), name)
+        prediction.warnings.extend(notes)
+        return prediction
 
     def predict_wave(self, wave: np.ndarray, name: str = "<audio>") -> Prediction:
         """A checked waveform (`load`) -> its prediction, with the recording's quality warnings. A long

@@ -22,8 +22,12 @@ class Window(BaseModel):
 class Warning(BaseModel):
     """Something about the recording that makes the label less reliable; the label is still given."""
 
-    kind: str = Field(description="`clipped` (recorded too loud) or `narrow_band` (a phone call, 8 kHz audio)")
+    kind: str = Field(description="`clipped` (recorded too loud), `narrow_band` (a phone call, 8 kHz audio) or "
+                                  "`separate_parties` (channels that each hold a voice of their own, as a call "
+                                  "recorded one party per channel; `?channel=N` labels one)")
     message: str = Field(description="The same, for people, with what to do about it")
+    channels: list[int] | None = Field(None, description="`separate_parties` only: the channels (1-based) that "
+                                                         "each hold a voice")
 
 
 class Prediction(BaseModel):
