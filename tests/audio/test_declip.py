@@ -4,7 +4,7 @@ import time
 
 import numpy as np
 
-from specser.audio.declip import declip, is_clipped
+from specser.audio.declip import consistent_iht, declip, is_clipped
 from specser.audio.degrade import gain
 from specser.audio.quality import FULL_SCALE, clipped_share
 from tests.audio.test_quality import speech_like
@@ -75,3 +75,14 @@ def test_only_the_clipped_stretch_of_a_long_recording_is_computed():
     np.testing.assert_array_equal(repaired[outside], quiet[outside])
     assert not np.array_equal(repaired[burst], quiet[burst])
     assert elapsed < 2.0  # a few frames around the burst, not the whole minute (about 0.05 s here)
+
+
+def test_the_sparse_estimate_keeps_inside_any_bounds_and_undoes_rounding():
+    """`consistent_iht` with every sample bounded by half a rounding step (coarse audio, 5 bits of a quiet
+    vowel): each sample stays inside its bounds, and the estimate is closer to the truth than the rounding."""
+    truth = voiced(1.0).astype(np.float64)
+    step = 2.0 ** -4
+    rounded = np.round(truth / step) * step
+    estimate = consistent_iht(rounded, rounded - step / 2, rounded + step / 2)
+    assert np.all(np.abs(estimate - rounded) <= step / 2 + 1e-12)
+    assert error_db(truth, estimate) > error_db(truth, rounded) + 2.0  # 21.5 against 18.0 dB

@@ -54,30 +54,34 @@ def _stretches(clipped: np.ndarray, margin: int) -> list[tuple[int, int]]:
 
 
 def _declip_stretch(y: np.ndarray, threshold: float, iterations: int) -> np.ndarray:
+    lower, upper = y.astype(np.float64), y.astype(np.float64)  # unclipped samples: kept as recorded
+    lower[y >= threshold], upper[y >= threshold] = threshold, np.inf  # cut tops: at or above the clip level
+    lower[y <= -threshold], upper[y <= -threshold] = -np.inf, -threshold
+    return consistent_iht(y, lower, upper, iterations)
+
+
+def consistent_iht(y: np.ndarray, lower: np.ndarray, upper: np.ndarray, iterations: int = ITERATIONS) -> np.ndarray:
+    """The sparsest short-time spectrum whose signal keeps every sample i within [lower[i], upper[i]],
+    starting from `y`: each iteration keeps the largest coefficients of each frame, a share growing from
+    one to `KEEP_AT_END` of them, then projects the signal back into the bounds. Declipping bounds the
+    clipped samples from one side and pins the others; a known rounding bounds every sample by half a step."""
     pad = WINDOW  # every sample lies under a full set of overlapping frames
     frames = -(-(y.size + 2 * pad - WINDOW) // HOP) + 1
     total = (frames - 1) * HOP + WINDOW
-    known = np.zeros(total)
-    known[pad:pad + y.size] = y
-    high = np.zeros(total, dtype=bool)
-    high[pad:pad + y.size] = y >= threshold
-    low = np.zeros(total, dtype=bool)
-    low[pad:pad + y.size] = y <= -threshold
-    reliable = ~(high | low)
+    low, high = np.zeros(total), np.zeros(total)  # the padding is pinned at zero
+    low[pad:pad + y.size], high[pad:pad + y.size] = lower, upper
+    x = np.zeros(total)
+    x[pad:pad + y.size] = y
     # sqrt-Hann at a quarter-window hop: analysis then synthesis with it is the identity (a tight frame).
     window = np.sqrt(np.hanning(WINDOW + 1)[:-1] / 2.0)
     bins = WINDOW // 2 + 1
-    x = known.copy()
     for k in range(1, iterations + 1):
         spectra = np.fft.rfft(sliding_window_view(x, WINDOW)[::HOP] * window, axis=1)
         keep = max(1, int(bins * KEEP_AT_END * k / iterations))
         magnitude = np.abs(spectra)
         kth = np.partition(magnitude, bins - keep, axis=1)[:, bins - keep:bins - keep + 1]
         spectra[magnitude < kth] = 0
-        x = _overlap_add(np.fft.irfft(spectra, n=WINDOW, axis=1) * window, total)
-        x[reliable] = known[reliable]
-        x[high] = np.maximum(x[high], threshold)
-        x[low] = np.minimum(x[low], -threshold)
+        x = np.clip(_overlap_add(np.fft.irfft(spectra, n=WINDOW, axis=1) * window, total), low, high)
     return x[pad:pad + y.size]
 
 
