@@ -1,5 +1,6 @@
 """Would dequantising a coarsely quantised recording before labelling keep the labels of an 8-bit one?
-The candidate (benchmarks/results/real_voices/rule_dequantise.txt): a recording whose samples all lie, up to
+The candidate (not adopted, 2026-12-07; benchmarks/results/real_voices/rule_dequantise.txt) lives here, out
+of the product: a recording whose samples all lie, up to
 a constant offset, on the grid of 10 or fewer bits (`coarse_dither.grid_bits`) is replaced by the sparsest
 short-time spectrum whose signal keeps every sample within half a step of its recorded value
 (`specser.audio.declip.consistent_iht`, the declipper's method with a box constraint). Compares the
