@@ -1,5 +1,6 @@
 """Would removing a room's late reverberation before labelling (WPE) keep the labels of a reverberant recording?
-The candidate (benchmarks/results/real_voices/rule_dereverb.txt): weighted prediction error dereverberation
+The candidate (not adopted, 2026-12-07: reverb agreement +1.1 points, the rule asked +5;
+benchmarks/results/real_voices/rule_dereverb.txt) lives here, out of the product: weighted prediction error dereverberation
 (Nakatani et al. 2010; Yoshioka & Nakatani 2012) on every recording, after the predictors' own repairs and
 before the log-Mel. In each STFT bin the late reverberation is predicted from frames `DELAY` to
 `DELAY + TAPS - 1` earlier and subtracted; the prediction is a least-squares fit weighted by the inverse
