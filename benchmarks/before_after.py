@@ -35,12 +35,45 @@ def before_after(runs: list[Path], conditions: list[str], before: Callable[[], A
     """{names[0] | names[1]: {run: {condition: figures}}}: the clean clips and `conditions`, first inside
     `before()`, then inside `after()` (by default the product as it stands: a change that was not adopted
     is measured as a stand-in there); the per-run tables go to a scratch folder."""
+    return variants(runs, conditions, dict(zip(names, (before, after))), model)
+
+
+def variants(runs: list[Path], conditions: list[str], contexts: dict[str, Callable[[], AbstractContextManager]],
+             model: Path | None = None) -> dict:
+    """{name: {run: {condition: figures}}}: the clean clips and `conditions` inside each named context."""
     figures = {}
-    for name, context in zip(names, (before, after)):
+    for name, context in contexts.items():
         with context(), tempfile.TemporaryDirectory() as scratch:
             figures[name] = {str(run): robustness(run, ["clean", *conditions], out=Path(scratch) / run.name,
                                                   progress=False, model=model)["conditions"] for run in runs}
     return figures
+
+
+def corpus_accuracy(runs: list[Path], corpus: Path, context: Callable[[], AbstractContextManager]) -> dict:
+    """{run: accuracy and clips}: each run's model on every clip of `corpus` with one of its labels, through
+    the predictor inside `context` (so an inference-side change applies, as `specser evaluate` would not)."""
+    from specser.audio.load import AudioError, load_audio
+    from specser.inference.model_file import ModelFile
+    from specser.inference.predictor import Predictor
+
+    rows = load_manifest(corpus).rows
+    out = {}
+    for run in runs:
+        predictor = Predictor(ModelFile.load(run / "model.specser"), device="cpu")
+        labelled = [r for r in rows if r.label in predictor.labels]
+        waves, labels = [], []
+        for r in labelled:
+            try:
+                waves.append(load_audio(r.path, predictor.sample_rate, name=r.path))
+                labels.append(r.label)
+            except AudioError:  # unreadable: counted as wrong
+                pass
+        with context():
+            predicted = [p.label for start in range(0, len(waves), 64)
+                         for p in predictor.predict_batch(waves[start:start + 64])]
+        correct = sum(p == t for p, t in zip(predicted, labels))
+        out[str(run)] = {"accuracy": correct / len(labelled), "clips": len(labelled)}
+    return out
 
 
 def mean_over(by_run: dict, conditions: list[str], key: str) -> float:

@@ -27,7 +27,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from machine import describe  # noqa: E402
-from before_after import add_arguments, before_after, finish, mean_over, replaced  # noqa: E402
+from before_after import add_arguments, before_after, corpus_accuracy, finish, mean_over, replaced  # noqa: E402
 
 import specser.inference.base as inference_base  # noqa: E402
 from specser.audio.degrade import CONDITIONS as ALL_CONDITIONS  # noqa: E402
@@ -87,38 +87,6 @@ def with_dereverberation():
     return replaced(inference_base, "remove_hum", lambda wave, sr: wpe(product(wave, sr)))
 
 
-def nemo_accuracy(runs: list[Path], nemo: Path, context) -> dict:
-    """Accuracy of each run's model on every nEMO clip through the predictor (so a repair applies)."""
-    from specser.audio.load import AudioError, load_audio
-    from specser.corpus.manifest import load_manifest
-    from specser.inference.model_file import ModelFile
-    from specser.inference.predictor import Predictor
-
-    rows = load_manifest(nemo).rows
-    out = {}
-    for run in runs:
-        predictor = Predictor(ModelFile.load(run / "model.specser"), device="cpu")
-        labels = [r.label for r in rows if r.label in predictor.labels]
-        waves, kept = [], []
-        for r in rows:
-            if r.label in predictor.labels:
-                try:
-                    waves.append(load_audio(r.path, predictor.sample_rate, name=r.path))
-                    kept.append(r.label)
-                except AudioError:
-                    kept.append(None)
-                    waves.append(None)
-        with context():
-            predicted = []
-            batch = [w for w in waves if w is not None]
-            for start in range(0, len(batch), 64):
-                predicted += [p.label for p in predictor.predict_batch(batch[start:start + 64])]
-        got = iter(predicted)
-        correct = sum(label is not None and next(got) == label for label in kept)
-        out[str(run)] = {"accuracy": correct / len(labels), "clips": len(labels)}
-    return out
-
-
 def seconds_for_four_seconds() -> float:
     """Wall time to dereverberate a 4 s, 16 kHz reverberant clip of speech-like sound (best of three)."""
     rng = np.random.default_rng(0)
@@ -155,7 +123,7 @@ def main() -> int:
     def change(names: list[str], key: str) -> float:
         return 100 * (mean_over(after, names, key) - mean_over(before, names, key))
 
-    nemo = {name: nemo_accuracy(args.runs, args.nemo, context)
+    nemo = {name: corpus_accuracy(args.runs, args.nemo, context)
             for name, context in zip(VARIANTS, (nullcontext, with_dereverberation))}
     nemo_change = 100 * float(np.mean([nemo[VARIANTS[1]][r]["accuracy"] - nemo[VARIANTS[0]][r]["accuracy"]
                                        for r in nemo[VARIANTS[0]]]))
