@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from before_after import add_arguments, before_after, development, finish, mean_over, replaced  # noqa: E402
+from before_after import add_arguments, before_after, development, finish, mean_over, repair_seconds, replaced  # noqa: E402
 from coarse_dither import grid_bits  # noqa: E402
 
 import specser.inference.base as inference_base  # noqa: E402
@@ -50,20 +49,6 @@ def with_dequantising():
     return replaced(inference_base, "remove_dc", lambda wave: remove_dc(dequantise(wave)))
 
 
-def seconds_for_four_seconds() -> float:
-    """Wall time to dequantise a 4 s, 16 kHz clip of speech-like sound at 8 bits (best of three)."""
-    rng = np.random.default_rng(0)
-    t = np.arange(64000) / 16000
-    voiced = sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 30)) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
-    clip = quantize(0.05 * voiced / np.max(np.abs(voiced)) + 0.001 * rng.standard_normal(t.size), 8).astype(np.float32)
-    times = []
-    for _ in range(3):
-        start = time.perf_counter()
-        dequantise(clip)
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser, HERE / "results" / "real_voices" / "dequantise.json")
@@ -80,7 +65,8 @@ def main() -> int:
                                          after=with_dequantising)
         bundled_gain = 100 * (mean_over(record["bundled"][VARIANTS[1]], CONDITIONS, "agreement")
                               - mean_over(record["bundled"][VARIANTS[0]], CONDITIONS, "agreement"))
-    seconds = seconds_for_four_seconds()
+    seconds = repair_seconds(dequantise, lambda clip: quantize(0.05 * clip + 0.001 * np.random.default_rng(0)
+                                                               .standard_normal(clip.size), 8))
     print(f"8-bit agreement {gain:+.1f} points (rule: >= +1.5), 8-bit accuracy {accuracy:+.1f} (rule: >= 0), "
           f"clean accuracy moved <= {clean:.1f} (rule: 0), bundled agreement {bundled_gain} (rule: >= 0), "
           f"{seconds:.2f} s for a 4 s clip (rule: <= 1.0)")
