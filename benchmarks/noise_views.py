@@ -1,5 +1,6 @@
 """Would averaging each prediction over noisy copies of the recording keep labels under recording conditions?
-The candidates (benchmarks/results/real_voices/rule_noise_views.txt): the class probabilities of the recording
+The candidates (none adopted, 2026-12-07: agreement +0.1 to +0.3 points, the rule asked +2.0;
+benchmarks/results/real_voices/rule_noise_views.txt) live here, out of the product: the class probabilities of the recording
 and of one or two views of it with pink noise added (fixed seeds, an SNR against the recording's RMS), averaged
 with equal weight. A faint distortion is masked in the noisy views; the speech that carries the emotion is kept.
 
