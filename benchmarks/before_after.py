@@ -64,30 +64,34 @@ def repair_seconds(repair: Callable[[np.ndarray], np.ndarray], degrade: Callable
     return min(times)
 
 
-def corpus_accuracy(runs: list[Path], corpus: Path, context: Callable[[], AbstractContextManager]) -> dict:
-    """{run: accuracy and clips}: each run's model on every clip of `corpus` with one of its labels, through
-    the predictor inside `context` (so an inference-side change applies, as `specser evaluate` would not)."""
+def corpus_accuracy(runs: list[Path], corpus: Path, contexts: dict[str, Callable[[], AbstractContextManager]]) -> dict:
+    """{name: {run: accuracy and clips}}: each run's model on every clip of `corpus` with one of its labels,
+    through the predictor inside each named context (so an inference-side change applies, as `specser
+    evaluate` would not). The clips are decoded once per sample rate, not once per run and context."""
     from specser.audio.load import AudioError, load_audio
     from specser.inference.model_file import ModelFile
     from specser.inference.predictor import Predictor
 
     rows = load_manifest(corpus).rows
-    out = {}
+    decoded: dict[int, list] = {}  # sample rate -> (row, wave or None when unreadable)
+    out = {name: {} for name in contexts}
     for run in runs:
         predictor = Predictor(ModelFile.load(run / "model.specser"), device="cpu")
-        labelled = [r for r in rows if r.label in predictor.labels]
-        waves, labels = [], []
-        for r in labelled:
-            try:
-                waves.append(load_audio(r.path, predictor.sample_rate, name=r.path))
-                labels.append(r.label)
-            except AudioError:  # unreadable: counted as wrong
-                pass
-        with context():
-            predicted = [p.label for start in range(0, len(waves), 64)
-                         for p in predictor.predict_batch(waves[start:start + 64])]
-        correct = sum(p == t for p, t in zip(predicted, labels))
-        out[str(run)] = {"accuracy": correct / len(labelled), "clips": len(labelled)}
+        if predictor.sample_rate not in decoded:
+            def read(path: str):
+                try:
+                    return load_audio(path, predictor.sample_rate, name=path)
+                except AudioError:  # unreadable: counted as wrong
+                    return None
+            decoded[predictor.sample_rate] = [(r, read(r.path)) for r in rows]
+        clips = [(r.label, w) for r, w in decoded[predictor.sample_rate] if r.label in predictor.labels]
+        waves, labels = [w for _, w in clips if w is not None], [t for t, w in clips if w is not None]
+        for name, context in contexts.items():
+            with context():
+                predicted = [p.label for start in range(0, len(waves), 64)
+                             for p in predictor.predict_batch(waves[start:start + 64])]
+            correct = sum(p == t for p, t in zip(predicted, labels))
+            out[name][str(run)] = {"accuracy": correct / len(clips), "clips": len(clips)}
     return out
 
 
@@ -133,9 +137,13 @@ def detector_checks(args: argparse.Namespace, record: dict, names: tuple[str, st
     """The two checks every detect-and-repair rule makes besides the gain: the largest change of any
     development model's clean accuracy between the variants (points), and how often the detector fires on
     the clean corpora (`fires_on`)."""
+    return largest_clean_change(record, names), fires_on([args.ravdess, args.nemo], fires)
+
+
+def largest_clean_change(record: dict, names: tuple[str, str]) -> float:
+    """The largest change of any development model's clean accuracy between the two variants, in points."""
     before, after = (record["development"][n] for n in names)
-    clean_change = max(abs(100 * (after[r]["clean"]["accuracy"] - before[r]["clean"]["accuracy"])) for r in before)
-    return clean_change, fires_on([args.ravdess, args.nemo], fires)
+    return max(abs(100 * (after[r]["clean"]["accuracy"] - before[r]["clean"]["accuracy"])) for r in before)
 
 
 def development(args: argparse.Namespace, conditions: list[str], before: Callable[[], AbstractContextManager],

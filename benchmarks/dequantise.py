@@ -21,7 +21,8 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from before_after import add_arguments, before_after, development, finish, mean_over, repair_seconds, replaced  # noqa: E402
+from before_after import (add_arguments, before_after, development, finish, largest_clean_change,  # noqa: E402
+                          mean_over, repair_seconds, replaced)
 from coarse_dither import grid_bits  # noqa: E402
 
 import specser.inference.base as inference_base  # noqa: E402
@@ -57,8 +58,7 @@ def main() -> int:
                                "benchmarks/results/real_voices/rule_dequantise.txt", after=with_dequantising)
     dev = record["development"]
     accuracy = 100 * (mean_over(dev[VARIANTS[1]], CONDITIONS, "accuracy") - mean_over(dev[VARIANTS[0]], CONDITIONS, "accuracy"))
-    clean = max(abs(100 * (dev[VARIANTS[1]][r]["clean"]["accuracy"] - dev[VARIANTS[0]][r]["clean"]["accuracy"]))
-                for r in dev[VARIANTS[0]])
+    clean = largest_clean_change(record, VARIANTS)
     bundled_gain = None
     if args.bundled_on:
         record["bundled"] = before_after([args.bundled_on], CONDITIONS, nullcontext, default_model(), names=VARIANTS,

@@ -106,15 +106,15 @@ def main() -> int:
         print(f"{TARGET}: agreement {gain:+.1f} points (rule: >= +5.0)")
         args.bundled_on = None
         return finish(record, verdict, args, [TARGET], nullcontext, VARIANTS, after=with_dereverberation)
-    dev = before_after(args.runs, CONDITIONS, nullcontext, names=VARIANTS, after=with_dereverberation)
-    before, after = dev[VARIANTS[0]], dev[VARIANTS[1]]
     others = [c for c in CONDITIONS if c != TARGET]
+    rest = before_after(args.runs, others, nullcontext, names=VARIANTS, after=with_dereverberation)
+    dev = {name: {run: {**first[name][run], **rest[name][run]} for run in rest[name]} for name in VARIANTS}
+    before, after = dev[VARIANTS[0]], dev[VARIANTS[1]]
 
     def change(names: list[str], key: str) -> float:
         return 100 * (mean_over(after, names, key) - mean_over(before, names, key))
 
-    nemo = {name: corpus_accuracy(args.runs, args.nemo, context)
-            for name, context in zip(VARIANTS, (nullcontext, with_dereverberation))}
+    nemo = corpus_accuracy(args.runs, args.nemo, dict(zip(VARIANTS, (nullcontext, with_dereverberation))))
     nemo_change = 100 * float(np.mean([nemo[VARIANTS[1]][r]["accuracy"] - nemo[VARIANTS[0]][r]["accuracy"]
                                        for r in nemo[VARIANTS[0]]]))
     record = {"rule": "benchmarks/results/real_voices/rule_dereverb.txt", "conditions": CONDITIONS,

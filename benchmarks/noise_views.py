@@ -61,10 +61,9 @@ def main() -> int:
     for name, by_run in dev.items():  # each stage says what it found as it ends: the whole run takes long
         print(f"{name}: clean accuracy {100 * mean_over(by_run, ['clean'], 'accuracy'):.1f} %, mean agreement "
               f"{100 * mean_over(by_run, CONDITIONS, 'agreement'):.1f} %", flush=True)
-    nemo = {}
-    for name, context in contexts.items():
-        nemo[name] = corpus_accuracy(args.runs, args.nemo, context)
-        print(f"{name}: RAVDESS -> nEMO {100 * np.mean([r['accuracy'] for r in nemo[name].values()]):.1f} %", flush=True)
+    nemo = corpus_accuracy(args.runs, args.nemo, contexts)
+    for name, by_run in nemo.items():
+        print(f"{name}: RAVDESS -> nEMO {100 * np.mean([r['accuracy'] for r in by_run.values()]):.1f} %", flush=True)
     bundled = variants([args.bundled_on], CONDITIONS, contexts, default_model()) if args.bundled_on else None
     base = dev[AS_IT_STANDS]
 

@@ -162,14 +162,14 @@ def prepare_wave(data: np.ndarray, sr: int, sample_rate: int, max_duration_s: fl
     if max_duration_s is not None and duration > max_duration_s:
         raise AudioError(name, f"too long ({duration:.1f} s > limit {max_duration_s:g} s)", "too_long")
     wave = downmix(data)
-    if notes is not None and channel is None and np.all(np.isfinite(wave)):
-        parties = separate_parties(data, sr)
-        if parties:
-            notes.append(parties_warning(parties))
     if not np.all(np.isfinite(wave)):
         raise AudioError(name, "contains NaN or infinite samples", "not_finite")
     if float(np.max(np.abs(wave))) < SILENCE_PEAK:
         raise AudioError(name, "all-silent (peak below -80 dBFS)", "silent")
+    if notes is not None and channel is None:
+        parties = separate_parties(data, sr)
+        if parties:
+            notes.append(parties_warning(parties))
     wave = remove_dc(wave)  # after the silence check: a short blip of one value is too short, not silent
     if sr != sample_rate:
         wave = soxr.resample(wave, sr, sample_rate, quality="HQ")
