@@ -133,6 +133,32 @@ def test_a_call_with_the_parties_taking_turns_on_their_channels_is_flagged(train
     assert one["status"] == "ok" and one["warnings"] == []
 
 
+def test_each_channel_labels_every_party_of_a_call_in_one_pass(trained_run, tmp_path):
+    """--each-channel: a row per channel, each as --channel N gives it; a mono file one row; a dead channel is
+    skipped and named while the file's other channel is labelled; the CSV gains a `channel` column."""
+    rng = np.random.default_rng(6)
+    left, right = emotional_tone("05", 1, rng, seconds=1.5), emotional_tone("04", 1, rng, seconds=1.5)
+    sf.write(tmp_path / "call.wav", np.stack([left, right], axis=1), 16000)
+    sf.write(tmp_path / "half.wav", np.stack([left, np.zeros_like(left)], axis=1), 16000)  # one party never spoke
+    sf.write(tmp_path / "mono.wav", right, 16000)
+    files = [str(tmp_path / n) for n in ("call.wav", "half.wav", "mono.wav")]
+    result = _predict(trained_run, *files, "--format", "json", "--each-channel")
+    assert result.exit_code == 1  # the dead channel counts as a skipped input
+    rows = {(r["path"].rsplit("/", 1)[-1], r.get("channel")): r for r in json.loads(result.stdout)}
+    assert list(rows) == [("call.wav", 1), ("call.wav", 2), ("half.wav", 1), ("half.wav", 2), ("mono.wav", None)]
+    for number in (1, 2):
+        (alone,) = json.loads(_predict(trained_run, files[0], "--format", "json", "--channel", str(number)).stdout)
+        assert rows[("call.wav", number)]["probabilities"] == pytest.approx(alone["probabilities"], abs=1e-5)
+    assert rows[("half.wav", 1)]["status"] == "ok" and rows[("half.wav", 1)]["warnings"] == []
+    assert rows[("half.wav", 2)]["status"] == "silent" and "channel 2" in result.stderr
+    assert rows[("mono.wav", None)]["status"] == "ok"
+    table = list(csv.reader(io.StringIO(_predict(trained_run, files[0], "--format", "csv", "--each-channel").stdout)))
+    assert table[0][:3] == ["path", "channel", "status"] and [r[1] for r in table[1:]] == ["1", "2"]
+    text = _predict(trained_run, files[0], "--each-channel").stdout
+    assert "call.wav (channel 1)" in text and "call.wav (channel 2)" in text
+    assert _predict(trained_run, files[0], "--each-channel", "--channel", "1").exit_code != 0
+
+
 def test_csv_glob_keep_going_and_plot(trained_run, clips, tmp_path):
     result = _predict(trained_run, str(clips / "**" / "*.*"), "--format", "csv", "--keep-going", "--plot", str(tmp_path))
     assert result.exit_code == 0, result.output

@@ -83,8 +83,27 @@ def load_audio(
     Raises:
         AudioError: missing, empty, corrupt, silent or too long audio.
     """
-    if name is None:
-        name = "<bytes>" if isinstance(source, (bytes, bytearray)) else str(source)
+    name = _name(source, name)
+    data, sr = decode_audio(source, max_duration_s, name)
+    return prepare_wave(data, sr, sample_rate, max_duration_s, name, channel, notes)
+
+
+def _name(source: str | Path | bytes, name: str | None) -> str:
+    if name is not None:
+        return name
+    return "<bytes>" if isinstance(source, (bytes, bytearray)) else str(source)
+
+
+def decode_audio(source: str | Path | bytes, max_duration_s: float | None = None,
+                 name: str | None = None) -> tuple[np.ndarray, int]:
+    """The samples (frames, channels) as decoded and their rate, after the checks the file alone allows
+    (missing, empty, a WAV body shorter than its header says). `prepare_wave` makes them a checked mono
+    waveform; decoding once and preparing each channel labels every party of a call.
+
+    Raises:
+        AudioError: missing, empty, truncated, corrupt or unsupported audio.
+    """
+    name = _name(source, name)
     if isinstance(source, (bytes, bytearray)):
         if len(source) == 0:
             raise AudioError(name, "empty file (0 bytes)", "empty")
@@ -104,8 +123,7 @@ def load_audio(
     if missing is not None:
         raise AudioError(name, f"truncated: the header promises {missing[0]:.2f} s of audio, the file holds "
                                f"{missing[1]:.2f} s", "truncated")
-    data, sr = _decode(source, name, head, max_duration_s)
-    return prepare_wave(data, sr, sample_rate, max_duration_s, name, channel, notes)
+    return _decode(source, name, head, max_duration_s)
 
 
 def remove_dc(wave: np.ndarray) -> np.ndarray:

@@ -112,5 +112,6 @@ def parties_warning(parties: tuple[int, ...]) -> QualityWarning:
     names = ", ".join(str(c) for c in parties[:-1]) + f" and {parties[-1]}"
     return QualityWarning("separate_parties", f"separate voices: channels {names} each hold a voice the others do "
                                               "not (a call recorded one party per channel?); the label is for "
-                                              "their mix. Label one party with --channel N (API: ?channel=N).",
+                                              "their mix. Label one party with --channel N, or each with --each-channel "
+                                              "(API: ?channel=N).",
                           parties)

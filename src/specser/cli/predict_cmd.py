@@ -63,6 +63,10 @@ def predict(
         min=1, help="Label only this channel of multichannel files (1 = left, 2 = right), e.g. one party of "
         "a call recorded with each party on its own channel; a file without it is skipped. Default: the "
         "channels mixed.")] = None,
+    each_channel: Annotated[bool, typer.Option(
+        "--each-channel", help="Label every channel of multichannel files on its own: a row per channel "
+        "(`channel` in JSON and CSV), e.g. both parties of a call recorded one party per channel, in one "
+        "pass. A mono file gets its one row; a channel with nothing to classify is skipped, named.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Predict the emotion of audio files, with your model or the one that ships with specser.
@@ -83,11 +87,14 @@ def predict(
     Examples:  specser predict clip.wav
                specser predict runs/paper/model.specser clips/ --format csv --out predictions.csv
                specser predict call.wav --channel 2               # one party of a call: the right channel
+               specser predict calls/ --each-channel              # every party of every call, a row each
                specser predict my_takes/ --adapt-to my_takes/     # the model adapted to these recordings first
     """
     model, inputs = split_model_and_inputs(paths, model_opt)
     if format_ not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}")
+    if each_channel and channel is not None:
+        fail("--each-channel labels every channel; give it or --channel N, not both")
     from specser.inference.base import open_predictor
     from specser.inference.sources import expand_inputs
 
@@ -104,8 +111,9 @@ def predict(
     if speaker_stats:
         _set_speaker(predictor, speaker_stats)
     files, missing = expand_inputs(inputs)
-    results, failed = predict_files(predictor, files, batch_size, progress)
-    rows = [Row(str(p), results.get(p), *failed.get(p, (None, None))) for p in files]
+    keys, results, failed = predict_files(predictor, files, batch_size, progress, each_channel)
+    rows = [Row(str(path), results.get((path, number)), *failed.get((path, number), (None, None)), channel=number)
+            for path, number in keys]
     rows += [Row(item, None, kind, reason) for item, kind, reason in missing]
     ok = [r for r in rows if r.prediction is not None]
     if out is not None:
@@ -120,10 +128,10 @@ def predict(
         _plot_timelines(ok, predictor.labels, plot)
     for row in rows:
         if row.prediction is None:
-            typer.secho(f"skipped {row.path}: {row.error}", fg=typer.colors.YELLOW, err=True)
+            typer.secho(f"skipped {row.name}: {row.error}", fg=typer.colors.YELLOW, err=True)
         else:
             for warning in row.prediction.warnings:
-                typer.secho(f"warning {row.path}: {warning.message}", fg=typer.colors.YELLOW, err=True)
+                typer.secho(f"warning {row.name}: {warning.message}", fg=typer.colors.YELLOW, err=True)
     if len(ok) < len(rows) and not keep_going:
         raise typer.Exit(1)
 
@@ -190,11 +198,18 @@ class Row:
     prediction: object | None
     status: str | None = None
     error: str | None = None
+    channel: int | None = None  # 1-based, with --each-channel on a multichannel file
+
+    @property
+    def name(self) -> str:
+        """How the table and messages name the row: the path, and the channel when there is one."""
+        return self.path if self.channel is None else f"{self.path} (channel {self.channel})"
 
     def to_dict(self) -> dict:
+        where = {"path": self.path} | ({} if self.channel is None else {"channel": self.channel})
         if self.prediction is None:
-            return {"path": self.path, "status": self.status, "error": self.error}
-        return {"path": self.path, "status": "ok", "error": None, **self.prediction.to_dict()}
+            return where | {"status": self.status, "error": self.error}
+        return where | {"status": "ok", "error": None, **self.prediction.to_dict()}
 
 
 def split_model_and_inputs(paths: list[str], model: Path | None, command: str = "predict") -> tuple[Path, list[str]]:
@@ -228,53 +243,64 @@ def _is_model(path: Path) -> bool:
     return False
 
 
-def predict_files(predictor, files: list[Path], batch_size: int, progress: bool):
-    """Predictions by path, and (error kind, reason) by path for files that could not be classified. Decoding runs ahead in
-    threads while the model runs; short clips share forward passes, long ones go through their windows."""
+def predict_files(predictor, files: list[Path], batch_size: int, progress: bool, each_channel: bool = False):
+    """(keys, predictions by key, (error kind, reason) by key for inputs that could not be classified); a
+    key is (path, channel), the channel None for a file read whole and 1, 2... for each channel of a
+    multichannel file with `each_channel`. Decoding runs ahead in threads while the model runs; short clips
+    share forward passes, long ones go through their windows."""
     from tqdm.auto import tqdm
 
     from specser.audio.load import AudioError
 
-    notes: dict[Path, list] = {}  # warnings only the channels show (separate parties), by path
+    notes: dict[tuple, list] = {}  # warnings only the channels show (separate parties), by key
 
-    def load(path: Path):
+    def load(path: Path) -> list[tuple[tuple, object, tuple | None]]:
         try:
-            return path, predictor.load(path, notes=notes.setdefault(path, [])), None
+            if each_channel:
+                return [((path, number), None, (got.kind, got.reason)) if isinstance(got, AudioError)
+                        else ((path, number), got, None) for number, got in predictor.load_channels(path)]
+            return [((path, None), predictor.load(path, notes=notes.setdefault((path, None), [])), None)]
         except AudioError as exc:
-            return path, None, (exc.kind, exc.reason)
+            return [((path, None), None, (exc.kind, exc.reason))]
 
-    results: dict[Path, object] = {}
-    errors: dict[Path, tuple[str, str]] = {}
-    pending: list[tuple[Path, object]] = []
+    keys: list[tuple] = []
+    results: dict[tuple, object] = {}
+    errors: dict[tuple, tuple[str, str]] = {}
+    pending: list[tuple[tuple, object]] = []
+    waiting = 0  # files whose inputs are pending: the bar counts a file once it is labelled
     bar = tqdm(total=len(files), desc="predict", unit="file", disable=not progress, file=sys.stderr)
 
     def flush():
-        short = [(path, w) for path, w in pending if not predictor.is_long(w)]
-        for (path, _), pred in zip(short, predictor.predict_batch([w for _, w in short])):
-            results[path] = pred
-        for path, wave in pending:
+        nonlocal waiting
+        short = [(key, w) for key, w in pending if not predictor.is_long(w)]
+        for (key, _), pred in zip(short, predictor.predict_batch([w for _, w in short])):
+            results[key] = pred
+        for key, wave in pending:
             if predictor.is_long(wave):  # its windows, each checked for speech
                 try:
-                    results[path] = predictor.predict_wave(wave, str(path))
+                    results[key] = predictor.predict_wave(wave, str(key[0]))
                 except AudioError as exc:
-                    errors[path] = (exc.kind, exc.reason)
-        bar.update(len(pending))
+                    errors[key] = (exc.kind, exc.reason)
         pending.clear()
+        bar.update(waiting)
+        waiting = 0
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        for path, wave, error in pool.map(load, files):
-            if error is not None:
-                errors[path] = error
-                bar.update(1)
-                continue
-            pending.append((path, wave))
+        for loaded in pool.map(load, files):
+            for key, wave, error in loaded:
+                keys.append(key)
+                if error is not None:
+                    errors[key] = error
+                else:
+                    pending.append((key, wave))
+            waiting += 1
             if len(pending) >= batch_size:
                 flush()
         flush()
     bar.close()
-    for path, prediction in results.items():
-        prediction.warnings.extend(notes.get(path, []))
-    return results, errors
+    for key, prediction in results.items():
+        prediction.warnings.extend(notes.get(key, []))
+    return keys, results, errors
 
 
 def _plot_timelines(rows: list[Row], labels: list[str], folder: Path) -> None:
@@ -282,8 +308,10 @@ def _plot_timelines(rows: list[Row], labels: list[str], folder: Path) -> None:
 
     for row in rows:
         if row.prediction.timeline:
-            target = Path(folder) / f"{Path(row.path).stem}.timeline.png"
-            plot_timeline(row.prediction, labels, target, title=f"{Path(row.path).name}: overall {row.prediction.label}")
+            part = "" if row.channel is None else f".channel{row.channel}"
+            target = Path(folder) / f"{Path(row.path).stem}{part}.timeline.png"
+            title = f"{Path(row.name).name}: overall {row.prediction.label}"
+            plot_timeline(row.prediction, labels, target, title=title)
             typer.echo(f"timeline plot: {target}", err=True)
 
 
@@ -295,25 +323,31 @@ def render(rows: list[Row], labels: list[str], format_: str) -> str:
     if format_ == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(["path", "status", "error", "label", "duration_s", "segments", "warnings", *labels])
+        by_channel = any(row.channel is not None for row in rows)  # --each-channel: a `channel` column
+
+        def where(row: Row) -> list:
+            return [row.path] + ([row.channel or ""] if by_channel else [])
+
+        writer.writerow(["path", *(["channel"] if by_channel else []), "status", "error", "label", "duration_s",
+                         "segments", "warnings", *labels])
         for row in rows:
             pred = row.prediction
             if pred is None:
-                writer.writerow([row.path, row.status, row.error, "", "", "", "", *("" for _ in labels)])
+                writer.writerow(where(row) + [row.status, row.error, "", "", "", "", *("" for _ in labels)])
             else:
-                writer.writerow([row.path, "ok", "", pred.label, f"{pred.duration_s:.3f}", len(pred.timeline),
+                writer.writerow(where(row) + ["ok", "", pred.label, f"{pred.duration_s:.3f}", len(pred.timeline),
                                  ";".join(w.kind for w in pred.warnings), *(f"{pred.probabilities[l]:.6f}" for l in labels)])
         return buffer.getvalue()
     ok = [row for row in rows if row.prediction is not None]
     if not ok:
         return ""
-    width = max([len(r.path) for r in ok] + [4])
+    width = max([len(r.name) for r in ok] + [4])
     head = f"{'path':<{width}}  {'label':<10} " + " ".join(f"{l[:9]:>9}" for l in labels)
     lines = [head, "-" * len(head)]
     for row in ok:
         pred = row.prediction
         notes = ([f"{len(pred.timeline)} windows"] if pred.timeline else []) + [w.kind for w in pred.warnings]
         note = f"  ({', '.join(notes)})" if notes else ""
-        lines.append(f"{row.path:<{width}}  {pred.label:<10} "
+        lines.append(f"{row.name:<{width}}  {pred.label:<10} "
                      + " ".join(f"{pred.probabilities[l]:>9.3f}" for l in labels) + note)
     return "\n".join(lines) + "\n"

@@ -17,7 +17,7 @@ import numpy as np
 from specser.audio.checks import MIN_DURATION_S, MIN_SPEECH_S, speech_problem, trim_silence
 from specser.audio.declip import declip
 from specser.audio.hum import remove_hum
-from specser.audio.load import AudioError, load_audio, prepare_wave, remove_dc
+from specser.audio.load import AudioError, decode_audio, load_audio, prepare_wave, remove_dc
 from specser.audio.quality import QualityWarning, quality_warnings
 from specser.config import FeatureConfig
 from specser.features.length import crop_windows
@@ -194,6 +194,28 @@ class BasePredictor:
             wave = load_audio(source, self.sample_rate, self.max_duration_s, name=name, channel=channel, notes=notes)
         self.check_speech(wave, name)
         return wave
+
+    def load_channels(self, source: str | Path | bytes, name: str | None = None
+                      ) -> list[tuple[int | None, np.ndarray | AudioError]]:
+        """Each channel of a recording on its own, as `load` with `channel` would read it: (channel number,
+        1-based, and its checked waveform, or the `AudioError` that channel alone gets, e.g. a silent one),
+        one entry per channel, the file decoded once. A mono recording is one entry, numbered None. For a
+        call with each party on its own channel: every party labelled in one pass. Raises `AudioError`
+        when the file itself cannot be read."""
+        name = name or _source_name(source)
+        data, sr = decode_audio(source, self.max_duration_s, name)
+        numbers = [None] if data.shape[1] == 1 else list(range(1, data.shape[1] + 1))
+        out: list[tuple[int | None, np.ndarray | AudioError]] = []
+        for number in numbers:
+            named = name if number is None else f"{name} (channel {number})"
+            try:
+                wave = prepare_wave(data, sr, self.sample_rate, self.max_duration_s, named,
+                                    None if number is None else number - 1)
+                self.check_speech(wave, named)
+                out.append((number, wave))
+            except AudioError as exc:
+                out.append((number, exc))
+        return out
 
     def check_speech(self, wave: np.ndarray, name: str) -> None:
         """Raises `AudioError` (``too_short`` / ``no_speech``) for audio with nothing to classify."""
