@@ -121,6 +121,9 @@ DEV_ROWS = [(name, what, [*extra, EPOCHS_60, NO_FLOOR]) for name, what, extra in
      ["train.augment.pitch_semitones=4"]),
     ("+pitch-4-speed", "the frequency warp up to +-4 semitones and resampling by up to +-15 % instead of 10",
      ["train.augment.pitch_semitones=4", "train.augment.speed=0.15"]),
+    # The top octave (rule_f_max_4000.txt): the corpora's recording chains differ most above 4 kHz
+    ("f-max-4000", "a front-end that stops at 4 kHz (features.f_max=4000): the 128 Mel bands leave out the octave "
+     "where the corpora's recordings differ most", ["features.f_max=4000"]),
 ]
 DEV_TEST_SPEAKERS = "02,07,13,18"
 DEV_SEEDS = (42, 7)  # the table's two columns
