@@ -278,7 +278,7 @@ def predict_files(predictor, files: list[Path], batch_size: int, progress: bool,
         for key, wave in pending:
             if predictor.is_long(wave):  # its windows, each checked for speech
                 try:
-                    results[key] = predictor.predict_wave(wave, str(key[0]))
+                    results[key] = predictor.predict_wave(wave, Row(str(key[0]), None, channel=key[1]).name)
                 except AudioError as exc:
                     errors[key] = (exc.kind, exc.reason)
         pending.clear()
