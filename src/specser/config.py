@@ -315,6 +315,9 @@ class CVConfig:
     protocol: Protocol = "random-5fold"
     n_folds: int = 5  # random-5fold and actor-5fold; emobox has 6 fixed folds, loso one per speaker
     parallel_folds: int = 1  # folds trained at once, each in its own process (a GPU with room to spare)
+    # The seed that draws the folds; None: `seed`. Two CVs with other training seeds and one fold_seed test the
+    # same clips in each fold, so their fold models make a seed ensemble measured on the CV's own test folds.
+    fold_seed: int | None = None
 
 
 @dataclass

@@ -129,6 +129,18 @@ def test_specser_cv_killed_by_a_signal_resumes_and_baselines_share_its_folds(syn
 
 
 @pytest.mark.slow
+def test_fold_seed_keeps_the_folds_while_the_training_seed_changes(synth_corpus, tmp_path):
+    """cv.fold_seed: CVs with other training seeds test the same clips in each fold (a seed ensemble on the
+    CV's own test folds); without it the seed draws the folds too."""
+    def folds(name, *extra):
+        run_cv(_cfg(synth_corpus, "cv.protocol=actor-5fold", *extra), tmp_path / name, _svm, "MFCC + SVM", progress=False)
+        return json.loads((tmp_path / name / "folds.json").read_text())
+
+    base, kept, drawn = folds("a"), folds("b", "seed=7", "cv.fold_seed=42"), folds("c", "seed=7")
+    assert kept == base and kept["seed"] == 42
+    assert [f["test_speakers"] for f in drawn["folds"]] != [f["test_speakers"] for f in base["folds"]]
+
+
 def test_parallel_folds_train_side_by_side_and_resume(synth_corpus, tmp_path, capsys):
     """cv.parallel_folds=2: folds train in two spawned processes; a rerun with another setting
     of this speed-only key resumes rather than refusing."""

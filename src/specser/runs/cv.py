@@ -91,8 +91,9 @@ def run_cv(
     started = time.time()
     protocol = cfg.cv.protocol
     corpus = prepare_corpus(cfg, progress)
-    folds = make_folds(corpus.main_rows, protocol, cfg.seed, cfg.cv.n_folds)
-    _write_folds(folder, folds, protocol, cfg.seed)
+    fold_seed = cfg.seed if cfg.cv.fold_seed is None else cfg.cv.fold_seed
+    folds = make_folds(corpus.main_rows, protocol, fold_seed, cfg.cv.n_folds)
+    _write_folds(folder, folds, protocol, fold_seed)
     folder.write_start(cfg, corpus)
 
     results: dict[int, dict] = {}
