@@ -119,11 +119,11 @@ def predict(
     if out is not None:
         from specser.atomic import atomic_write_text
 
-        atomic_write_text(out, render(rows, predictor.labels, format_))
+        atomic_write_text(out, render(rows, predictor.labels, format_, each_channel))
         typer.echo(f"{plural(len(ok), 'prediction')} written to {out}"
                    + (f" ({plural(len(rows) - len(ok), 'file')} skipped)" if len(ok) < len(rows) else ""), err=True)
     else:
-        typer.echo(render(rows, predictor.labels, format_), nl=False)
+        typer.echo(render(rows, predictor.labels, format_, each_channel), nl=False)
     if plot is not None:
         _plot_timelines(ok, predictor.labels, plot)
     for row in rows:
@@ -315,16 +315,15 @@ def _plot_timelines(rows: list[Row], labels: list[str], folder: Path) -> None:
             typer.echo(f"timeline plot: {target}", err=True)
 
 
-def render(rows: list[Row], labels: list[str], format_: str) -> str:
+def render(rows: list[Row], labels: list[str], format_: str, by_channel: bool = False) -> str:
     """JSON and CSV hold a row for every input (`status` ok or the error kind); the table only the
-    predictions (the skipped files are listed on stderr), and nothing at all when there are none."""
+    predictions (the skipped files are listed on stderr), and nothing at all when there are none.
+    `by_channel` (--each-channel): the CSV has a `channel` column, empty for a mono file."""
     if format_ == "json":
         return json.dumps([row.to_dict() for row in rows], indent=2) + "\n"
     if format_ == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        by_channel = any(row.channel is not None for row in rows)  # --each-channel: a `channel` column
-
         def where(row: Row) -> list:
             return [row.path] + ([row.channel or ""] if by_channel else [])
 
