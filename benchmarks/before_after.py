@@ -50,12 +50,22 @@ def variants(runs: list[Path], conditions: list[str], contexts: dict[str, Callab
     return figures
 
 
-def repair_seconds(repair: Callable[[np.ndarray], np.ndarray], degrade: Callable[[np.ndarray], np.ndarray]) -> float:
-    """Wall time of `repair` on a 4 s, 16 kHz speech-like clip (a vowel at 140 Hz with a syllable rhythm,
-    peak 1) passed through `degrade`, best of three: the cost an inference-side repair adds to a clip."""
-    t = np.arange(64000) / 16000
+def speech_like_clip(sample_rate: int = 16000, seconds: float = 4.0) -> np.ndarray:
+    """A vowel at 140 Hz with a syllable rhythm, peak 1: the clip the timing checks run on."""
+    t = np.arange(int(seconds * sample_rate)) / sample_rate
     voiced = sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 30)) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
-    clip = degrade(voiced / np.max(np.abs(voiced))).astype(np.float32)
+    return (voiced / np.max(np.abs(voiced))).astype(np.float32)
+
+
+def predicted_labels(predictor, waves: list[np.ndarray], batch: int = 64) -> list[str]:
+    """The predictor's label for each waveform, `batch` clips a forward pass."""
+    return [p.label for start in range(0, len(waves), batch) for p in predictor.predict_batch(waves[start:start + batch])]
+
+
+def repair_seconds(repair: Callable[[np.ndarray], np.ndarray], degrade: Callable[[np.ndarray], np.ndarray]) -> float:
+    """Wall time of `repair` on a 4 s, 16 kHz speech-like clip (`speech_like_clip`) passed through `degrade`,
+    best of three: the cost an inference-side repair adds to a clip."""
+    clip = degrade(speech_like_clip()).astype(np.float32)
     times = []
     for _ in range(3):
         start = time.perf_counter()
@@ -88,8 +98,7 @@ def corpus_accuracy(runs: list[Path], corpus: Path, contexts: dict[str, Callable
         waves, labels = [w for _, w in clips if w is not None], [t for t, w in clips if w is not None]
         for name, context in contexts.items():
             with context():
-                predicted = [p.label for start in range(0, len(waves), 64)
-                             for p in predictor.predict_batch(waves[start:start + 64])]
+                predicted = predicted_labels(predictor, waves)
             correct = sum(p == t for p, t in zip(predicted, labels))
             out[name][str(run)] = {"accuracy": correct / len(clips), "clips": len(clips)}
     return out

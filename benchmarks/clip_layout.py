@@ -23,6 +23,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from before_after import predicted_labels  # noqa: E402
 from machine import describe, write_result  # noqa: E402
 
 from specser.audio.checks import trim_silence  # noqa: E402
@@ -46,7 +47,7 @@ def measure(predictor: Predictor, clips: list[tuple[np.ndarray, str]]) -> dict:
     out = {}
     for name, layout in layouts(predictor.sample_rate).items():
         waves = [layout(w) for w, _ in clips]
-        predicted = [p.label for start in range(0, len(waves), 64) for p in predictor.predict_batch(waves[start:start + 64])]
+        predicted = predicted_labels(predictor, waves)
         counts = Counter(predicted)
         out[name] = {"accuracy": float(np.mean([p == t for p, (_, t) in zip(predicted, clips)])),
                      "sad_share": counts["sad"] / len(predicted), "predicted": dict(counts),

@@ -27,7 +27,7 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from before_after import mean_over, variants  # noqa: E402
+from before_after import mean_over, predicted_labels, speech_like_clip, variants  # noqa: E402
 from machine import describe, write_result  # noqa: E402
 from noise_views import CANDIDATES, with_views  # noqa: E402
 from release_model import RELEASE_CONDITIONS  # noqa: E402
@@ -45,14 +45,15 @@ CONTEXTS = {"as it stands": nullcontext, "T3": partial(with_views, CANDIDATES["T
 
 
 def accuracies(model: Path, clips: list[tuple[str, str]]) -> dict:
-    """{context: accuracy} of `model` on (path, label) clips through the predictor, each clip decoded once."""
+    """{context: accuracy} of `model` on the (path, label) clips with one of its labels, through the predictor,
+    each clip decoded once."""
     predictor = Predictor(ModelFile.load(model), device="cpu")
+    clips = [c for c in clips if c[1] in predictor.labels]
     waves = [load_audio(path, predictor.sample_rate, name=path) for path, _ in clips]
     out = {}
     for name, context in CONTEXTS.items():
         with context():
-            predicted = [p.label for start in range(0, len(waves), 64)
-                         for p in predictor.predict_batch(waves[start:start + 64])]
+            predicted = predicted_labels(predictor, waves)
         out[name] = {"accuracy": float(np.mean([p == label for p, (_, label) in zip(predicted, clips)])),
                      "clips": len(clips)}
     return out
@@ -67,9 +68,7 @@ def fold_clips(fold: Path) -> list[tuple[str, str]]:
 def seconds_per_clip(model: Path, repeats: int = 20) -> dict:
     """{context: mean seconds} for the predictor on a 4 s speech-like clip (after three warm-up calls)."""
     predictor = Predictor(ModelFile.load(model), device="cpu")
-    t = np.arange(4 * predictor.sample_rate) / predictor.sample_rate
-    voiced = sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 30)) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
-    clip = (0.3 * voiced / np.max(np.abs(voiced))).astype(np.float32)
+    clip = 0.3 * speech_like_clip(predictor.sample_rate)
     out = {}
     for name, context in CONTEXTS.items():
         with context():
@@ -100,8 +99,7 @@ def main() -> int:
           f"mean change {np.mean(list(change_a.values())):+.2f}", flush=True)
 
     ravdess = [(r.path, r.label) for r in load_manifest(args.ravdess).rows if r.speaker not in DEVELOPMENT_ACTORS]
-    across_predictor_labels = ModelFile.load(args.across / "model.specser").labels
-    across = accuracies(args.across / "model.specser", [c for c in ravdess if c[1] in across_predictor_labels])
+    across = accuracies(args.across / "model.specser", ravdess)
     change_b = 100 * (across["T3"]["accuracy"] - across["as it stands"]["accuracy"])
     print(f"B, nEMO -> RAVDESS: {100 * across['as it stands']['accuracy']:.1f} -> {100 * across['T3']['accuracy']:.1f} %"
           f" ({across['T3']['clips']} clips)", flush=True)

@@ -203,7 +203,9 @@ class Row:
     @property
     def name(self) -> str:
         """How the table and messages name the row: the path, and the channel when there is one."""
-        return self.path if self.channel is None else f"{self.path} (channel {self.channel})"
+        from specser.inference.base import channel_name
+
+        return channel_name(self.path, self.channel)
 
     def to_dict(self) -> dict:
         where = {"path": self.path} | ({} if self.channel is None else {"channel": self.channel})
@@ -251,6 +253,7 @@ def predict_files(predictor, files: list[Path], batch_size: int, progress: bool,
     from tqdm.auto import tqdm
 
     from specser.audio.load import AudioError
+    from specser.inference.base import channel_name
 
     notes: dict[tuple, list] = {}  # warnings only the channels show (separate parties), by key
 
@@ -278,7 +281,7 @@ def predict_files(predictor, files: list[Path], batch_size: int, progress: bool,
         for key, wave in pending:
             if predictor.is_long(wave):  # its windows, each checked for speech
                 try:
-                    results[key] = predictor.predict_wave(wave, Row(str(key[0]), None, channel=key[1]).name)
+                    results[key] = predictor.predict_wave(wave, channel_name(str(key[0]), key[1]))
                 except AudioError as exc:
                     errors[key] = (exc.kind, exc.reason)
         pending.clear()

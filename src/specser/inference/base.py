@@ -207,7 +207,7 @@ class BasePredictor:
         numbers = [None] if data.shape[1] == 1 else list(range(1, data.shape[1] + 1))
         out: list[tuple[int | None, np.ndarray | AudioError]] = []
         for number in numbers:
-            named = name if number is None else f"{name} (channel {number})"
+            named = channel_name(name, number)
             try:
                 wave = prepare_wave(data, sr, self.sample_rate, self.max_duration_s, named,
                                     None if number is None else number - 1)
@@ -314,6 +314,11 @@ def _like(f, array: np.ndarray):
     if isinstance(f, np.ndarray):
         return array
     return f.new_tensor(array)
+
+
+def channel_name(name: str, channel: int | None) -> str:
+    """How errors and results name one channel (1-based) of a recording, or the recording itself (None)."""
+    return name if channel is None else f"{name} (channel {channel})"
 
 
 def _source_name(source) -> str:
