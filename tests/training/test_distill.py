@@ -100,6 +100,36 @@ def test_teachers_must_share_labels_and_input_features(trained_run, tmp_path):
     assert len(folded.networks) == 2
 
 
+def test_a_teacher_that_trained_on_the_test_clips_is_refused_and_a_teacher_cv_gives_the_same_fold(
+        trained_run, tmp_path):
+    import json
+
+    source = ModelFile.load(trained_run / "model.specser")
+    test_ids = frozenset({"a", "b"})
+    cv = tmp_path / "teacher-cv"  # fold 1 tested a and b (trained on the rest); fold 2 trained on them
+    for fold, split in (("fold_01", {"train": ["c", "d"], "val": ["e"], "test": ["a", "b"]}),
+                        ("fold_02", {"train": ["a", "c"], "val": ["b"], "test": ["d", "e"]})):
+        (cv / fold).mkdir(parents=True)
+        shutil.copy(trained_run / "model.specser", cv / fold / "model.specser")
+        (cv / fold / "split.json").write_text(json.dumps(split))
+
+    def load(*sources, ids=test_ids):
+        return load_teachers(DistillConfig(teachers=[str(s) for s in sources]), source.features, source.labels,
+                             source.mean, source.std, ids)
+
+    assert len(load(cv).networks) == 1  # the same fold's model only
+    assert len(load(cv, ids=frozenset({"x"})).networks) == 2  # no overlap: the whole CV
+    with pytest.raises(ConfigError, match=r"fold_02/model.specser trained on 2 of this run's test clips"):
+        load(cv / "fold_02" / "model.specser")
+    assert len(load(cv / "fold_01" / "model.specser").networks) == 1
+    with pytest.raises(ConfigError, match="every model in .* trained on some of this run's 3 test clips"):
+        load(cv, ids=frozenset({"a", "d", "e"}))
+    loose = tmp_path / "loose"  # a model file without its split cannot be checked, and is taken as given
+    loose.mkdir()
+    shutil.copy(trained_run / "model.specser", loose / "model.specser")
+    assert len(load(loose / "model.specser").networks) == 1
+
+
 def test_a_distilled_run_says_so_and_its_model_holds_the_student_alone(trained_run, synth_corpus, tmp_path):
     from typer.testing import CliRunner
 

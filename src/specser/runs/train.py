@@ -220,7 +220,8 @@ def fit(cfg: ExperimentConfig, data: TrainingData, model: torch.nn.Module, folde
     with torch.no_grad():  # the batch-grid plot shows what the network sees, augmentation included
         grid_x = (wave_features(*grid[:-1]) if wave_features else grid[0]).cpu()
     inputs = data.inputs
-    teachers = load_teachers(cfg.train.distill, cfg.features, data.labels, inputs.mean, inputs.std)
+    teachers = load_teachers(cfg.train.distill, cfg.features, data.labels, inputs.mean, inputs.std,
+                             frozenset(data.split.test))
     module = EmotionClassifier(model, cfg.train, wave_features, _class_weights(cfg, data),
                                time_shift_frames(cfg.features, cfg.train.augment.time_shift_s), teachers)
     val_loader = _loader(ds["val"], cfg.train.eval_batch_size, False, cfg) if "val" in ds else None

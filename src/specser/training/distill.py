@@ -9,6 +9,7 @@ were trained on different parts, so their statistics differ).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import torch
@@ -26,18 +27,45 @@ def check_distill(cfg: DistillConfig) -> None:
         raise ConfigError(f"train.distill.temperature: {cfg.temperature} must be > 0")
 
 
-def teacher_files(sources: list[str]) -> list[Path]:
-    """Model files named by `train.distill.teachers`: files as given, folders expanded to their models."""
+def clips_seen(model: Path, clip_ids: frozenset[str]) -> int | None:
+    """How many of `clip_ids` the model trained or validated on, by the split.json beside it; None when
+    it has none (a model file on its own: nothing to check)."""
+    split = Path(model).parent / "split.json"
+    if not split.is_file():
+        return None
+    try:
+        record = json.loads(split.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"train.distill.teachers: {split} is unreadable: {exc}") from exc
+    return len(clip_ids & {*record.get("train", []), *record.get("val", [])})
+
+
+def teacher_files(sources: list[str], test_ids: frozenset[str] = frozenset()) -> list[Path]:
+    """Model files named by `train.distill.teachers` that never saw this run's test clips.
+
+    A file as given must not have trained on `test_ids` (a teacher that did would leak them into the
+    student). A folder gives those of its models that did not: in a CV with the same folds, a teacher CV
+    gives exactly the model of the same fold.
+    """
     from specser.inference.ensemble import ensemble_files
 
     files: list[Path] = []
     for source in map(Path, sources):
         if source.is_dir():
             try:
-                files += [f for f in ensemble_files(source) if f.suffix == ".specser"]
+                found = [f for f in ensemble_files(source) if f.suffix == ".specser"]
             except FileNotFoundError as exc:
                 raise ConfigError(f"train.distill.teachers: {exc}") from exc
+            clean = [f for f in found if not clips_seen(f, test_ids)]
+            if found and not clean:
+                raise ConfigError(f"train.distill.teachers: every model in {source} trained on some of this "
+                                  f"run's {len(test_ids)} test clips; distil from models of the same split or folds")
+            files += clean
         elif source.is_file():
+            seen = clips_seen(source, test_ids)
+            if seen:
+                raise ConfigError(f"train.distill.teachers: {source} trained on {seen} of this run's test clips, "
+                                  "and would leak them into the student")
             files.append(source)
         else:
             raise ConfigError(f"train.distill.teachers: {source} does not exist")
@@ -85,11 +113,13 @@ class Teachers(nn.Module):
 
 
 def load_teachers(cfg: DistillConfig, features: FeatureConfig, labels: list[str], student_mean,
-                  student_std) -> Teachers | None:
-    """The teachers of `cfg`, checked against the student's labels and input features; None when off.
+                  student_std, test_ids: frozenset[str] = frozenset()) -> Teachers | None:
+    """The teachers of `cfg`, checked against the student's labels, input features and test clips
+    (`test_ids`, see `teacher_files`); None when off.
 
     Raises:
-        ConfigError: a teacher is missing, unreadable, or was trained on other labels or other features.
+        ConfigError: a teacher is missing, unreadable, trained on this run's test clips, or was trained on
+            other labels or other features.
     """
     check_distill(cfg)
     if not cfg.teachers:
@@ -97,7 +127,8 @@ def load_teachers(cfg: DistillConfig, features: FeatureConfig, labels: list[str]
     from specser.inference.model_file import ModelFile, ModelFileError
 
     networks, means, stds = [], [], []
-    for path in teacher_files(cfg.teachers):
+    paths = teacher_files(cfg.teachers, test_ids)
+    for path in paths:
         try:
             mf = ModelFile.load(path)
         except ModelFileError as exc:
@@ -113,6 +144,8 @@ def load_teachers(cfg: DistillConfig, features: FeatureConfig, labels: list[str]
         means.append(mf.mean)
         stds.append(mf.std)
     print(f"distilling from {len(networks)} teacher(s): weight {cfg.weight}, temperature {cfg.temperature}")
+    for path in paths:
+        print(f"  teacher {path}")
     return Teachers(networks, means, stds, student_mean, student_std, cfg.temperature)
 
 
