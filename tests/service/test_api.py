@@ -104,6 +104,34 @@ def test_stereo_48k_flac_and_long_audio(client, angry):
     assert set(body["timeline"][0]["probabilities"]) == set(body["labels"])
 
 
+def test_every_channel_of_a_call_in_one_request(client, angry):
+    rng = np.random.default_rng(2)
+    sad = emotional_tone("04", 2, rng, seconds=1.0)
+    call = _wav(np.stack([angry, sad, np.zeros_like(angry)], 1), 16000, "FLAC")  # a third party never spoke
+    done = client.post("/v1/predict/channels", files={"file": ("call.flac", call)})
+    assert done.status_code == 200
+    body = done.json()
+    assert body["labels"] == client.get("/v1/model").json()["labels"]
+    first, second, third = body["channels"]
+    for number, got in ((1, first), (2, second)):  # each as /v1/predict answers with ?channel=N
+        alone = client.post(f"/v1/predict?channel={number}", files={"file": ("call.flac", call)}).json()
+        assert got["channel"] == number and got["label"] == alone["label"]
+        assert got["probabilities"] == pytest.approx(alone["probabilities"], abs=1e-6)
+        assert got["warnings"] == alone["warnings"] and "error" not in got
+    assert (first["label"], second["label"]) == ("angry", "sad")
+    assert third["channel"] == 3 and third["error"] == "silent" and "label" not in third
+    assert third["detail"].startswith("call.flac (channel 3): ")
+    mono = client.post("/v1/predict/channels", files={"file": ("one.wav", _wav(angry))}).json()
+    assert [(c["channel"], c["label"]) for c in mono["channels"]] == [(None, "angry")]
+    nobody = client.post("/v1/predict/channels", files={"file": ("dead.flac", _wav(np.zeros((16000, 2)), 16000,
+                                                                                   "FLAC"))})
+    assert nobody.status_code == 422 and nobody.json()["error"] == "silent"
+    assert "no channel has anything to classify" in nobody.json()["detail"]
+    assert client.post("/v1/predict/channels", content=b"not audio").status_code in (415, 422)
+    spec = client.get("/openapi.json").json()["paths"]["/v1/predict/channels"]["post"]
+    assert spec["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/ChannelPredictions")
+
+
 def test_errors_name_the_upload_never_a_python_object(client):
     response = client.post("/v1/predict", files={"file": ("C:\\clips\\my voice.wav", b"RIFF\x10\x00\x00\x00WAVEfmt junk")})
     detail = response.json()["detail"]

@@ -11,10 +11,11 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from specser.audio.formats import FORMAT_NAMES
 from specser.audio.load import AudioError
-from specser.inference.base import BasePredictor
+from specser.inference.base import BasePredictor, channel_name
 from specser.service.errors import ApiError
 from specser.service.profile_routes import profile_predictor, profiles_info
-from specser.service.schemas import ERROR_RESPONSES, PROFILE_ERRORS, Prediction
+from specser.service.schemas import (ERROR_RESPONSES, PROFILE_ERRORS, ChannelPrediction, ChannelPredictions,
+                                     Prediction)
 from specser.service.settings import ServiceSettings
 from specser.service.uploads import read_upload
 
@@ -96,13 +97,57 @@ async def predict(request: Request, predictor: PredictorDep, settings: SettingsD
                                                        "party on its own channel; default: the channels mixed")] = None
                   ) -> Prediction:
     data, name = await read_upload(request, settings.max_upload_bytes)
-    def work():  # a profile's predictor is built (or found in the cache) in the same job as the prediction
-        chosen = predictor if profile is None else profile_predictor(request, profile)
-        return chosen.predict(data, name=name, channel=None if channel is None else channel - 1)
-
-    try:
-        result = await asyncio.get_running_loop().run_in_executor(await pool_for(request, data), work)
-    except AudioError as exc:
-        raise ApiError(422, exc.kind, str(exc)) from exc
+    result = await _in_pool(request, data, lambda: _chosen(request, predictor, profile).predict(
+        data, name=name, channel=None if channel is None else channel - 1))
     extra = {} if profile is None else {"profile": profile}
     return Prediction(labels=predictor.labels, **result.to_dict(), **extra)
+
+
+@router.post("/predict/channels", summary="Predict the emotion of each channel of an audio file on its own",
+             response_model=ChannelPredictions, response_model_exclude_unset=True,
+             responses={**ERROR_RESPONSES, **PROFILE_ERRORS},
+             description="For a call recorded with each party on its own channel: every party labelled in one "
+                         "request, the file decoded once. `channels` has an entry per channel, each as /v1/predict "
+                         "would answer with `?channel=N`; a channel with nothing to classify (a party who never "
+                         "spoke) has `error` and `detail` instead of a label. A mono file gets one entry, `channel` "
+                         "null. A 422 only when the file cannot be read, or no channel has anything to classify.",
+             openapi_extra={"requestBody": {"content": {
+                 "multipart/form-data": {"schema": {"type": "object", "properties": {
+                     "file": {"type": "string", "format": "binary"}}}},
+                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
+async def predict_channels(request: Request, predictor: PredictorDep, settings: SettingsDep,
+                           profile: Annotated[str | None, Query(description="A voice profile (POST /v1/profiles)")]
+                           = None) -> ChannelPredictions:
+    data, name = await read_upload(request, settings.max_upload_bytes)
+
+    def work() -> list[ChannelPrediction]:
+        chosen = _chosen(request, predictor, profile)
+        out = []
+        for number, got in chosen.load_channels(data, name):
+            if isinstance(got, AudioError):
+                out.append(ChannelPrediction(channel=number, error=got.kind, detail=str(got)))
+            else:
+                found = chosen.predict_wave(got, channel_name(name, number)).to_dict()
+                out.append(ChannelPrediction(channel=number, **found))
+        if all(c.error for c in out):  # nothing to classify anywhere: as /v1/predict would answer
+            raise AudioError(name, "no channel has anything to classify: " + "; ".join(c.detail for c in out),
+                             out[0].error)
+        return out
+
+    channels = await _in_pool(request, data, work)
+    extra = {} if profile is None else {"profile": profile}
+    return ChannelPredictions(labels=predictor.labels, channels=channels, **extra)
+
+
+def _chosen(request: Request, predictor: BasePredictor, profile: str | None) -> BasePredictor:
+    """The served predictor, or a voice profile's: built (or found in the cache) in the same job as the
+    prediction, off the event loop."""
+    return predictor if profile is None else profile_predictor(request, profile)
+
+
+async def _in_pool(request: Request, data: bytes, work):
+    """`work()` in the pool for this upload's length; audio with nothing to classify becomes a 422."""
+    try:
+        return await asyncio.get_running_loop().run_in_executor(await pool_for(request, data), work)
+    except AudioError as exc:
+        raise ApiError(422, exc.kind, str(exc)) from exc

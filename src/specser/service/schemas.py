@@ -40,6 +40,26 @@ class Prediction(BaseModel):
     profile: str | None = Field(None, description="The voice profile the model was adapted with, when one was named")
 
 
+class ChannelPrediction(BaseModel):
+    """One channel of a recording, labelled on its own: a prediction, or the reason it has none."""
+
+    channel: int | None = Field(description="1 = left, 2 = right...; null for a mono recording")
+    label: str | None = Field(None, description="Absent when the channel has nothing to classify (`error`)")
+    probabilities: dict[str, float] | None = None
+    duration_s: float | None = None
+    warnings: list[Warning] | None = None
+    timeline: list[Window] | None = Field(None, description="Only for audio longer than one window plus one hop")
+    error: str | None = Field(None, description="Why this channel has no label: too_short, no_speech, silent, "
+                                                "... as in a 422 (a party who never spoke: `silent`)")
+    detail: str | None = None
+
+
+class ChannelPredictions(BaseModel):
+    labels: list[str] = Field(description="The model's labels, in order")
+    channels: list[ChannelPrediction] = Field(description="One entry per channel, in order")
+    profile: str | None = Field(None, description="The voice profile the model was adapted with, when one was named")
+
+
 class Skipped(BaseModel):
     """A recording left out of a voice profile, and why."""
 
