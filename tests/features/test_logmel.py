@@ -168,6 +168,19 @@ def test_level_normalised_log_mel_ignores_the_recording_gain_in_torch_and_numpy(
     assert np.abs(batch[0].numpy() - ref).max() < 1e-4
 
 
+@pytest.mark.parametrize("norm", ["level_norm", "utterance_norm"])
+def test_the_frame_levels_from_the_mel_power_equal_those_from_the_db(norm):
+    """Training hands `_clip` the Mel power it already has; the result is what the dB alone gives."""
+    import dataclasses
+
+    front = LogMel(dataclasses.replace(FeatureConfig(), **{norm: True}))
+    wave = torch.from_numpy(emotional_tone("03", 1, np.random.default_rng(4), seconds=1.2).astype(np.float32))
+    mel = front.mel(front.power(torch.stack([wave, 0.01 * wave])))
+    mel[1, :5] = 0.0  # digital silence: the AMIN floor, in both
+    db = front.to_db(mel)
+    torch.testing.assert_close(front._clip(db, mel), front._clip(db), rtol=0, atol=1e-4)
+
+
 def test_utterance_normalised_log_mel_cancels_a_microphone_filter_and_gain_in_torch_and_numpy():
     """features.utterance_norm: minus the utterance's mean spectrum over speech frames, so a fixed filter
     (a microphone's or a corpus's colouring) and the gain leave the speech frames nearly unchanged."""

@@ -83,10 +83,35 @@ def test_band_rooms_decay_faster_at_high_frequencies_and_vary_the_distance():
 
 
 def test_quantize_puts_chosen_clips_on_the_grid():
-    x = _speech_like(2)
-    out = conditions.quantize(x, torch.tensor([True, False]), torch.tensor([8.0, 8.0]))
+    x = _speech_like(3)
+    out = conditions.quantize(x, torch.tensor([True, False, True]), torch.tensor([8.0, 8.0, 4.0]))
     assert torch.equal(out[0] * 128, torch.round(out[0] * 128)) and (out[0] - x[0]).abs().max() <= 0.5 / 128 + 1e-7
     assert torch.equal(out[1], x[1])
+    assert torch.equal(out[2] * 8, torch.round(out[2] * 8)) and not torch.equal(out[2] * 128, out[0] * 128)
+    assert torch.equal(conditions.quantize(x, torch.zeros(3, dtype=torch.bool), torch.full((3,), 8.0)), x)
+
+
+@pytest.mark.parametrize("n, rt60", [(16001, 0.40), (15997, 0.7131), (9973, 0.2)])
+def test_a_room_is_a_linear_convolution_whatever_the_lengths(n, rt60):
+    """The FFT is padded to a fast size (`fft_size`): the result is still the plain convolution, cut to the clip."""
+    import numpy as np
+
+    x = torch.randn(2, n)
+    rt = torch.tensor([rt60, rt60])
+    torch.manual_seed(3)
+    out = conditions.reverberate(x, torch.tensor([True, False]), 16000, rt)
+    torch.manual_seed(3)
+    rir = conditions.room_impulses(1, 16000, rt[:1], "cpu")[0]
+    wet = np.convolve(x[0].double().numpy(), rir.double().numpy())[:n]
+    wet *= np.sqrt((x[0].double().numpy() ** 2).mean() / (wet ** 2).mean())
+    np.testing.assert_allclose(out[0].numpy(), wet, atol=2e-5)
+    assert torch.equal(out[1], x[1])
+    size = conditions.fft_size(n + rir.numel() - 1)
+    assert size >= n + rir.numel() - 1 and size < 1.1 * (n + rir.numel())
+    for prime in (2, 3, 5):
+        while size % prime == 0:
+            size //= prime
+    assert size == 1  # no prime factor above 5
 
 
 def test_band_mask_passes_speech_and_cuts_lows_and_highs():

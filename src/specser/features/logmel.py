@@ -103,12 +103,16 @@ class LogMel(nn.Module):
     def _db_chunk(self, wave: torch.Tensor) -> torch.Tensor:
         return self.to_db(self.mel(self.power(wave)))
 
-    def _clip(self, db: torch.Tensor) -> torch.Tensor:
+    def _clip(self, db: torch.Tensor, mel: torch.Tensor | None = None) -> torch.Tensor:
         """Per utterance: relative to its speech level (`features.level_norm`) or minus its mean spectrum
         over speech frames (`features.utterance_norm`), then the `top_db` floor; or, with
-        `features.compression=pcen`, PCEN of the (level-normalised) Mel power instead of dB."""
+        `features.compression=pcen`, PCEN of the (level-normalised) Mel power instead of dB. `mel`, the
+        Mel power `db` was computed from (..., frames, n_mels), saves turning the dB back into power to
+        find each frame's level (a sixth of a training batch's front-end)."""
         if self.level_norm or self.utterance_norm:
-            frame_db = 10.0 * torch.log10(torch.clamp(torch.sum(10.0 ** (db.double() / 10.0), dim=-2), min=AMIN))
+            power = (10.0 ** (db.double() / 10.0)).sum(dim=-2) if mel is None else \
+                torch.clamp(mel, min=AMIN).double().sum(dim=-1)
+            frame_db = 10.0 * torch.log10(torch.clamp(power, min=AMIN))
             level = torch.quantile(frame_db, LEVEL_PERCENTILE / 100, dim=-1, keepdim=True)
             if self.utterance_norm:
                 speech = (frame_db >= level - ACTIVE_RANGE_DB).unsqueeze(-2).to(db.dtype)  # (..., 1, frames)

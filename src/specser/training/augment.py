@@ -185,7 +185,7 @@ class WaveFeatures(nn.Module):
             mel = power @ warped_filterbank(self.front_end.filterbank, ratio)
         else:
             mel = self.front_end.mel(power)
-        db = self.front_end._clip(self.front_end.to_db(mel))
+        db = self.front_end._clip(self.front_end.to_db(mel), mel)
         if speaker_mean is not None:
             db = (db - speaker_mean[..., None]) / speaker_std[..., None]
         return standardize(db, self.mean, self.std).unsqueeze(1)

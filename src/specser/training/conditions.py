@@ -62,6 +62,15 @@ def add_noise(x: torch.Tensor, chosen: torch.Tensor, snr_db: torch.Tensor, types
     return out
 
 
+def fft_size(n: int) -> int:
+    """The smallest length >= n whose FFT is fast (no prime factor above 5). A room's length follows its
+    drawn RT60, so the plain sum of lengths is often a large prime's multiple, and an FFT of that size
+    took 8x as long (75 against 9.6 ms for 16 four-second clips, one thread)."""
+    from scipy.fft import next_fast_len
+
+    return next_fast_len(n, real=True)
+
+
 def room_impulses(b: int, sample_rate: int, rt60_s: torch.Tensor, device) -> torch.Tensor:
     """(b, n) synthetic room responses: the direct sound, a 2 ms gap, then noise decaying by 60 dB at rt60."""
     n = int(float(rt60_s.max()) * sample_rate) + 1
@@ -116,7 +125,7 @@ def reverberate(x: torch.Tensor, chosen: torch.Tensor, sample_rate: int, rt60_s:
     dry = x[rows]
     make = band_rooms if room == "bands" else room_impulses
     rir = make(len(rows), sample_rate, rt60_s[rows], x.device)
-    size = dry.shape[-1] + rir.shape[-1] - 1
+    size = fft_size(dry.shape[-1] + rir.shape[-1] - 1)  # room enough for a linear convolution
     wet = torch.fft.irfft(torch.fft.rfft(dry, size) * torch.fft.rfft(rir, size), size)[:, : dry.shape[-1]]
     out = x.clone()
     out[rows] = wet * (_rms(dry) / _rms(wet))
@@ -125,9 +134,13 @@ def reverberate(x: torch.Tensor, chosen: torch.Tensor, sample_rate: int, rt60_s:
 
 def quantize(x: torch.Tensor, chosen: torch.Tensor, bits: torch.Tensor) -> torch.Tensor:
     """Round the chosen clips to `bits` (B,) bits, as a low-resolution recorder or codec would."""
-    levels = (2 ** (bits - 1))[:, None]
-    rounded = torch.clamp(torch.round(x * levels), -levels, levels - 1) / levels
-    return torch.where(chosen[:, None], rounded, x)
+    rows = chosen.nonzero().flatten()
+    if rows.numel() == 0:
+        return x
+    levels = (2 ** (bits[rows] - 1))[:, None]
+    out = x.clone()
+    out[rows] = torch.clamp(torch.round(x[rows] * levels), -levels, levels - 1) / levels
+    return out
 
 
 def overload(x: torch.Tensor, chosen: torch.Tensor, drive_db: torch.Tensor) -> torch.Tensor:
