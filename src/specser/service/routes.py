@@ -52,6 +52,10 @@ async def pool_for(request: Request, data: bytes) -> ThreadPoolExecutor:
     return state.pool
 
 
+UPLOAD_BODY = {"requestBody": {"content": {  # the audio: a multipart field `file`, or the raw body
+    "multipart/form-data": {"schema": {"type": "object",
+                                       "properties": {"file": {"type": "string", "format": "binary"}}}},
+    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
 PredictorDep = Annotated[BasePredictor, Depends(get_predictor)]
 SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
 
@@ -85,10 +89,7 @@ async def model_info(request: Request, predictor: PredictorDep, settings: Settin
                          "whose `error` names why: `too_short`, `no_speech`, `silent`, `truncated`, `corrupt`, "
                          "`too_long`, `empty`. With `?profile=NAME` (POST /v1/profiles) the model adapted to the "
                          "speaker's own recordings labels the audio.",
-             openapi_extra={"requestBody": {"content": {
-                 "multipart/form-data": {"schema": {"type": "object", "properties": {
-                     "file": {"type": "string", "format": "binary"}}}},
-                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
+             openapi_extra=UPLOAD_BODY)
 async def predict(request: Request, predictor: PredictorDep, settings: SettingsDep,
                   profile: Annotated[str | None, Query(description="A voice profile (POST /v1/profiles): the model "
                                                        "adapted to the speaker's own recordings")] = None,
@@ -111,10 +112,7 @@ async def predict(request: Request, predictor: PredictorDep, settings: SettingsD
                          "would answer with `?channel=N`; a channel with nothing to classify (a party who never "
                          "spoke) has `error` and `detail` instead of a label. A mono file gets one entry, `channel` "
                          "null. A 422 only when the file cannot be read, or no channel has anything to classify.",
-             openapi_extra={"requestBody": {"content": {
-                 "multipart/form-data": {"schema": {"type": "object", "properties": {
-                     "file": {"type": "string", "format": "binary"}}}},
-                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
+             openapi_extra=UPLOAD_BODY)
 async def predict_channels(request: Request, predictor: PredictorDep, settings: SettingsDep,
                            profile: Annotated[str | None, Query(description="A voice profile (POST /v1/profiles)")]
                            = None) -> ChannelPredictions:
