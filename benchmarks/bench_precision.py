@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--preset", default="robust")
     parser.add_argument("--epochs", type=int, default=5, help="timed epochs (the difference between the two runs)")
     parser.add_argument("--threads", default="1,2", help="comma-separated CPU thread counts")
+    parser.add_argument("--precision", default="32-true,bf16-mixed",
+                        help="comma-separated train.precision settings (default: both)")
     parser.add_argument("--out", default=str(HERE / "results" / "bench_precision.json"))
     args = parser.parse_args(argv)
 
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> dict:
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-precision-") as scratch:
         for threads in [int(t) for t in args.threads.split(",")]:
-            for precision in ("32-true", "bf16-mixed"):
+            for precision in args.precision.split(","):
                 short, _ = timed_train(args.data, args.preset, precision, threads, 1, Path(scratch) / "short")
                 long, run = timed_train(args.data, args.preset, precision, threads, 1 + args.epochs,
                                         Path(scratch) / "long")
