@@ -56,6 +56,8 @@ UPLOAD_BODY = {"requestBody": {"content": {  # the audio: a multipart field `fil
     "multipart/form-data": {"schema": {"type": "object",
                                        "properties": {"file": {"type": "string", "format": "binary"}}}},
     "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
+ProfileQuery = Annotated[str | None, Query(description="A voice profile (POST /v1/profiles): the model adapted to "
+                                                     "the speaker's own recordings")]
 PredictorDep = Annotated[BasePredictor, Depends(get_predictor)]
 SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
 
@@ -91,8 +93,7 @@ async def model_info(request: Request, predictor: PredictorDep, settings: Settin
                          "speaker's own recordings labels the audio.",
              openapi_extra=UPLOAD_BODY)
 async def predict(request: Request, predictor: PredictorDep, settings: SettingsDep,
-                  profile: Annotated[str | None, Query(description="A voice profile (POST /v1/profiles): the model "
-                                                       "adapted to the speaker's own recordings")] = None,
+                  profile: ProfileQuery = None,
                   channel: Annotated[int | None, Query(ge=1, description="Label only this channel (1 = left, "
                                                        "2 = right), e.g. one party of a call recorded with each "
                                                        "party on its own channel; default: the channels mixed")] = None
@@ -114,8 +115,7 @@ async def predict(request: Request, predictor: PredictorDep, settings: SettingsD
                          "null. A 422 only when the file cannot be read, or no channel has anything to classify.",
              openapi_extra=UPLOAD_BODY)
 async def predict_channels(request: Request, predictor: PredictorDep, settings: SettingsDep,
-                           profile: Annotated[str | None, Query(description="A voice profile (POST /v1/profiles)")]
-                           = None) -> ChannelPredictions:
+                           profile: ProfileQuery = None) -> ChannelPredictions:
     data, name = await read_upload(request, settings.max_upload_bytes)
 
     def work() -> list[ChannelPrediction]:
