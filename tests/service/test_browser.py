@@ -89,7 +89,11 @@ def test_upload_through_the_page_shows_label_and_bars(server, tmp_path):
             assert page.query_selector_all("#warnings button") == []
             page.set_input_files("#file", str(call))  # two parties: the warning offers each channel alone
             page.wait_for_function("document.getElementById('source').textContent.startsWith('call.wav')")
-            assert [e.get_attribute("data-kind") for e in page.query_selector_all("#warnings li")] == ["separate_parties"]
+            assert [e.get_attribute("data-kind") for e in page.query_selector_all("#warnings > li")] == ["separate_parties"]
+            page.click("#warnings button[data-every]")  # both parties in one request, a line each
+            page.wait_for_selector("#warnings .parties li[data-channel='2']", timeout=20_000)
+            parties = [e.inner_text() for e in page.query_selector_all("#warnings .parties li")]
+            assert len(parties) == 2 and parties[1].startswith("channel 2: angry")
             page.click("#warnings button[data-channel='2']")
             page.wait_for_function("document.getElementById('source').textContent.startsWith('call.wav, channel 2')")
             assert page.inner_text("#label").strip().lower() == "angry" and page.is_hidden("#warnings")
