@@ -124,6 +124,11 @@ DEV_ROWS = [(name, what, [*extra, EPOCHS_60, NO_FLOOR]) for name, what, extra in
     # The top octave (rule_f_max_4000.txt): the corpora's recording chains differ most above 4 kHz
     ("f-max-4000", "a front-end that stops at 4 kHz (features.f_max=4000): the 128 Mel bands leave out the octave "
      "where the corpora's recordings differ most", ["features.f_max=4000"]),
+    # Consistency (rule_consistency.txt): the same label with and without the recording conditions. The preset is
+    # run again beside it, as its code has changed rounding since `robust-90` ran (the augmentation speed-up).
+    ("robust-90-again", "the `robust` preset as it stands, again, with the code of the augmentation speed-up", []),
+    ("+consistency", "AugMix's Jensen-Shannon consistency: each clip with and without its recording conditions, "
+     "the divergence of the two predictions weighted 12", ["train.augment.consistency=12"]),
 ]
 DEV_TEST_SPEAKERS = "02,07,13,18"
 DEV_SEEDS = (42, 7)  # the table's two columns

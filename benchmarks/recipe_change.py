@@ -28,8 +28,10 @@ from condition_training import apply_rule, mean_over  # noqa: E402
 
 
 def decide(base: dict, candidate: dict, nemo_base: list[float], nemo_candidate: list[float],
-           min_clean: float = -1.0, min_nemo: float = 2.0, min_degraded: float = -1.0) -> dict:
-    """The candidate passes when each change (candidate - base, in points) is at least its minimum."""
+           min_clean: float = -1.0, min_nemo: float = 2.0, min_degraded: float = -1.0,
+           min_condition: dict[str, float] | None = None) -> dict:
+    """The candidate passes when each change (candidate - base, in points) is at least its minimum;
+    `min_condition` adds minima for the agreement change of named conditions."""
     degraded = [c for c in next(iter(base.values())) if c != "clean"]
 
     def summary(runs: dict, nemo: list[float]) -> dict:
@@ -43,8 +45,13 @@ def decide(base: dict, candidate: dict, nemo_base: list[float], nemo_candidate: 
               "degraded_agreement_change": c["degraded_agreement"] - b["degraded_agreement"]}
     passes = (checks["clean_accuracy_change"] >= min_clean and checks["nemo_accuracy_change"] >= min_nemo
               and checks["degraded_agreement_change"] >= min_degraded)
+    for condition, least in (min_condition or {}).items():
+        change = c["per_condition"][condition]["agreement"] - b["per_condition"][condition]["agreement"]
+        checks[f"{condition} agreement_change"] = change
+        passes = passes and change >= least
     return {**checks, "adopted": bool(passes), "means": {"base": b, "candidate": c},
-            "thresholds": {"clean": min_clean, "nemo": min_nemo, "degraded_agreement": min_degraded},
+            "thresholds": {"clean": min_clean, "nemo": min_nemo, "degraded_agreement": min_degraded,
+                           "conditions": min_condition or {}},
             "nemo_per_seed": {"base": nemo_base, "candidate": nemo_candidate}}
 
 
@@ -56,10 +63,15 @@ def main() -> int:
     parser.add_argument("--min-clean", type=float, default=-1.0, help="least change of clean dev accuracy")
     parser.add_argument("--min-nemo", type=float, default=2.0, help="least change of RAVDESS -> nEMO accuracy")
     parser.add_argument("--min-degraded", type=float, default=-1.0, help="least change of mean degraded agreement")
+    parser.add_argument("--min-condition", action="append", default=[], metavar="CONDITION=POINTS",
+                        help="least change of one condition's agreement, e.g. '8-bit=0' (repeatable)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "real_voices" / "freq_mixstyle.json")
     args = parser.parse_args()
-    return apply_rule(args, lambda *figures: decide(*figures, args.min_clean, args.min_nemo, args.min_degraded),
-                      ("clean_accuracy_change", "nemo_accuracy_change", "degraded_agreement_change"))
+    per_condition = {name: float(least) for name, least in (c.rsplit("=", 1) for c in args.min_condition)}
+    checks = ("clean_accuracy_change", "nemo_accuracy_change", "degraded_agreement_change",
+              *(f"{name} agreement_change" for name in per_condition))
+    return apply_rule(args, lambda *figures: decide(*figures, args.min_clean, args.min_nemo, args.min_degraded,
+                                                    per_condition), checks)
 
 
 if __name__ == "__main__":

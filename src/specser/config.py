@@ -203,6 +203,12 @@ class AugmentConfig:
     # microphones, rooms and corpora, drawn from the training clips themselves.
     freq_mixstyle_prob: float = 0.0
     freq_mixstyle_alpha: float = 0.3
+    # Consistency (AugMix's Jensen-Shannon term, Hendrycks et al. 2020): each training clip goes through the
+    # network twice, once with the recording conditions above and once without them (the same window, speed,
+    # pitch and mixup partner), and the loss adds this weight times the Jensen-Shannon divergence between the
+    # two predictions. The network is asked for the same label under a recording condition, which is what
+    # "agreement with the clean clip" measures, not only for the right one. Doubles the network's work.
+    consistency: float = 0.0
 
     def __post_init__(self):
         if not 0 < self.bass_hz[0] <= self.bass_hz[-1]:
@@ -210,6 +216,11 @@ class AugmentConfig:
         if not 0 <= self.freq_mixstyle_prob <= 1 or self.freq_mixstyle_alpha <= 0:
             raise ConfigError(f"train.augment.freq_mixstyle_prob must lie in [0, 1] and freq_mixstyle_alpha be > 0 "
                               f"(got {self.freq_mixstyle_prob}, {self.freq_mixstyle_alpha})")
+        if self.consistency < 0:
+            raise ConfigError(f"train.augment.consistency: {self.consistency} must be >= 0 (0 = off)")
+        if self.consistency > 0 and not self.audio_domain:
+            raise ConfigError("train.augment.consistency compares each clip with and without its recording "
+                              "conditions: it needs audio-domain augmentation (noise_snr_db, reverb_prob, ...)")
 
     @property
     def audio_domain(self) -> bool:

@@ -9,7 +9,8 @@ import torch
 from specser.config import AugmentConfig, ConfigError, FeatureConfig, load_config
 from specser.data.datasets import RandomCropDataset, WaveDataset
 from specser.features.logmel import LogMel
-from specser.training.augment import WaveFeatures, freq_mixstyle, mixup, time_shift, warped_filterbank
+from specser.training.augment import (WaveFeatures, freq_mixstyle, jensen_shannon, mixup, time_shift,
+                                      warped_filterbank)
 from tests.synth import FAST_OVERRIDES, emotional_tone
 
 
@@ -39,6 +40,26 @@ def test_mixup_is_a_convex_combination_of_batch_members():
 def band_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Each example's per-band mean and standard deviation over channels and time: (B, F) each."""
     return x.mean(dim=(1, 3)), x.var(dim=(1, 3)).sqrt()
+
+
+def test_mixup_of_two_views_mixes_both_views_of_a_clip_with_the_same_partner():
+    torch.manual_seed(0)
+    x = torch.arange(12.0).view(12, 1, 1, 1)
+    mixed, partner, lam = mixup(x, 0.4, views=2)
+    assert sorted(partner[:6].tolist()) == list(range(6)) and torch.equal(partner[6:], partner[:6] + 6)
+    torch.testing.assert_close(mixed, lam * x + (1 - lam) * x[partner])
+
+
+def test_jensen_shannon_is_zero_for_agreeing_views_and_at_most_log_2():
+    logits = torch.randn(5, 6)
+    assert jensen_shannon(torch.cat([logits, logits])).item() == pytest.approx(0.0, abs=1e-6)
+    sure = torch.full((2, 3), -1e4)
+    sure[0, 0] = sure[1, 2] = 1e4  # view 1 sure of class 0, view 2 sure of class 2
+    assert jensen_shannon(sure).item() == pytest.approx(np.log(2), rel=1e-4)
+    p, q = logits.softmax(1)[:2], torch.randn(2, 6).softmax(1)
+    m = (p + q) / 2
+    expected = 0.5 * ((p * (p / m).log()).sum(1) + (q * (q / m).log()).sum(1)).mean()
+    assert jensen_shannon(torch.cat([p.log(), q.log()])).item() == pytest.approx(expected.item(), rel=1e-4)
 
 
 def test_freq_mixstyle_gives_each_clip_a_mix_of_two_clips_band_statistics():
@@ -181,6 +202,27 @@ def test_bass_rolloff_takes_the_lowest_bands_and_leaves_the_rest():
         AugmentConfig(bass_hz=[400.0, 80.0])
 
 
+def test_consistency_adds_a_view_of_the_same_windows_without_the_recording_conditions():
+    """augment.consistency: the batch comes back twice as long; its second half is the clean front-end of the
+    same clips, its first half is what the conditions made of them, unchanged by the second view."""
+    wave = 0.5 * torch.from_numpy(emotional_tone("05", 1, np.random.default_rng(0), seconds=1.0))
+    batch, lengths = torch.stack([wave, 0.5 * wave]), torch.full((2,), len(wave))
+    conditions = dict(noise_snr_db=[10, 10], noise_prob=1.0, quantize_prob=1.0, quantize_bits=[6, 6])
+    torch.manual_seed(0)
+    paired = _wave_features(AugmentConfig(**conditions, consistency=3.0))[0](batch, lengths)
+    torch.manual_seed(0)
+    single = _wave_features(AugmentConfig(**conditions))[0](batch, lengths)
+    clean = _wave_features(AugmentConfig())[0](batch, lengths)
+    assert paired.shape == (4, *single.shape[1:])
+    torch.testing.assert_close(paired[:2], single)
+    torch.testing.assert_close(paired[2:], clean)
+    assert not torch.allclose(paired[:2], paired[2:], atol=1e-2)
+    with pytest.raises(ConfigError, match="consistency"):
+        AugmentConfig(noise_snr_db=[10, 10], consistency=-1.0)
+    with pytest.raises(ConfigError, match="needs audio-domain augmentation"):
+        load_config(preset="paper", overrides=["train.augment.consistency=3"])
+
+
 def test_random_crops_are_windows_of_the_clip():
     torch.manual_seed(0)
     long, short = np.arange(40, dtype=np.float32).reshape(1, 40), np.full((1, 6), 3.0, np.float32)
@@ -205,7 +247,7 @@ def test_random_crops_are_windows_of_the_clip():
     ["model.name=spec_crnn", "train.augment.speed=0.1", "train.augment.pitch_semitones=1", "train.augment.gain_db=6",
      "train.augment.noise_snr_db=[15, 30]", "train.augment.noise_types=[white, pink, babble]",
      "train.augment.reverb_prob=0.3", "train.augment.band_prob=0.3", "train.augment.quantize_prob=0.3",
-     "train.scheduler=onecycle"],
+     "train.scheduler=onecycle", "train.augment.consistency=3"],
 ])
 def test_augmented_recipes_train_and_learn(synth_corpus, tmp_path, extra):
     from specser.runs.train import train_run

@@ -58,3 +58,34 @@ def test_the_front_end_stays_float32_under_mixed_precision():
         loss = module._step((torch.randn(4, 800), torch.full((4,), 800), torch.zeros(4, dtype=torch.long)), "train")
     assert front_end.dtypes == [torch.float32] and model.seen[0].dtype == torch.float32
     assert model.head.weight.dtype == torch.float32 and loss.dtype == torch.float32
+
+
+class TwoViews(nn.Module):
+    """Stands in for `WaveFeatures` with `augment.consistency`: each clip twice, the second view shifted."""
+
+    def forward(self, waves, lengths):
+        x = waves[:, :400].reshape(len(waves), 1, 10, 40)
+        return torch.cat([x, x + 1.0])
+
+
+def test_consistency_adds_the_weighted_divergence_of_the_two_views_to_the_loss():
+    from specser.training.augment import jensen_shannon
+
+    torch.manual_seed(0)
+    waves, y = torch.randn(4, 800), torch.tensor([0, 1, 2, 0])
+    losses = {}
+    for weight in (0.0, 5.0):
+        cfg = TrainConfig()
+        cfg.augment.consistency = weight
+        model = Recorder()
+        torch.manual_seed(1)
+        model.head.reset_parameters()
+        module = EmotionClassifier(model, cfg, wave_features=TwoViews())
+        module.log = lambda *a, **k: None
+        module.train()
+        losses[weight] = module._step((waves, torch.full((4,), 800), y), "train")
+        assert model.seen[0].shape[0] == 8  # both views reached the network, with the labels twice
+    logits = model.head(model.seen[0].mean(dim=(1, 2, 3))[:, None])
+    divergence = jensen_shannon(logits)
+    assert divergence > 1e-4
+    torch.testing.assert_close(losses[5.0], losses[0.0] + 5.0 * divergence)

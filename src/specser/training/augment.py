@@ -32,11 +32,24 @@ def time_shift(x: torch.Tensor, max_frames: int) -> torch.Tensor:
     return x.gather(-1, index.view(b, 1, 1, t).expand_as(x))
 
 
-def mixup(x: torch.Tensor, alpha: float) -> tuple[torch.Tensor, torch.Tensor, float]:
-    """Mix each example with another of the batch: returns (mixed x, partner index, lambda)."""
+def mixup(x: torch.Tensor, alpha: float, views: int = 1) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """Mix each example with another of the batch: returns (mixed x, partner index, lambda).
+
+    `views`: the batch holds that many views of the same clips, one block after another; each view of a
+    clip is mixed with the same view of the same partner, so the views still show the same mixture."""
     lam = float(torch.distributions.Beta(alpha, alpha).sample())
-    partner = torch.randperm(x.shape[0], device=x.device)
+    n = x.shape[0] // views
+    partner = torch.randperm(n, device=x.device)
+    partner = torch.cat([partner + v * n for v in range(views)])
     return lam * x + (1 - lam) * x[partner], partner, lam
+
+
+def jensen_shannon(logits: torch.Tensor, views: int = 2) -> torch.Tensor:
+    """The mean Jensen-Shannon divergence between the predictions of `views` views of the same clips, held
+    one block after another in `logits`: the mean KL from each view's distribution to their mixture."""
+    probs = logits.float().softmax(dim=1).chunk(views)
+    mixture = torch.stack(probs).mean(dim=0).clamp(min=1e-7).log()
+    return sum(F.kl_div(mixture, p, reduction="batchmean") for p in probs) / views
 
 
 def freq_mixstyle(x: torch.Tensor, prob: float, alpha: float, eps: float = 1e-6) -> torch.Tensor:
@@ -90,7 +103,9 @@ class WaveFeatures(nn.Module):
     quantisation, then the log-Mel front-end with an optional band-pass, bass roll-off, telephone band and
     equaliser on the power spectrum and an optionally frequency-warped filterbank (pitch), the
     per-clip level and ``top_db`` steps and the training-set standardisation. With every option
-    off this is the clean front-end applied to the centred clip.
+    off this is the clean front-end applied to the centred clip. With `augment.consistency` each
+    clip comes twice: under its recording conditions, and with the same window, speed and pitch
+    but none of them (the reference that the consistency term holds the first view's prediction to).
 
     Args:
         features: the log-Mel settings (clip length included).
@@ -129,19 +144,19 @@ class WaveFeatures(nn.Module):
         size = max(2, int(round(wave.shape[-1] / factor)))
         return F.interpolate(wave.view(1, 1, -1), size=size, mode="linear", align_corners=False).view(-1)
 
-    def forward(self, waves: torch.Tensor, lengths: torch.Tensor, speaker_mean: torch.Tensor | None = None,
-                speaker_std: torch.Tensor | None = None) -> torch.Tensor:
-        """(B, samples) waves and their lengths (and, for `features.speaker_norm`, each wave's speaker
-        statistics, (B, n_mels) each) -> (B, 1, n_mels, frames) model inputs."""
-        cfg, device = self.cfg, waves.device
+    def _windows(self, waves: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Each wave, resampled by its speed factor, in its clip window: (B, samples)."""
         clips = []
         for wave, n in zip(waves, lengths.tolist()):
             wave = wave[:n]
-            if cfg.speed > 0:
+            if self.cfg.speed > 0:
                 wave = self._speed(wave)
             clips.append(self._clip(wave))
-        x = torch.stack(clips)  # (B, samples)
-        b = x.shape[0]
+        return torch.stack(clips)
+
+    def _record(self, x: torch.Tensor) -> torch.Tensor:
+        """The recording conditions: (B, samples) clean windows -> (B, frames, n_freq) power spectra."""
+        cfg, device, b = self.cfg, x.device, x.shape[0]
 
         def chosen(prob: float) -> torch.Tensor:
             return torch.rand(b, device=device) < prob
@@ -164,7 +179,7 @@ class WaveFeatures(nn.Module):
         if cfg.quantize_prob > 0:
             bits = torch.randint(self.bits[0], self.bits[1] + 1, (b,), device=device).to(x.dtype)
             x = conditions.quantize(x, chosen(cfg.quantize_prob), bits)
-        power = torch.cat([self.front_end.power(x[i:i + 8]) for i in range(0, b, 8)])  # (B, frames, n_freq)
+        power = self._power(x)
         if cfg.band_prob > 0:
             mask = conditions.band_mask(chosen(cfg.band_prob), power.shape[-1], self.sample_rate,
                                         uniform(b, 50.0, 400.0, device), uniform(b, 3000.0, 7500.0, device))
@@ -180,9 +195,26 @@ class WaveFeatures(nn.Module):
         if cfg.eq_prob > 0:
             gains = conditions.equalizer(chosen(cfg.eq_prob), power.shape[-1], self.sample_rate, cfg.eq_db)
             power = power * gains[:, None, :]
-        if cfg.pitch_semitones > 0:
-            ratio = 2 ** (uniform(b, -cfg.pitch_semitones, cfg.pitch_semitones, device) / 12)
-            mel = power @ warped_filterbank(self.front_end.filterbank, ratio)
+        return power
+
+    def _power(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.front_end.power(x[i:i + 8]) for i in range(0, len(x), 8)])  # (B, frames, n_freq)
+
+    def forward(self, waves: torch.Tensor, lengths: torch.Tensor, speaker_mean: torch.Tensor | None = None,
+                speaker_std: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, samples) waves and their lengths (and, for `features.speaker_norm`, each wave's speaker
+        statistics, (B, n_mels) each) -> (B, 1, n_mels, frames) model inputs; with `augment.consistency`,
+        (2B, ...): the B clips under the recording conditions, then the same B windows without them."""
+        x = self._windows(waves, lengths)
+        power = self._record(x)
+        b, views = x.shape[0], 1
+        if self.cfg.consistency > 0:
+            power, views = torch.cat([power, self._power(x)]), 2
+            if speaker_mean is not None:
+                speaker_mean, speaker_std = speaker_mean.repeat(2, 1), speaker_std.repeat(2, 1)
+        if self.cfg.pitch_semitones > 0:
+            ratio = 2 ** (uniform(b, -self.cfg.pitch_semitones, self.cfg.pitch_semitones, x.device) / 12)
+            mel = power @ warped_filterbank(self.front_end.filterbank, ratio.repeat(views))
         else:
             mel = self.front_end.mel(power)
         db = self.front_end._clip(self.front_end.to_db(mel), mel)

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from specser.config import TrainConfig
-from specser.training.augment import freq_mixstyle, mixup, time_shift
+from specser.training.augment import freq_mixstyle, jensen_shannon, mixup, time_shift
 from specser.training.distill import distillation_loss
 from specser.training.specaugment import SpecAugment
 
@@ -55,22 +55,26 @@ class EmotionClassifier(L.LightningModule):
 
     def _step(self, batch, stage: str) -> torch.Tensor:
         inputs, y = list(batch[:-1]), batch[-1]
-        partner, lam = None, 1.0
+        partner, lam, views = None, 1.0, 1
         if stage == "train" and self.wave_features is not None:
             # waves, lengths (and speaker statistics) -> log-Mels, in float32 under mixed precision too:
             # the network must see the features inference computes, and the dB scale needs the range.
             with torch.autocast(self.device.type, enabled=False):
                 inputs = [self.wave_features(*inputs)]
+            views = len(inputs[0]) // len(y)  # 2 with `augment.consistency`: each clip with and without conditions
+            y = y.repeat(views)
         if stage == "train" and len(inputs) == 1:  # spectrogram-shaped inputs: not a fine-tuned encoder's waves
             aug = self.cfg.augment
             restyled = freq_mixstyle(inputs[0], aug.freq_mixstyle_prob, aug.freq_mixstyle_alpha)
             inputs[0] = self.augment(time_shift(restyled, self.shift_frames))
             if self.cfg.augment.mixup_alpha > 0:
-                inputs[0], partner, lam = mixup(inputs[0], self.cfg.augment.mixup_alpha)
+                inputs[0], partner, lam = mixup(inputs[0], self.cfg.augment.mixup_alpha, views)
         logits = self(*inputs)
         loss = self._loss(logits, y)
         if partner is not None:
             loss = lam * loss + (1 - lam) * self._loss(logits, y[partner])
+        if views > 1:
+            loss = loss + self.cfg.augment.consistency * jensen_shannon(logits, views)
         if stage == "train" and self._teachers is not None:  # validation keeps the labels' loss alone
             d = self.cfg.distill
             soft = distillation_loss(logits, self._teachers(*inputs), d.temperature)
