@@ -129,6 +129,14 @@ DEV_ROWS = [(name, what, [*extra, EPOCHS_60, NO_FLOOR]) for name, what, extra in
     ("robust-90-again", "the `robust` preset as it stands, again, with the code of the augmentation speed-up", []),
     ("+consistency", "AugMix's Jensen-Shannon consistency: each clip with and without its recording conditions, "
      "the divergence of the two predictions weighted 12", ["train.augment.consistency=12"]),
+    # A coarser network input, for speed (rule_coarser_input.txt); SpecAugment's masks keep their size in s or Hz
+    ("hop-512", "32 ms frames instead of 16 (features.hop_length=512): half the network's input",
+     ["features.hop_length=512", "train.specaugment.time_width=13"]),
+    ("mels-64", "64 Mel bands instead of 128: half the network's input",
+     ["features.n_mels=64", "train.specaugment.freq_width=8"]),
+    ("hop-512-mels-64", "32 ms frames and 64 Mel bands: a quarter of the network's input",
+     ["features.hop_length=512", "train.specaugment.time_width=13", "features.n_mels=64",
+      "train.specaugment.freq_width=8"]),
 ]
 DEV_TEST_SPEAKERS = "02,07,13,18"
 DEV_SEEDS = (42, 7)  # the table's two columns
