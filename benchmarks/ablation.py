@@ -137,6 +137,9 @@ DEV_ROWS = [(name, what, [*extra, EPOCHS_60, NO_FLOOR]) for name, what, extra in
     ("hop-512-mels-64", "32 ms frames and 64 Mel bands: a quarter of the network's input",
      ["features.hop_length=512", "train.specaugment.time_width=13", "features.n_mels=64",
       "train.specaugment.freq_width=8"]),
+    # A finer frequency axis against 8-bit audio (rule_mels256.txt): 64 bands kept fewer 8-bit labels
+    ("mels-256", "256 Mel bands instead of 128: twice the network's input", ["features.n_mels=256",
+                                                                              "train.specaugment.freq_width=30"]),
 ]
 DEV_TEST_SPEAKERS = "02,07,13,18"
 DEV_SEEDS = (42, 7)  # the table's two columns
