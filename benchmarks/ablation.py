@@ -14,7 +14,7 @@ one with the higher validation accuracy. Test-time augmentation leaves validatio
 accuracy unchanged, so validation cannot choose it: it is reported, not selected.
 
     python benchmarks/ablation.py                      # every row (hours on a 2-core CPU)
-    python benchmarks/ablation.py --only mixup,crnn    # rows whose name contains any of these
+    python benchmarks/ablation.py --only mixup,crnn    # rows whose name contains any of these (a whole name: that row)
     python benchmarks/ablation.py --report-only        # tabulate the rows that have finished
     python benchmarks/ablation.py --set cv.parallel_folds=2   # extra --set for every row
 
@@ -236,11 +236,20 @@ def render_dev(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def picked(name: str, wanted: list[str], names: list[str]) -> bool:
+    """Is row `name` asked for by `--only`? A word that is a row's whole name (or slug) picks that row alone, so
+    `--only hop-512` leaves `hop-512-mels-64` out; any other word picks every row whose name contains it."""
+    if not wanted:
+        return True
+    whole = {n for n in names for w in wanted if w in (n, slug(n))}
+    return name in whole or any(w in name for w in wanted if not any(w in (n, slug(n)) for n in names))
+
+
 def dev_main(args: argparse.Namespace, wanted: list[str]) -> int:
     nemo = args.nemo or os.environ.get("SPECSER_NEMO", "../shared/data/nemo")
     jobs = []
     for name, what, extra in DEV_ROWS:
-        if (not wanted or any(w in name for w in wanted)) and not args.report_only:
+        if picked(name, wanted, [n for n, _, _ in DEV_ROWS]) and not args.report_only:
             for seed in args.seeds:
                 out = args.runs / f"{slug(name)}-s{seed}"
                 jobs.append((name, seed, dev_commands(extra + args.sets, seed, out, args.data, nemo), out))
@@ -419,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, what, extra in ROWS:
         out = args.runs / slug(name)
         cmd = command(name, extra, out, args.data, args.sets)
-        chosen = not wanted or any(w in name for w in wanted)
+        chosen = picked(name, wanted, [n for n, _, _ in ROWS])
         if extra[:1] == ["@tta"]:
             base = args.runs / slug(extra[1])
             cmd = ["specser", "evaluate", f"{base}/fold_NN", "--tta-crops", "3"]
