@@ -28,25 +28,10 @@ from before_after import add_arguments, detector_checks, development, finish, re
 
 import specser.inference.base as inference_base  # noqa: E402
 from specser.audio.load import downmix, remove_dc  # noqa: E402
+from specser.audio.quality import grid_bits  # noqa: E402
 
 CONDITIONS = ["8-bit"]
 VARIANTS = ("without dither", "with dither")
-MAX_BITS = 10  # grids this coarse or coarser are dithered; a 16-bit recording's step is 2^-15
-
-
-def grid_bits(wave: np.ndarray) -> int | None:
-    """The coarsest bit depth b <= `MAX_BITS` whose grid (steps of 2^-(b-1)) holds every sample up to one
-    constant offset (to 1e-3 of a step), else None."""
-    steps = wave.astype(np.float64) - float(wave.flat[0])
-    if wave.size < 2 or not np.any(steps):
-        return None
-    for bits in range(1, MAX_BITS + 1):
-        scaled = steps * 2.0 ** (bits - 1)
-        if np.max(np.abs(scaled - np.round(scaled))) < 1e-3:
-            return bits
-    return None
-
-
 def dither_coarse(wave: np.ndarray) -> np.ndarray:
     """`wave` plus triangular dither of +-1 step when it lies on a coarse grid, else `wave` itself."""
     bits = grid_bits(wave)

@@ -1,7 +1,7 @@
 """Would dequantising a coarsely quantised recording before labelling keep the labels of an 8-bit one?
 The candidate (not adopted, 2026-12-07; benchmarks/results/real_voices/rule_dequantise.txt) lives here, out
 of the product: a recording whose samples all lie, up to
-a constant offset, on the grid of 10 or fewer bits (`coarse_dither.grid_bits`) is replaced by the sparsest
+a constant offset, on the grid of 10 or fewer bits (`specser.audio.quality.grid_bits`) is replaced by the sparsest
 short-time spectrum whose signal keeps every sample within half a step of its recorded value
 (`specser.audio.declip.consistent_iht`, the declipper's method with a box constraint). Compares the
 predictors as they stand with and without it, on the development models and the bundled model, and times it.
@@ -23,12 +23,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from before_after import (add_arguments, before_after, development, finish, largest_clean_change,  # noqa: E402
                           mean_over, repair_seconds, replaced)
-from coarse_dither import grid_bits  # noqa: E402
 
 import specser.inference.base as inference_base  # noqa: E402
 from specser.audio.declip import consistent_iht  # noqa: E402
 from specser.audio.degrade import quantize  # noqa: E402
 from specser.audio.load import remove_dc  # noqa: E402
+from specser.audio.quality import grid_bits  # noqa: E402
 from specser.bundled import default_model  # noqa: E402
 
 CONDITIONS = ["8-bit"]

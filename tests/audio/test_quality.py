@@ -1,11 +1,12 @@
-"""Quality warnings: clipping and a telephone's narrow band are named; clean and quiet speech are not."""
+"""Quality warnings: clipping, a telephone's narrow band, separate parties and quiet 8-bit audio are named;
+clean and quiet speech are not."""
 
 import numpy as np
 import pytest
 
 from specser.audio.degrade import gain, telephone
-from specser.audio.quality import (NARROW_BAND_DB, QualityWarning, clipped_share, high_band_db, parties_warning,
-                                    quality_warnings, separate_parties)
+from specser.audio.quality import (NARROW_BAND_DB, QualityWarning, clipped_share, few_bits_warning, grid_bits,
+                                    high_band_db, parties_warning, quality_warnings, separate_parties, speech_bits)
 
 
 def speech_like(seconds: float = 2.0, sr: int = 16000, seed: int = 0) -> np.ndarray:
@@ -82,3 +83,20 @@ def test_one_voice_on_every_channel_is_not_two_parties(layout):
              "spaced pair": 0.7 * np.roll(voice, 40) + 0.003 * rng.standard_normal(voice.size)}.get(layout)
     data = voice[:, None] if other is None else np.stack([voice, other], axis=1)
     assert separate_parties(data, 16000) == ()
+
+
+def on_grid(wave: np.ndarray, bits: int, offset: float = 0.0) -> np.ndarray:
+    step = 2.0 ** -(bits - 1)
+    return (np.clip(np.round(wave / step), -2 ** (bits - 1), 2 ** (bits - 1) - 1) * step + offset).astype(np.float32)
+
+
+def test_quiet_speech_in_an_8_bit_file_is_named_and_loud_or_16_bit_speech_is_not():
+    quiet = gain(speech_like(sr=48000), -29.0)  # peaks at -35 dBFS
+    assert grid_bits(on_grid(quiet, 8)) == 8 and grid_bits(on_grid(quiet, 8, offset=0.25)) == 8  # up to an offset
+    assert grid_bits(on_grid(quiet, 16)) is None and grid_bits(quiet) is None
+    assert speech_bits(on_grid(quiet, 8)) == pytest.approx(8 - 35 / 6.02, abs=0.3)
+    warning = few_bits_warning(on_grid(quiet, 8))
+    assert warning.kind == "few_bits" and "8-bit recording" in warning.message and "about 2 bits" in warning.message
+    assert few_bits_warning(on_grid(speech_like(sr=48000), 8)) is None  # -6 dBFS: about 7 bits for the speech
+    assert few_bits_warning(on_grid(quiet, 16)) is None and few_bits_warning(quiet) is None
+    assert few_bits_warning(np.zeros(100, np.float32)) is None

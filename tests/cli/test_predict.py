@@ -133,6 +133,19 @@ def test_a_call_with_the_parties_taking_turns_on_their_channels_is_flagged(train
     assert one["status"] == "ok" and one["warnings"] == []
 
 
+def test_quiet_speech_in_an_8_bit_file_is_labelled_with_a_few_bits_warning(trained_run, tmp_path):
+    """An 8-bit WAV of quiet speech at 48 kHz: the grid shows before resampling, so the label comes with `few_bits`;
+    the same speech as 16-bit gets none."""
+    wave = 0.1 * emotional_tone("05", 1, np.random.default_rng(7), seconds=1.5)  # peaks near -30 dBFS: about 3 bits
+    wave = np.interp(np.arange(3 * wave.size) / 3, np.arange(wave.size), wave).astype(np.float32)  # 16 -> 48 kHz
+    sf.write(tmp_path / "memo8.wav", wave, 48000, subtype="PCM_U8")
+    sf.write(tmp_path / "memo16.wav", wave, 48000, subtype="PCM_16")
+    rows = {r["path"].rsplit("/", 1)[-1]: r for r in json.loads(_predict(trained_run, str(tmp_path), "--format",
+                                                                          "json").stdout)}
+    assert rows["memo8.wav"]["status"] == "ok" and [w["kind"] for w in rows["memo8.wav"]["warnings"]] == ["few_bits"]
+    assert rows["memo16.wav"]["status"] == "ok" and rows["memo16.wav"]["warnings"] == []
+
+
 def test_each_channel_labels_every_party_of_a_call_in_one_pass(trained_run, tmp_path):
     """--each-channel: a row per channel, each as --channel N gives it; a mono file one row; a dead channel is
     skipped and named while the file's other channel is labelled; the CSV gains a `channel` column."""

@@ -15,9 +15,9 @@ from specser.service.settings import ServiceSettings  # noqa: E402
 from tests.synth import emotional_tone  # noqa: E402
 
 
-def _wav(wave, sr=16000, fmt="WAV"):
+def _wav(wave, sr=16000, fmt="WAV", subtype=None):
     buffer = io.BytesIO()
-    sf.write(buffer, wave, sr, format=fmt)
+    sf.write(buffer, wave, sr, format=fmt, subtype=subtype)
     return buffer.getvalue()
 
 
@@ -96,6 +96,9 @@ def test_stereo_48k_flac_and_long_audio(client, angry):
     (warning,) = client.post("/v1/predict", files={"file": ("turns.flac", turns)}).json()["warnings"]
     assert warning["kind"] == "separate_parties" and warning["channels"] == [1, 2]
     assert client.post("/v1/predict?channel=2", files={"file": ("turns.flac", turns)}).json()["warnings"] == []
+    # an 8-bit file of quiet speech: labelled, with the few_bits warning
+    quiet8 = client.post("/v1/predict", files={"file": ("memo.wav", _wav(0.1 * up, 48000, subtype="PCM_U8"))})
+    assert quiet8.status_code == 200 and [w["kind"] for w in quiet8.json()["warnings"]] == ["few_bits"]
     rng = np.random.default_rng(1)
     long = np.concatenate([emotional_tone(c, 2, rng, seconds=1.0) for c in ("01", "01", "08", "08")])
     body = client.post("/v1/predict", files={"file": ("long.wav", _wav(long))}).json()

@@ -16,7 +16,7 @@ import soxr
 
 from specser.audio.containers import ContainerError, container_info, decode_container
 from specser.audio.formats import CONTAINER_FORMATS, sniff_audio, wav_truncation
-from specser.audio.quality import parties_warning, separate_parties
+from specser.audio.quality import few_bits_warning, parties_warning, separate_parties
 
 SILENCE_PEAK = 1e-4  # about -80 dBFS: below this the whole clip counts as silent
 
@@ -188,6 +188,10 @@ def prepare_wave(data: np.ndarray, sr: int, sample_rate: int, max_duration_s: fl
         parties = separate_parties(data, sr)
         if parties:
             notes.append(parties_warning(parties))
+    if notes is not None:
+        few = few_bits_warning(wave)  # at the file's rate: resampling hides the grid
+        if few is not None:
+            notes.append(few)
     wave = remove_dc(wave)  # after the silence check: a short blip of one value is too short, not silent
     if sr != sample_rate:
         wave = soxr.resample(wave, sr, sample_rate, quality="HQ")

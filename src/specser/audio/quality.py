@@ -10,6 +10,9 @@ model's labels far more than any noise at 20 dB SNR, yet leave speech to classif
 
 A third looks at the channels before they are mixed: a call recorder that puts each party on its own
 channel gives two voices, and their mix is no one's emotion (`specser predict --channel` labels one).
+A fourth looks at the samples before resampling: an 8-bit file of quiet speech keeps only a few
+levels for it (speech peaking at -35 dBFS keeps about 2 of 8 bits), which moves more labels than
+noise at 20 dB SNR does, and which no repair tried here undoes (docs/results.md).
 
 Each check looks at the whole recording at the model's rate and has a wide margin on both sides
 (`benchmarks/quality_warnings.py` measures how often each fires on clean and on degraded clips).
@@ -30,11 +33,14 @@ PARTY_FRAME_S = 0.05  # per-channel levels in 50 ms frames: a syllable or two
 PARTY_ACTIVE_DB = -40.0  # frames within 40 dB of the recording's loudest count as sound
 PARTY_DOMINANCE_DB = 20.0  # a channel that leads all others by 20 dB in a frame has that frame to itself
 PARTY_SHARE = 0.1  # two channels each with 10 % of the sounding frames to themselves: separate parties
+GRID_BITS = 10  # samples on a grid this coarse or coarser (up to an offset) come from a low-bit file
+FEW_BITS = 4.0  # the loudest sample this many bits or fewer above the grid's step: few levels left for the speech
 
 
 @dataclass(frozen=True)
 class QualityWarning:
-    """`kind` for programs (``clipped``, ``narrow_band``), `message` for people."""
+    """`kind` for programs (``clipped``, ``narrow_band``, ``separate_parties``, ``few_bits``), `message` for
+    people."""
 
     kind: str
     message: str
@@ -62,6 +68,40 @@ def high_band_db(wave: np.ndarray, sample_rate: int) -> float | None:
     below = power[(freqs >= 300) & (freqs < NARROW_BAND_HZ)].sum()
     above = power[freqs >= NARROW_BAND_HZ].sum()
     return float(10 * np.log10((above + 1e-30) / (below + 1e-30)))
+
+
+def grid_bits(wave: np.ndarray) -> int | None:
+    """The coarsest bit depth b <= `GRID_BITS` whose grid (steps of 2^-(b-1)) holds every sample up to one
+    constant offset (to 1e-3 of a step), else None: a decoded 8-bit file gives 8, a 16-bit one None."""
+    steps = wave.astype(np.float64) - float(wave.flat[0])
+    if wave.size < 2 or not np.any(steps):
+        return None
+    for bits in range(1, GRID_BITS + 1):
+        scaled = steps * 2.0 ** (bits - 1)
+        if np.max(np.abs(scaled - np.round(scaled))) < 1e-3:
+            return bits
+    return None
+
+
+def speech_bits(wave: np.ndarray) -> float | None:
+    """For samples on a coarse grid (`grid_bits`), the bits its loudest excursion from the median spans:
+    bits + log2(peak). None off the grid. An 8-bit file peaking at -35 dBFS gives about 2.2."""
+    bits = grid_bits(wave)
+    if bits is None:
+        return None
+    peak = float(np.max(np.abs(wave.astype(np.float64) - np.median(wave))))
+    return bits + float(np.log2(max(peak, 2.0 ** -(bits - 1))))
+
+
+def few_bits_warning(wave: np.ndarray) -> QualityWarning | None:
+    """The `few_bits` warning for decoded samples at the file's own rate (before resampling, which hides the
+    grid), or None."""
+    bits, depth = speech_bits(wave), grid_bits(wave)
+    if bits is None or bits > FEW_BITS:
+        return None
+    return QualityWarning("few_bits", f"few bits: a {depth}-bit recording whose loudest sound spans about {bits:.0f} "
+                                      f"bit{'s' if round(bits) != 1 else ''}, so the speech keeps only a few levels; "
+                                      "the label is less reliable. Record at 16 bits, or closer to the microphone.")
 
 
 def quality_warnings(wave: np.ndarray, sample_rate: int, repaired: bool = False) -> list[QualityWarning]:

@@ -41,8 +41,8 @@ def by_corpus(corpora: list[str], predicted: np.ndarray, targets: np.ndarray, cl
     return figures
 
 
-def _condition_result(predictor: Predictor, waves: list[np.ndarray], speakers: list[str], targets: np.ndarray,
-                      clean: np.ndarray | None, corpora: list[str]) -> tuple[dict, np.ndarray]:
+def predicted_labels(predictor: Predictor, waves: list[np.ndarray], speakers: list[str]) -> np.ndarray:
+    """Each wave's label index, -1 where the speech check refuses it."""
     predicted = np.full(len(waves), -1)
     ok = []
     for i, wave in enumerate(waves):
@@ -55,9 +55,16 @@ def _condition_result(predictor: Predictor, waves: list[np.ndarray], speakers: l
         # A speaker-normalised model takes each speaker's statistics from their clips under the same
         # condition, as a user's recordings all share their microphone and room.
         predicted[ok] = predictor.probabilities_by_speaker([waves[i] for i in ok], [speakers[i] for i in ok]).argmax(axis=1)
-    result = {"accuracy": float(np.mean(predicted == targets)), "refused": int(len(waves) - len(ok)),
+    return predicted
+
+
+def _condition_result(predictor: Predictor, waves: list[np.ndarray], speakers: list[str], targets: np.ndarray,
+                      clean: np.ndarray | None, corpora: list[str]) -> tuple[dict, np.ndarray]:
+    predicted = predicted_labels(predictor, waves, speakers)
+    ok = predicted >= 0
+    result = {"accuracy": float(np.mean(predicted == targets)), "refused": int(len(waves) - ok.sum()),
               "most_predicted": Counter(predictor.labels[p] for p in predicted if p >= 0).most_common(1)[0][0]
-              if ok else None}
+              if ok.any() else None}
     if clean is not None:
         result["agreement"] = float(np.mean(predicted == clean))
     if per_corpus := by_corpus(corpora, predicted, targets, clean):

@@ -85,7 +85,7 @@ async def model_info(request: Request, predictor: PredictorDep, settings: Settin
              description=f"Send the audio as a multipart field `file`, or as the raw request body ({FORMAT_NAMES}). "
                          "Returns `labels`, `probabilities` (label -> probability), `label` and "
                          "`duration_s`, and `warnings` about the recording that make the label less reliable "
-                         "(`clipped`, `narrow_band`, `separate_parties`; empty when there are none); "
+                         "(`clipped`, `narrow_band`, `separate_parties`, `few_bits`; empty when there are none); "
                          "audio longer than one window plus one hop also gets a `timeline`, whose windows without "
                          "speech have `status` `no_speech` and no label. Audio with nothing to classify is a 422 "
                          "whose `error` names why: `too_short`, `no_speech`, `silent`, `truncated`, `corrupt`, "
