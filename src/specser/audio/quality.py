@@ -34,6 +34,7 @@ PARTY_ACTIVE_DB = -40.0  # frames within 40 dB of the recording's loudest count 
 PARTY_DOMINANCE_DB = 20.0  # a channel that leads all others by 20 dB in a frame has that frame to itself
 PARTY_SHARE = 0.1  # two channels each with 10 % of the sounding frames to themselves: separate parties
 GRID_BITS = 10  # samples on a grid this coarse or coarser (up to an offset) come from a low-bit file
+_GRID_HEAD = 4096
 FEW_BITS = 4.0  # the loudest sample this many bits or fewer above the grid's step: few levels left for the speech
 
 
@@ -73,20 +74,25 @@ def high_band_db(wave: np.ndarray, sample_rate: int) -> float | None:
 def grid_bits(wave: np.ndarray) -> int | None:
     """The coarsest bit depth b <= `GRID_BITS` whose grid (steps of 2^-(b-1)) holds every sample up to one
     constant offset (to 1e-3 of a step), else None: a decoded 8-bit file gives 8, a 16-bit one None."""
-    steps = wave.astype(np.float64) - float(wave.flat[0])
-    if wave.size < 2 or not np.any(steps):
+    if wave.size < 2:
         return None
+    offset = float(wave.flat[0])
+    head = wave.ravel()[:_GRID_HEAD].astype(np.float64) - offset  # most files leave the grid within it: one pass
     for bits in range(1, GRID_BITS + 1):
-        scaled = steps * 2.0 ** (bits - 1)
-        if np.max(np.abs(scaled - np.round(scaled))) < 1e-3:
-            return bits
+        if _on_grid(head, bits) and _on_grid(wave.astype(np.float64) - offset, bits):
+            return bits if np.any(wave != offset) else None
     return None
 
 
-def speech_bits(wave: np.ndarray) -> float | None:
-    """For samples on a coarse grid (`grid_bits`), the bits its loudest excursion from the median spans:
-    bits + log2(peak). None off the grid. An 8-bit file peaking at -35 dBFS gives about 2.2."""
-    bits = grid_bits(wave)
+def _on_grid(steps: np.ndarray, bits: int) -> bool:
+    scaled = steps * 2.0 ** (bits - 1)
+    return bool(np.max(np.abs(scaled - np.round(scaled))) < 1e-3)
+
+
+def speech_bits(wave: np.ndarray, bits: int | None = None) -> float | None:
+    """For samples on a coarse grid (`grid_bits`, or the `bits` already found), the bits its loudest excursion
+    from the median spans: bits + log2(peak). None off the grid. An 8-bit file peaking at -35 dBFS gives 2.2."""
+    bits = grid_bits(wave) if bits is None else bits
     if bits is None:
         return None
     peak = float(np.max(np.abs(wave.astype(np.float64) - np.median(wave))))
@@ -96,7 +102,8 @@ def speech_bits(wave: np.ndarray) -> float | None:
 def few_bits_warning(wave: np.ndarray) -> QualityWarning | None:
     """The `few_bits` warning for decoded samples at the file's own rate (before resampling, which hides the
     grid), or None."""
-    bits, depth = speech_bits(wave), grid_bits(wave)
+    depth = grid_bits(wave)
+    bits = speech_bits(wave, depth) if depth is not None else None
     if bits is None or bits > FEW_BITS:
         return None
     return QualityWarning("few_bits", f"few bits: a {depth}-bit recording whose loudest sound spans about {bits:.0f} "
