@@ -241,8 +241,8 @@ def picked(name: str, wanted: list[str], names: list[str]) -> bool:
     `--only hop-512` leaves `hop-512-mels-64` out; any other word picks every row whose name contains it."""
     if not wanted:
         return True
-    whole = {n for n in names for w in wanted if w in (n, slug(n))}
-    return name in whole or any(w in name for w in wanted if not any(w in (n, slug(n)) for n in names))
+    whole = {w for w in wanted if any(w in (n, slug(n)) for n in names)}
+    return any(w in (name, slug(name)) if w in whole else w in name for w in wanted)
 
 
 def dev_main(args: argparse.Namespace, wanted: list[str]) -> int:

@@ -16,34 +16,22 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from machine import describe, write_result  # noqa: E402
 
 from specser.audio.degrade import CONDITIONS  # noqa: E402
-from specser.audio.load import decode_audio, downmix, load_audio  # noqa: E402
+from specser.audio.load import decode_audio, downmix  # noqa: E402
 from specser.audio.quality import few_bits_warning  # noqa: E402
-from specser.config import load_config  # noqa: E402
-from specser.features.prepare import build_manifest  # noqa: E402
-from specser.inference.predictor import Predictor  # noqa: E402
-from specser.inference.model_file import ModelFile  # noqa: E402
-from specser.runs.folder import RunFolder  # noqa: E402
-from specser.runs.robustness import predicted_labels  # noqa: E402
+from specser.runs.robustness import held_out_clips, predicted_labels  # noqa: E402
 
 
 def run_figures(run_dir: Path) -> dict:
-    folder = RunFolder(run_dir)
-    model = ModelFile.load(folder / "model.specser")
-    cfg = load_config(folder / "config.yaml")
-    rows_by_id = {r.utt_id: r for r in build_manifest(cfg)[0].rows}
-    rows = [rows_by_id[i] for i in folder.read_json("split.json")["test"]]
-    predictor = Predictor(model)
-    sr = predictor.sample_rate
-    waves = [load_audio(r.path, sr, name=r.path) for r in rows]
+    predictor, rows, waves = held_out_clips(run_dir)
     speakers = [r.speaker for r in rows]
-    eight = [CONDITIONS["8-bit"](w, sr, np.random.default_rng(i), None).astype(np.float32) for i, w in enumerate(waves)]
+    eight = [CONDITIONS["8-bit"](w, predictor.sample_rate, np.random.default_rng(i), None).astype(np.float32)
+             for i, w in enumerate(waves)]
     warned = np.array([few_bits_warning(w) is not None for w in eight])
     kept = predicted_labels(predictor, waves, speakers) == predicted_labels(predictor, eight, speakers)
     return {"run": str(run_dir), "clips": len(rows), "warned": int(warned.sum()),

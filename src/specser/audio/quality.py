@@ -34,7 +34,7 @@ PARTY_ACTIVE_DB = -40.0  # frames within 40 dB of the recording's loudest count 
 PARTY_DOMINANCE_DB = 20.0  # a channel that leads all others by 20 dB in a frame has that frame to itself
 PARTY_SHARE = 0.1  # two channels each with 10 % of the sounding frames to themselves: separate parties
 GRID_BITS = 10  # samples on a grid this coarse or coarser (up to an offset) come from a low-bit file
-_GRID_HEAD = 4096
+_GRID_SAMPLES = 4096
 FEW_BITS = 4.0  # the loudest sample this many bits or fewer above the grid's step: few levels left for the speech
 
 
@@ -76,12 +76,16 @@ def grid_bits(wave: np.ndarray) -> int | None:
     constant offset (to 1e-3 of a step), else None: a decoded 8-bit file gives 8, a 16-bit one None."""
     if wave.size < 2:
         return None
-    offset = float(wave.flat[0])
-    head = wave.ravel()[:_GRID_HEAD].astype(np.float64) - offset  # most files leave the grid within it: one pass
-    for bits in range(1, GRID_BITS + 1):
-        if _on_grid(head, bits) and _on_grid(wave.astype(np.float64) - offset, bits):
-            return bits if np.any(wave != offset) else None
-    return None
+    flat, offset = wave.ravel(), float(wave.flat[0])
+    # Every coarser grid lies on the GRID_BITS one, so a recording off it is off them all: samples spread over
+    # the recording (leading silence sits on any grid) rule most files out at once, the whole of it next.
+    spread = flat[:: max(1, flat.size // _GRID_SAMPLES)].astype(np.float64) - offset
+    if not _on_grid(spread, GRID_BITS):
+        return None
+    steps = flat.astype(np.float64) - offset
+    if not np.any(steps) or not _on_grid(steps, GRID_BITS):
+        return None
+    return next(bits for bits in range(1, GRID_BITS + 1) if _on_grid(steps, bits))
 
 
 def _on_grid(steps: np.ndarray, bits: int) -> bool:

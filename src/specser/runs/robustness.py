@@ -72,6 +72,21 @@ def _condition_result(predictor: Predictor, waves: list[np.ndarray], speakers: l
     return result, predicted
 
 
+def held_out_clips(run_dir: Path, data: Path | None = None, model: Path | None = None,
+               **predictor_options) -> tuple[Predictor, list, list[np.ndarray]]:
+    """A run's model (or the `model` file given) as a `Predictor`, its test split's manifest rows, and their
+    waves at the model's rate: what every benchmark that degrades those clips starts from."""
+    folder = RunFolder(run_dir)
+    mf = ModelFile.load(model or folder / "model.specser")
+    cfg = load_config(folder / "config.yaml", [f"data.path={data}"] if data is not None else [])
+    rows_by_id = {r.utt_id: r for r in build_manifest(cfg)[0].rows}
+    rows = [rows_by_id[i] for i in folder.read_json("split.json")["test"]]
+    if not rows:
+        raise ValueError(f"{run_dir}: the run has no test split to degrade")
+    predictor = Predictor(mf, device=cfg.train.accelerator, **predictor_options)
+    return predictor, rows, [load_audio(r.path, predictor.sample_rate, name=r.path) for r in rows]
+
+
 def robustness(run_dir: Path, conditions: list[str] | None = None, data: Path | None = None,
                out: Path | None = None, seed: int = 0, progress: bool = True, model: Path | None = None,
                **predictor_options) -> dict:
@@ -84,23 +99,15 @@ def robustness(run_dir: Path, conditions: list[str] | None = None, data: Path | 
     """
     from tqdm.auto import tqdm
 
-    folder = RunFolder(run_dir)
-    mf = ModelFile.load(model or folder / "model.specser")
-    cfg = load_config(folder / "config.yaml", [f"data.path={data}"] if data is not None else [])
-    rows_by_id = {r.utt_id: r for r in build_manifest(cfg)[0].rows}
-    split = folder.read_json("split.json")
-    rows = [rows_by_id[i] for i in split["test"]]
-    if not rows:
-        raise ValueError(f"{run_dir}: the run has no test split to degrade")
     names = conditions or list(CONDITIONS)
     unknown = sorted(set(names) - set(CONDITIONS))
     if unknown:
         raise ValueError(f"unknown conditions {unknown}; choose from: {', '.join(CONDITIONS)}")
-    predictor = Predictor(mf, device=cfg.train.accelerator, **predictor_options)
+    predictor, rows, waves = held_out_clips(run_dir, data, model, **predictor_options)
     sr = predictor.sample_rate
-    waves = [load_audio(r.path, sr, name=r.path) for r in rows]
+    split = RunFolder(run_dir).read_json("split.json")
     speakers = [r.speaker for r in rows]
-    targets = np.array([mf.labels.index(r.label) for r in rows])
+    targets = np.array([predictor.labels.index(r.label) for r in rows])
     corpora = [r.metadata.get("corpus", "") for r in rows]
     _, clean = _condition_result(predictor, waves, speakers, targets, None, corpora)
     results = {}
