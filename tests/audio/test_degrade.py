@@ -116,3 +116,17 @@ def test_condition_names_may_hold_commas():
         condition_names("mains hum 50 Hz")
     with pytest.raises(ValueError, match="unknown condition 'loud'"):
         condition_names("clean,loud")
+
+
+@pytest.mark.parametrize("name, above_db, seconds", [("a knock 12 dB above the speech's peak", 12.0, 0.05),
+                                                     ("a thud 12 dB above the speech's peak", 12.0, 0.15),
+                                                     ("a knock at the speech's peak", 0.0, 0.05)])
+def test_a_knock_adds_one_short_burst_at_its_level_in_the_middle_of_the_clip(name, above_db, seconds):
+    quiet = (0.1 * WAVE).astype(np.float32)  # room for the burst under full scale
+    out = CONDITIONS[name](quiet, SR, np.random.default_rng(3), None)
+    changed = np.flatnonzero(out != quiet)
+    assert 0.1 * quiet.size <= changed[0] and changed[-1] < 0.9 * quiet.size + seconds * SR
+    assert changed[-1] - changed[0] <= seconds * SR
+    burst = out[changed[0]:changed[-1] + 1] - quiet[changed[0]:changed[-1] + 1]
+    assert 20 * np.log10(np.max(np.abs(burst)) / np.max(np.abs(quiet))) == pytest.approx(above_db, abs=0.01)
+    assert np.array_equal(CONDITIONS[name](quiet, SR, np.random.default_rng(3), None), out)

@@ -13,10 +13,12 @@ import torch
 from specser.audio.declip import declip
 from specser.audio.degrade import mains_hum
 from specser.audio.hum import remove_hum
+from specser.audio.knocks import remove_knocks
 from specser.audio.load import AudioError, remove_dc
 from specser.inference.predictor import Predictor
 from specser.inference.segments import sliding_windows
 from tests.audio.test_hum import wandering_voice
+from tests.audio.test_knocks import burst_at, sentence
 from tests.synth import emotional_tone
 
 
@@ -95,6 +97,15 @@ def test_mains_hum_is_notched_out_before_labelling(predictor):
     notched = predictor.feature_probabilities(predictor.wave_features([remove_hum(remove_dc(humming), 16000)]))
     np.testing.assert_allclose(predictor.probabilities([humming]), notched, atol=1e-5)
     assert np.abs(notched - as_heard).max() > 1e-3  # the test model hears the hum (whether it helps: benchmarks/mains_hum.py)
+
+
+def test_a_knock_is_turned_down_before_labelling(predictor):
+    """A tap on the desk in a pause: every predictor reads the recording with it turned down (`specser.audio.knocks`)."""
+    knocked = burst_at(sentence(), int(1.4 * 16000), 12.0)
+    as_heard = predictor.feature_probabilities(predictor.wave_features([knocked]))
+    turned_down = predictor.feature_probabilities(predictor.wave_features([remove_knocks(remove_dc(knocked), 16000)]))
+    np.testing.assert_allclose(predictor.probabilities([knocked]), turned_down, atol=1e-5)
+    assert np.abs(turned_down - as_heard).max() > 1e-3  # the test model hears the knock (whether it helps: benchmarks/knocks.py)
 
 
 def test_silence_before_the_speech_is_shortened_before_the_crop(trained_run, predictor):

@@ -187,6 +187,33 @@ def inverted_stereo(wave: np.ndarray, quieter_db: float = 0.0, delay: int = 0) -
     return downmix(np.stack([wave, other.astype(wave.dtype)], axis=1))
 
 
+def knock_burst(sample_rate: int, rng: np.random.Generator, decay_s: float = 0.005,
+                low_pass_hz: float | None = None) -> np.ndarray:
+    """A knock's sound, peak 1: noise decaying with a `decay_s` time constant over ten of them, through a
+    one-pole low-pass at `low_pass_hz` where one is given."""
+    n = int(10 * decay_s * sample_rate)
+    burst = rng.standard_normal(n)
+    if low_pass_hz is not None:  # run forwards, as a desk's or a stand's resonance would
+        a = np.exp(-2 * np.pi * low_pass_hz / sample_rate)
+        for i in range(1, n):
+            burst[i] = (1 - a) * burst[i] + a * burst[i - 1]
+    burst *= np.exp(-np.arange(n) / (decay_s * sample_rate))
+    return burst / np.max(np.abs(burst))
+
+
+def knock(wave: np.ndarray, sample_rate: int, above_peak_db: float, rng: np.random.Generator,
+          decay_s: float = 0.005, low_pass_hz: float | None = None) -> np.ndarray:
+    """`wave` plus one knock (`knock_burst`; 5 ms: a key struck or a tap on a phone; 15 ms through a 300 Hz
+    low-pass: a thud on the desk the laptop stands on), its peak `above_peak_db` over the clip's, at a
+    random time in the middle 80 % of the clip; clipped at full scale, as a recorder would."""
+    burst = knock_burst(sample_rate, rng, decay_s, low_pass_hz) * np.max(np.abs(wave)) * 10 ** (above_peak_db / 20)
+    n = burst.size
+    start = int(rng.uniform(0.1, 0.9) * max(wave.size - n, 1))
+    out = wave.astype(np.float64)
+    out[start:start + n] += burst[: max(0, min(n, wave.size - start))]
+    return np.clip(out, -1.0, 1.0).astype(wave.dtype)
+
+
 Condition = Callable[[np.ndarray, int, np.random.Generator, np.ndarray], np.ndarray]
 
 
@@ -222,6 +249,9 @@ CONDITIONS: dict[str, Condition] = {
     "mains hum 60 Hz, 20 dB below speech": lambda w, sr, rng, babble: mains_hum(w, sr, 60.0, 20.0, rng),
     "stereo, one channel inverted": lambda w, sr, rng, babble: inverted_stereo(w, quieter_db=1.0),
     "stereo, one channel inverted, off-axis": lambda w, sr, rng, babble: inverted_stereo(w, delay=1),
+    "a knock at the speech's peak": lambda w, sr, rng, babble: knock(w, sr, 0.0, rng),
+    "a knock 12 dB above the speech's peak": lambda w, sr, rng, babble: knock(w, sr, 12.0, rng),
+    "a thud 12 dB above the speech's peak": lambda w, sr, rng, babble: knock(w, sr, 12.0, rng, 0.015, 300.0),
 }
 
 

@@ -1,8 +1,8 @@
 """What every backend shares: audio in, windows for long recordings, labelled results out.
 
-The one inference path: waveform -> clipped peaks repaired, DC offset removed -> log-Mel
-(`logmels`) -> the length policy and test-time crops (`feature_probabilities`) -> standardisation
-and the network (`network_probabilities`). Evaluation enters at the log-Mel step with cached features; the CLI, the
+The one inference path: waveform -> clipped peaks repaired, DC offset removed, knocks turned down, hum
+notched out -> log-Mel (`logmels`) -> the length policy and test-time crops (`feature_probabilities`) ->
+standardisation and the network (`network_probabilities`). Evaluation enters at the log-Mel step with cached features; the CLI, the
 service and the ensemble enter with audio. A backend (torch in `predictor.py`, onnxruntime in
 `specser.export.onnx_predictor`) implements `wave_features` and `network_probabilities` only.
 This module needs numpy, soundfile and soxr, nothing more.
@@ -17,6 +17,7 @@ import numpy as np
 from specser.audio.checks import MIN_DURATION_S, MIN_SPEECH_S, speech_problem, trim_silence
 from specser.audio.declip import declip
 from specser.audio.hum import remove_hum
+from specser.audio.knocks import remove_knocks
 from specser.audio.load import AudioError, decode_audio, load_audio, prepare_wave, remove_dc
 from specser.audio.quality import QualityWarning, quality_warnings
 from specser.config import FeatureConfig
@@ -107,9 +108,11 @@ class BasePredictor:
     def logmels(self, waves: list[np.ndarray]) -> list:
         """The (n_mels, frames) log-Mel of each model-rate waveform (backend arrays), its clipped peaks
         repaired first (`repair_clipping`), then its DC offset removed (arrays handed in directly have
-        not been through the loader, which removes it too), then any mains hum notched out. Every path
-        from audio to the network comes through here, so each recording is repaired once."""
-        return self.wave_features([remove_hum(remove_dc(declip(w) if self.repair_clipping else w), self.sample_rate)
+        not been through the loader, which removes it too), then any knock turned down, then any mains
+        hum notched out. Every path from audio to the network comes through here, so each recording is
+        repaired once."""
+        sr = self.sample_rate
+        return self.wave_features([remove_hum(remove_knocks(remove_dc(declip(w) if self.repair_clipping else w), sr), sr)
                                    for w in waves])
 
     def wave_features(self, waves: list[np.ndarray]) -> list:
