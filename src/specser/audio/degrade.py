@@ -1,6 +1,6 @@
 """Recording conditions a user's audio meets, applied to clean speech: noise, level, quantisation,
 telephone band, a small microphone's bass roll-off, lossy codecs (Opus, a voice memo's AAC, a mobile call's AMR), a room, a compressor, silence around the speech, a DC offset,
-mains hum, stereo with one channel inverted. For the robustness benchmark
+mains hum, stereo with one channel inverted, a knock or a thud. For the robustness benchmark
 (`specser evaluate --conditions`) and for augmentation. Every function takes and returns mono float32 at `sample_rate`; randomness
 comes from the `rng` passed in, so a condition is the same on every run.
 """
