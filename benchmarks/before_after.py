@@ -182,3 +182,45 @@ def finish(record: dict, verdict: dict, args: argparse.Namespace, conditions: li
             print(f"bundled model, {name}: agreement {100 * mean_over(by_run, conditions, 'agreement'):.1f} %")
     write_result(record, args.out)
     return 0
+
+
+def add_repair_arguments(parser: argparse.ArgumentParser, default_out: Path) -> None:
+    """`add_arguments` with the corpora, and `--targets-only` (`detect_and_repair`)."""
+    add_arguments(parser, default_out, corpora=True)
+    parser.add_argument("--targets-only", action="store_true",
+                        help="the clean clips and the target conditions only, with and without the step, on any "
+                             "runs (the five fold models of a CV, say); no rule")
+
+
+def detect_and_repair(args: argparse.Namespace, conditions: list[str], others: list[str],
+                      without: Callable[[], AbstractContextManager], names: tuple[str, str], rule: str,
+                      fires: Callable[[str], bool], seconds: float, min_gain: float) -> int:
+    """The checks of a detect-and-repair rule (knocks, rumble), in the order written there: (a) agreement over
+    `conditions` up by `min_gain` points, (b) each development model's clean accuracy within 0.5, (c) the
+    detector firing on under 1 % of the clean corpus clips, (d) agreement over `others` down by at most 0.5,
+    (e) at most 20 ms (`seconds`) for a 4 s clip, (g) RAVDESS -> nEMO accuracy down by at most 0.3; then the
+    bundled model's figures, and the record written. With `args.targets_only`, `conditions` alone."""
+    record, gain = development(args, conditions, without, names, rule)
+    if args.targets_only:
+        print(f"agreement {gain:+.1f} points over the {len(conditions)} target conditions")
+        record["agreement_gain"] = gain
+        write_result(record, args.out)
+        return 0
+    clean_change, fired = detector_checks(args, record, names, fires)
+    record["others"] = before_after(args.runs, others, without, names=names)
+    others_change = 100 * (mean_over(record["others"][names[1]], others, "agreement")
+                           - mean_over(record["others"][names[0]], others, "agreement"))
+    nemo = record["nemo"] = corpus_accuracy(args.runs, args.nemo, dict(zip(names, (without, nullcontext))))
+    nemo_change = 100 * float(np.mean([nemo[names[1]][r]["accuracy"] - nemo[names[0]][r]["accuracy"]
+                                       for r in nemo[names[0]]]))
+    print(f"agreement {gain:+.1f} points (rule: >= +{min_gain:.1f}), clean accuracy moved <= {clean_change:.1f} "
+          f"(rule: <= 0.5), the detector fired on {fired['fired']} of {fired['clips']} clean corpus clips (rule: < 1 %), "
+          f"the other {len(others)} conditions' agreement {others_change:+.2f} (rule: >= -0.5), "
+          f"{1000 * seconds:.1f} ms for a 4 s clip (rule: <= 20), RAVDESS -> nEMO {nemo_change:+.2f} (rule: >= -0.3)")
+    verdict = {"agreement_gain": gain, f"a_gain_at_least_{min_gain:g}": gain >= min_gain,
+               "largest_clean_accuracy_change": clean_change, "b_clean_within_0_5": clean_change <= 0.5,
+               "fired_on_clean": fired, "c_fires_under_1_percent": fired["fired"] < 0.01 * fired["clips"],
+               "other_conditions_agreement_change": others_change, "d_others_down_at_most_0_5": others_change >= -0.5,
+               "seconds_for_4_s": seconds, "e_fast_enough": seconds <= 0.020,
+               "nemo_accuracy_change": nemo_change, "g_nemo_down_at_most_0_3": nemo_change >= -0.3}
+    return finish(record, verdict, args, conditions, without, names)

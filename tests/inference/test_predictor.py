@@ -108,6 +108,29 @@ def test_a_knock_is_turned_down_before_labelling(predictor):
     assert np.abs(turned_down - as_heard).max() > 1e-3  # the test model hears the knock (whether it helps: benchmarks/knocks.py)
 
 
+def test_rumble_is_put_back_on_the_floor_before_labelling(trained_run):
+    """Steady rumble under the voice: a predictor whose front-end has a 40 dB floor (`robust`'s) reads the
+    log-Mel with rumble's bands on that floor (`specser.features.bass_noise`); the test model's own 80 dB
+    front-end is left as it is."""
+    import dataclasses
+
+    from specser.audio.degrade import rumble
+    from specser.features.bass_noise import floor_noisy_bass
+    from specser.inference.model_file import ModelFile
+
+    mf = ModelFile.load(trained_run / "model.specser")
+    mf.features = dataclasses.replace(mf.features, level_norm=True, top_db=40.0)
+    forty = Predictor(mf, device="cpu")
+    rumbling = rumble(sentence(), 16000, 0.0, np.random.default_rng(3))
+    as_heard = forty.wave_features([rumbling])
+    on_floor = floor_noisy_bass(as_heard[0])
+    assert on_floor is not as_heard[0]  # it fires
+    np.testing.assert_allclose(forty.probabilities([rumbling]), forty.feature_probabilities([on_floor]), atol=1e-5)
+    eighty = Predictor.from_file(trained_run / "model.specser", device="cpu")
+    np.testing.assert_allclose(eighty.probabilities([rumbling]),
+                               eighty.feature_probabilities(eighty.wave_features([rumbling])), atol=1e-5)
+
+
 def test_silence_before_the_speech_is_shortened_before_the_crop(trained_run, predictor):
     """A short clip after seconds of a quiet room is one input (no timeline), read as the clip alone is."""
     rng = np.random.default_rng(8)

@@ -1,6 +1,6 @@
 """Recording conditions a user's audio meets, applied to clean speech: noise, level, quantisation,
 telephone band, a small microphone's bass roll-off, lossy codecs (Opus, a voice memo's AAC, a mobile call's AMR), a room, a compressor, silence around the speech, a DC offset,
-mains hum, stereo with one channel inverted, a knock or a thud. For the robustness benchmark
+mains hum, stereo with one channel inverted, a knock or a thud, low rumble. For the robustness benchmark
 (`specser evaluate --conditions`) and for augmentation. Every function takes and returns mono float32 at `sample_rate`; randomness
 comes from the `rng` passed in, so a condition is the same on every run.
 """
@@ -187,6 +187,18 @@ def inverted_stereo(wave: np.ndarray, quieter_db: float = 0.0, delay: int = 0) -
     return downmix(np.stack([wave, other.astype(wave.dtype)], axis=1))
 
 
+def rumble(wave: np.ndarray, sample_rate: int, snr_db: float, rng: np.random.Generator,
+           below_hz: float = 150.0) -> np.ndarray:
+    """`wave` plus steady low-frequency noise (wind on a phone's microphone, traffic, a fan, a handled device):
+    white noise through a 4th-order low-pass at `below_hz`, nothing under 20 Hz, its RMS `snr_db` under the
+    clip's; clipped at full scale."""
+    spectrum = np.fft.rfft(rng.standard_normal(wave.size))
+    freqs = np.fft.rfftfreq(wave.size, 1 / sample_rate)
+    spectrum *= (freqs >= 20.0) / np.sqrt(1 + (freqs / below_hz) ** 8)
+    noise = np.fft.irfft(spectrum, wave.size)
+    return np.clip(add_noise(wave.astype(np.float64), noise, snr_db), -1.0, 1.0).astype(wave.dtype)
+
+
 def knock_burst(sample_rate: int, rng: np.random.Generator, decay_s: float = 0.005,
                 low_pass_hz: float | None = None) -> np.ndarray:
     """A knock's sound, peak 1: noise decaying with a `decay_s` time constant over ten of them, through a
@@ -252,6 +264,8 @@ CONDITIONS: dict[str, Condition] = {
     "a knock at the speech's peak": lambda w, sr, rng, babble: knock(w, sr, 0.0, rng),
     "a knock 12 dB above the speech's peak": lambda w, sr, rng, babble: knock(w, sr, 12.0, rng),
     "a thud 12 dB above the speech's peak": lambda w, sr, rng, babble: knock(w, sr, 12.0, rng, 0.015, 300.0),
+    "rumble under 150 Hz, 10 dB SNR": lambda w, sr, rng, babble: rumble(w, sr, 10.0, rng),
+    "rumble under 150 Hz, 0 dB SNR": lambda w, sr, rng, babble: rumble(w, sr, 0.0, rng),
 }
 
 

@@ -1,7 +1,7 @@
 """What every backend shares: audio in, windows for long recordings, labelled results out.
 
 The one inference path: waveform -> clipped peaks repaired, DC offset removed, knocks turned down, hum
-notched out -> log-Mel (`logmels`) -> the length policy and test-time crops (`feature_probabilities`) ->
+notched out -> log-Mel, rumble's bands put back on its floor (`logmels`) -> the length policy and test-time crops (`feature_probabilities`) ->
 standardisation and the network (`network_probabilities`). Evaluation enters at the log-Mel step with cached features; the CLI, the
 service and the ensemble enter with audio. A backend (torch in `predictor.py`, onnxruntime in
 `specser.export.onnx_predictor`) implements `wave_features` and `network_probabilities` only.
@@ -21,6 +21,7 @@ from specser.audio.knocks import remove_knocks
 from specser.audio.load import AudioError, decode_audio, load_audio, prepare_wave, remove_dc
 from specser.audio.quality import QualityWarning, quality_warnings
 from specser.config import FeatureConfig
+from specser.features.bass_noise import applies_to, floor_noisy_bass
 from specser.features.length import crop_windows
 from specser.features.normalize import speaker_stats, standardize
 from specser.inference.results import Prediction, Segment
@@ -109,11 +110,13 @@ class BasePredictor:
         """The (n_mels, frames) log-Mel of each model-rate waveform (backend arrays), its clipped peaks
         repaired first (`repair_clipping`), then its DC offset removed (arrays handed in directly have
         not been through the loader, which removes it too), then any knock turned down, then any mains
-        hum notched out. Every path from audio to the network comes through here, so each recording is
-        repaired once."""
+        hum notched out; in the log-Mel, the lowest bands that steady rumble fills are set back to its floor
+        (`specser.features.bass_noise`). Every path from audio to the network comes through here, so each
+        recording is repaired once."""
         sr = self.sample_rate
-        return self.wave_features([remove_hum(remove_knocks(remove_dc(declip(w) if self.repair_clipping else w), sr), sr)
-                                   for w in waves])
+        feats = self.wave_features([remove_hum(remove_knocks(remove_dc(declip(w) if self.repair_clipping else w), sr), sr)
+                                    for w in waves])
+        return [floor_noisy_bass(f) for f in feats] if applies_to(self.features) else feats
 
     def wave_features(self, waves: list[np.ndarray]) -> list:
         """The backend's features of each model-rate waveform, as they are."""
