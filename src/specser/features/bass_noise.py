@@ -3,21 +3,20 @@ the floor of a log-Mel before the network reads it.
 
 The `robust` front-end reads each clip relative to its speech level with a floor 40 dB below its loudest
 bin, and there the lowest Mel bands of clean speech (below about 150 Hz) lie on that floor in every
-frame. Rumble fills them with a steady level that speech never gave them in training: 10 dB under the
-speech it moved 28-31 % of two development models' labels, as loud as the speech 56-67 % (docs/results.md,
-"Rumble"). A band filled with steady noise carries nothing of the voice, so the bands it fills, counted
-from the lowest up, are set back to the floor, as a clean recording has them; a log-Mel whose lowest band
-is not filled is returned as it is.
+frame. Rumble fills them with a level that speech never gave them in training: 10 dB under the speech it
+moved 28-31 % of two development models' labels, as loud as the speech 56-67 % (docs/results.md, "Rumble:
+wind, traffic, a fan under the voice"). A band the noise fills carries nothing of the voice, so the bands
+it fills, counted from the lowest up, are set back to the floor, as a clean recording has them; a log-Mel
+whose lowest band is not filled is returned as it is.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-MAX_FLOOR_DB = 40.0  # only front-ends with a floor this close under the loudest bin: there clean speech's bass lies on it
+MAX_FLOOR_DB = 40.0  # only front-ends with a floor this close under the loudest bin: clean speech's bass lies on it
 MAX_BANDS = 15  # at most the lowest 15 bands (about 350 Hz with 128 bands to 8 kHz): SpecAugment's widest mask
 ABOVE_FLOOR_DB = 3.0  # a filled band: even its quieter frames (20th percentile) lie this far above the floor
-STEADY_DB = 12.0  # ... and its loud frames (95th percentile) lie within this of its quiet ones: steady, not speech
 
 
 def applies_to(features) -> bool:
@@ -35,9 +34,7 @@ def noisy_bass_bands(logmel) -> int:
                      dtype=np.float64)
     if low.ndim != 2 or low.shape[1] < 2:
         return 0
-    floor = float(logmel.min())
-    quiet, loud = np.percentile(low, 20, axis=1), np.percentile(low, 95, axis=1)
-    filled = (quiet >= floor + ABOVE_FLOOR_DB) & (loud - quiet < STEADY_DB)
+    filled = np.percentile(low, 20, axis=1) >= float(logmel.min()) + ABOVE_FLOOR_DB
     return int(np.argmin(filled)) if not filled.all() else int(filled.size)
 
 

@@ -1,9 +1,10 @@
 """What every backend shares: audio in, windows for long recordings, labelled results out.
 
 The one inference path: waveform -> clipped peaks repaired, DC offset removed, knocks turned down, hum
-notched out -> log-Mel, rumble's bands put back on its floor (`logmels`) -> the length policy and test-time crops (`feature_probabilities`) ->
-standardisation and the network (`network_probabilities`). Evaluation enters at the log-Mel step with cached features; the CLI, the
-service and the ensemble enter with audio. A backend (torch in `predictor.py`, onnxruntime in
+notched out -> log-Mel, rumble's bands put back on its floor (`logmels`) -> the length policy and
+test-time crops (`feature_probabilities`) -> standardisation and the network (`network_probabilities`).
+Evaluation enters at the log-Mel step with cached features; the CLI, the service and the ensemble enter
+with audio. A backend (torch in `predictor.py`, onnxruntime in
 `specser.export.onnx_predictor`) implements `wave_features` and `network_probabilities` only.
 This module needs numpy, soundfile and soxr, nothing more.
 """
