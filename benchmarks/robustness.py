@@ -5,7 +5,8 @@
 For each run (a `specser train --test-speakers ...` run, or a CV fold folder), every test file is
 degraded by each condition of `specser.audio.degrade.CONDITIONS`: white, pink and babble noise at
 30 / 20 / 10 dB SNR, a -60 dBFS noise floor, gain -20 / +20 dB, 8-bit, telephone band, a low-rate
-Opus round trip, a synthetic room (RT60 0.6 s) and a DC offset (two levels). It reports accuracy and agreement with the
+Opus round trip, a synthetic room (RT60 0.6 s), a DC offset (two levels), knocks and rumble, among
+others. It reports accuracy and agreement with the
 clean clip's label, the clips the speech check refused, and the label most predicted. Prints a
 table per run and writes the JSON and a Markdown table beside it. With several runs, such as the
 folds of one CV (`python benchmarks/robustness.py CV_DIR/fold_*`), it also gives each figure's mean ±

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from before_after import add_repair_arguments, detect_and_repair, replaced, speech_like_clip  # noqa: E402
+from before_after import add_repair_arguments, detect_and_repair, repair_seconds, replaced  # noqa: E402
 
 import specser.inference.base as inference_base  # noqa: E402
 from specser.audio.degrade import CONDITIONS as ALL_CONDITIONS  # noqa: E402
@@ -43,25 +42,16 @@ def without_step():
     return replaced(inference_base, "floor_noisy_bass", lambda logmel: logmel)
 
 
-def step_seconds(predictor: Predictor) -> float:
-    """The step's own time on the log-Mel of a 4 s clip under rumble 10 dB under it, best of three."""
-    logmel = predictor.wave_features([rumble(speech_like_clip(), 16000, 10.0, np.random.default_rng(0))])[0]
-    times = []
-    for _ in range(3):
-        start = time.perf_counter()
-        floor_noisy_bass(logmel)
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_repair_arguments(parser, HERE / "results" / "real_voices" / "rumble.json")
     args = parser.parse_args()
     predictor = Predictor(ModelFile.load(args.runs[0] / "model.specser"), device="cpu")
     fires = lambda path: noisy_bass_bands(predictor.wave_features([load_audio(path, 16000)])[0]) > 0  # noqa: E731
-    return detect_and_repair(args, CONDITIONS, OTHERS, without_step, VARIANTS, RULE, fires,
-                             step_seconds(predictor), 5.0)
+    # The step's own time, on the log-Mel of a 4 s clip with rumble 10 dB under it.
+    seconds = repair_seconds(floor_noisy_bass, lambda clip: predictor.wave_features([rumble(clip, 16000, 10.0,
+                                                                                           np.random.default_rng(0))])[0])
+    return detect_and_repair(args, CONDITIONS, OTHERS, without_step, VARIANTS, RULE, fires, seconds, 5.0)
 
 
 if __name__ == "__main__":
