@@ -216,13 +216,15 @@ def detect_and_repair(args: argparse.Namespace, conditions: list[str], others: l
     nemo_change = 100 * float(np.mean([nemo[names[1]][r]["accuracy"] - nemo[names[0]][r]["accuracy"]
                                        for r in nemo[names[0]]]))
     print(f"agreement {gain:+.1f} points (rule: >= +{min_gain:.1f}), clean accuracy moved <= {clean_change:.1f} "
-          f"(rule: <= 0.5), the detector fired on {fired['fired']} of {fired['clips']} clean corpus clips (rule: < 1 %), "
+          f"(rule: <= 0.5), the detector fired on {fired['fired']} of {fired['clips']} clean corpus clips "
+          f"(rule: < 1 %), "
           f"the other {len(others)} conditions' agreement {others_change:+.2f} (rule: >= -0.5), "
           f"{1000 * seconds:.1f} ms for a 4 s clip (rule: <= 20), RAVDESS -> nEMO {nemo_change:+.2f} (rule: >= -0.3)")
     verdict = {"agreement_gain": gain, f"a_gain_at_least_{min_gain:g}": gain >= min_gain,
                "largest_clean_accuracy_change": clean_change, "b_clean_within_0_5": clean_change <= 0.5,
                "fired_on_clean": fired, "c_fires_under_1_percent": fired["fired"] < 0.01 * fired["clips"],
-               "other_conditions_agreement_change": others_change, "d_others_down_at_most_0_5": others_change >= -0.5,
+               "other_conditions_agreement_change": others_change,
+               "d_others_down_at_most_0_5": others_change >= -0.5,
                "seconds_for_4_s": seconds, "e_fast_enough": seconds <= 0.020,
                "nemo_accuracy_change": nemo_change, "g_nemo_down_at_most_0_3": nemo_change >= -0.3}
     return finish(record, verdict, args, conditions, without, names)

@@ -49,8 +49,8 @@ def main() -> int:
     predictor = Predictor(ModelFile.load(args.runs[0] / "model.specser"), device="cpu")
     fires = lambda path: noisy_bass_bands(predictor.wave_features([load_audio(path, 16000)])[0]) > 0  # noqa: E731
     # The step's own time, on the log-Mel of a 4 s clip with rumble 10 dB under it.
-    seconds = repair_seconds(floor_noisy_bass, lambda clip: predictor.wave_features([rumble(clip, 16000, 10.0,
-                                                                                           np.random.default_rng(0))])[0])
+    rumbling = lambda clip: rumble(clip, 16000, 10.0, np.random.default_rng(0))  # noqa: E731
+    seconds = repair_seconds(floor_noisy_bass, lambda clip: predictor.wave_features([rumbling(clip)])[0])
     return detect_and_repair(args, CONDITIONS, OTHERS, without_step, VARIANTS, RULE, fires, seconds, 5.0)
 
 

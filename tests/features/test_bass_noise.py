@@ -33,7 +33,8 @@ def test_rumble_fills_the_lowest_bands_and_they_go_back_to_the_floor(snr_db):
     np.testing.assert_array_equal(floor_noisy_bass(x.numpy()), out.numpy())  # the numpy backend's log-Mels too
 
 
-@pytest.mark.parametrize("condition", ["clean", "white 10 dB SNR", "telephone band", "high-pass 200 Hz (small built-in microphone)"])
+@pytest.mark.parametrize("condition", ["clean", "white 10 dB SNR", "telephone band",
+                                       "high-pass 200 Hz (small built-in microphone)"])
 def test_speech_without_rumble_is_returned_as_it_is(condition):
     wave = CONDITIONS[condition](sentence(), SR, np.random.default_rng(1), None).astype(np.float32)
     x = logmel(wave)

@@ -2,11 +2,11 @@
 before a recording is labelled.
 
 Such a transient lasts a few tens of milliseconds, and a model trained on studio speech reads it as
-emotion: one knock 12 dB above the speech's peak moved 10-15 % of two development models' labels, and
-the same 50 ms simply zeroed moved 1-2 % (docs/results.md, "Knocks: a tap or a thud"). A knock differs from speech in
-one way that needs no model: it stands far above what comes just before it *and* what comes a few tens
-of milliseconds after it, where a voice's loud sounds are vowels that last. Each stretch found is
-turned down to the level around it; a recording without one is returned as it is.
+emotion: one knock 12 dB above the speech's peak moved 10-15 % of two development models' labels, and the
+same 50 ms simply zeroed moved 1-2 % (docs/results.md, "Knocks: a tap or a thud"). A knock differs from
+speech in one way that needs no model: it stands far above what comes just before it *and* what comes a
+few tens of milliseconds after it, where a voice's loud sounds are vowels that last. Each stretch found
+is turned down to the level around it; a recording without one is returned as it is.
 """
 
 from __future__ import annotations

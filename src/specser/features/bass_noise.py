@@ -29,7 +29,8 @@ def applies_to(features) -> bool:
 
 
 def noisy_bass_bands(logmel) -> int:
-    """How many of the lowest bands of `logmel` ((n_mels, frames), numpy or torch, in dB) steady noise fills."""
+    """How many of the lowest bands of `logmel` ((n_mels, frames), numpy or torch, in dB) noise fills: counted
+    from the lowest up while even a band's quieter frames lie `ABOVE_FLOOR_DB` above the floor."""
     low = np.asarray(logmel[:MAX_BANDS].float().cpu() if hasattr(logmel, "cpu") else logmel[:MAX_BANDS],
                      dtype=np.float64)
     if low.ndim != 2 or low.shape[1] < 2:
@@ -39,7 +40,7 @@ def noisy_bass_bands(logmel) -> int:
 
 
 def floor_noisy_bass(logmel):
-    """`logmel` with the lowest bands steady noise fills (`noisy_bass_bands`) set to its floor (a copy), or
+    """`logmel` with the lowest bands noise fills (`noisy_bass_bands`) set to its floor (a copy), or
     `logmel` itself when its lowest band is not filled."""
     bands = noisy_bass_bands(logmel)
     if bands == 0:

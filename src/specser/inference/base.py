@@ -4,8 +4,8 @@ The one inference path: waveform -> clipped peaks repaired, DC offset removed, k
 notched out -> log-Mel, rumble's bands put back on its floor (`logmels`) -> the length policy and
 test-time crops (`feature_probabilities`) -> standardisation and the network (`network_probabilities`).
 Evaluation enters at the log-Mel step with cached features; the CLI, the service and the ensemble enter
-with audio. A backend (torch in `predictor.py`, onnxruntime in
-`specser.export.onnx_predictor`) implements `wave_features` and `network_probabilities` only.
+with audio. A backend (torch in `predictor.py`, onnxruntime in `specser.export.onnx_predictor`)
+implements `wave_features` and `network_probabilities` only.
 This module needs numpy, soundfile and soxr, nothing more.
 """
 
@@ -115,8 +115,9 @@ class BasePredictor:
         (`specser.features.bass_noise`). Every path from audio to the network comes through here, so each
         recording is repaired once."""
         sr = self.sample_rate
-        feats = self.wave_features([remove_hum(remove_knocks(remove_dc(declip(w) if self.repair_clipping else w), sr), sr)
-                                    for w in waves])
+        repaired = [remove_hum(remove_knocks(remove_dc(declip(w) if self.repair_clipping else w), sr), sr)
+                    for w in waves]
+        feats = self.wave_features(repaired)
         return [floor_noisy_bass(f) for f in feats] if applies_to(self.features) else feats
 
     def wave_features(self, waves: list[np.ndarray]) -> list:

@@ -93,7 +93,7 @@ class SpecResNet(nn.Module):
             nn.BatchNorm2d(config.stem_channels),
             # The paper's ReLU then max-pool, in the other order: max-pooling commutes with any non-decreasing
             # function, so outputs and gradients are bit-identical, and the ReLU runs on a quarter of the
-            # values. The stem's full-resolution map is the largest in the network (benchmarks/bench_train.py).
+            # values: the stem's full-resolution map is the largest in the network.
             nn.MaxPool2d(3, 2, 1),
             nn.ReLU(inplace=True),
         )
