@@ -76,8 +76,7 @@ class BasicBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        out += self.shortcut(x)  # in place: batch norm's backward does not need its output
-        return self.relu(out)
+        return self.relu(out + self.shortcut(x))
 
 
 @register_model("spec_resnet", SpecResNetConfig)
@@ -91,11 +90,8 @@ class SpecResNet(nn.Module):
         self.stem = nn.Sequential(
             nn.Conv2d(config.in_channels * (3 if config.deltas else 1), config.stem_channels, 7, 2, 3, bias=False),
             nn.BatchNorm2d(config.stem_channels),
-            # The paper's ReLU then max-pool, in the other order: max-pooling commutes with any non-decreasing
-            # function, so outputs and gradients are bit-identical, and the ReLU runs on a quarter of the
-            # values: the stem's full-resolution map is the largest in the network.
-            nn.MaxPool2d(3, 2, 1),
             nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, 2, 1),
         )
         stages, c_in = [], config.stem_channels
         for i, (width, n_blocks) in enumerate(zip(config.widths, config.blocks)):
