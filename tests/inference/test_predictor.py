@@ -1,5 +1,6 @@
 """The Predictor: same probabilities as evaluation, any audio form, long recordings, clear errors."""
 
+import dataclasses
 import io
 import json
 import subprocess
@@ -11,10 +12,12 @@ import soundfile as sf
 import torch
 
 from specser.audio.declip import declip
-from specser.audio.degrade import mains_hum
+from specser.audio.degrade import mains_hum, rumble
 from specser.audio.hum import remove_hum
 from specser.audio.knocks import remove_knocks
 from specser.audio.load import AudioError, remove_dc
+from specser.features.bass_noise import floor_noisy_bass
+from specser.inference.model_file import ModelFile
 from specser.inference.predictor import Predictor
 from specser.inference.segments import sliding_windows
 from tests.audio.test_hum import wandering_voice
@@ -112,12 +115,6 @@ def test_rumble_is_put_back_on_the_floor_before_labelling(trained_run):
     """Steady rumble under the voice: a predictor whose front-end has a 40 dB floor (`robust`'s) reads the
     log-Mel with rumble's bands on that floor (`specser.features.bass_noise`); the test model's own 80 dB
     front-end is left as it is."""
-    import dataclasses
-
-    from specser.audio.degrade import rumble
-    from specser.features.bass_noise import floor_noisy_bass
-    from specser.inference.model_file import ModelFile
-
     mf = ModelFile.load(trained_run / "model.specser")
     mf.features = dataclasses.replace(mf.features, level_norm=True, top_db=40.0)
     forty = Predictor(mf, device="cpu")

@@ -47,7 +47,11 @@ def _around(energy: np.ndarray, frames: np.ndarray, start: int, stop: int, reduc
 def find_knocks(wave: np.ndarray, sample_rate: int) -> list[tuple[int, int, float]]:
     """The knocks in `wave`: (first sample, end sample, level around it in dB) for each, in order."""
     frame = max(1, int(round(FRAME_S * sample_rate)))
-    energy = _frame_energies_db(np.asarray(wave), frame)
+    return _knocks(_frame_energies_db(np.asarray(wave), frame), frame)
+
+
+def _knocks(energy: np.ndarray, frame: int) -> list[tuple[int, int, float]]:
+    """`find_knocks` on the recording's frame energies (dB, frames of `frame` samples)."""
     if energy.size < int(AFTER_S[1] / FRAME_S):
         return []
     speech = np.percentile(energy, SPEECH_PERCENTILE)
@@ -78,11 +82,11 @@ def find_knocks(wave: np.ndarray, sample_rate: int) -> list[tuple[int, int, floa
 def remove_knocks(wave: np.ndarray, sample_rate: int) -> np.ndarray:
     """`wave` with each knock (`find_knocks`) turned down, frame by frame, to the level around it, the gain
     moving smoothly between frame centres; `wave` itself when it has none."""
-    knocks = find_knocks(wave, sample_rate)
-    if not knocks:
-        return wave
     frame = max(1, int(round(FRAME_S * sample_rate)))
     energy = _frame_energies_db(np.asarray(wave), frame)
+    knocks = _knocks(energy, frame)
+    if not knocks:
+        return wave
     gain_db = np.zeros(energy.size)
     for start, stop, level in knocks:
         k0, k1 = start // frame, stop // frame

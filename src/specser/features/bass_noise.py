@@ -31,20 +31,25 @@ def applies_to(features) -> bool:
 def noisy_bass_bands(logmel) -> int:
     """How many of the lowest bands of `logmel` ((n_mels, frames), numpy or torch, in dB) noise fills: counted
     from the lowest up while even a band's quieter frames lie `ABOVE_FLOOR_DB` above the floor."""
+    return _filled(logmel, float(logmel.min()))
+
+
+def _filled(logmel, floor: float) -> int:
     low = np.asarray(logmel[:MAX_BANDS].float().cpu() if hasattr(logmel, "cpu") else logmel[:MAX_BANDS],
                      dtype=np.float64)
     if low.ndim != 2 or low.shape[1] < 2:
         return 0
-    filled = np.percentile(low, 20, axis=1) >= float(logmel.min()) + ABOVE_FLOOR_DB
+    filled = np.percentile(low, 20, axis=1) >= floor + ABOVE_FLOOR_DB
     return int(np.argmin(filled)) if not filled.all() else int(filled.size)
 
 
 def floor_noisy_bass(logmel):
     """`logmel` with the lowest bands noise fills (`noisy_bass_bands`) set to its floor (a copy), or
     `logmel` itself when its lowest band is not filled."""
-    bands = noisy_bass_bands(logmel)
+    floor = logmel.min()
+    bands = _filled(logmel, float(floor))
     if bands == 0:
         return logmel
     out = logmel.clone() if hasattr(logmel, "clone") else logmel.copy()
-    out[:bands] = logmel.min()
+    out[:bands] = floor
     return out

@@ -73,7 +73,7 @@ def _condition_result(predictor: Predictor, waves: list[np.ndarray], speakers: l
 
 
 def held_out_clips(run_dir: Path, data: Path | None = None, model: Path | None = None,
-               **predictor_options) -> tuple[Predictor, list, list[np.ndarray]]:
+                   **predictor_options) -> tuple[Predictor, list, list[np.ndarray]]:
     """A run's model (or the `model` file given) as a `Predictor`, its test split's manifest rows, and their
     waves at the model's rate: what every benchmark that degrades those clips starts from."""
     folder = RunFolder(run_dir)
