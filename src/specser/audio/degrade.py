@@ -226,6 +226,25 @@ def knock(wave: np.ndarray, sample_rate: int, above_peak_db: float, rng: np.rand
     return np.clip(out, -1.0, 1.0).astype(wave.dtype)
 
 
+def keystrokes(wave: np.ndarray, sample_rate: int, below_peak_db: float, rng: np.random.Generator,
+               keys_per_s: float = 6.0) -> np.ndarray:
+    """`wave` with typing beside the microphone all through it: keystrokes about `keys_per_s` a second (a
+    50 ms gap plus an exponential wait), each a click (`knock_burst`, 1-3 ms decay) on the press, its peak
+    0.6-1.0 times `below_peak_db` under the clip's peak, and one at half that 60-120 ms later on the
+    release; clipped at full scale, as a recorder would."""
+    out = wave.astype(np.float64)
+    level = np.max(np.abs(wave)) * 10 ** (-below_peak_db / 20)
+    press = rng.uniform(0.0, 0.1)
+    while press * sample_rate < wave.size:
+        for delay, share in ((0.0, 1.0), (rng.uniform(0.06, 0.12), 0.5)):
+            click = knock_burst(sample_rate, rng, rng.uniform(0.001, 0.003)) * level * share * rng.uniform(0.6, 1.0)
+            start = int((press + delay) * sample_rate)
+            n = max(0, min(click.size, wave.size - start))
+            out[start:start + n] += click[:n]
+        press += 0.05 + rng.exponential(1 / keys_per_s)
+    return np.clip(out, -1.0, 1.0).astype(wave.dtype)
+
+
 Condition = Callable[[np.ndarray, int, np.random.Generator, np.ndarray], np.ndarray]
 
 
@@ -264,6 +283,8 @@ CONDITIONS: dict[str, Condition] = {
     "a knock at the speech's peak": lambda w, sr, rng, babble: knock(w, sr, 0.0, rng),
     "a knock 12 dB above the speech's peak": lambda w, sr, rng, babble: knock(w, sr, 12.0, rng),
     "a thud 12 dB above the speech's peak": lambda w, sr, rng, babble: knock(w, sr, 12.0, rng, 0.015, 300.0),
+    "typing at the speech's peak": lambda w, sr, rng, babble: keystrokes(w, sr, 0.0, rng),
+    "typing 6 dB below the speech's peak": lambda w, sr, rng, babble: keystrokes(w, sr, 6.0, rng),
     "rumble under 150 Hz, 10 dB SNR": lambda w, sr, rng, babble: rumble(w, sr, 10.0, rng),
     "rumble under 150 Hz, 0 dB SNR": lambda w, sr, rng, babble: rumble(w, sr, 0.0, rng),
 }
