@@ -130,3 +130,20 @@ def test_a_knock_adds_one_short_burst_at_its_level_in_the_middle_of_the_clip(nam
     burst = out[changed[0]:changed[-1] + 1] - quiet[changed[0]:changed[-1] + 1]
     assert 20 * np.log10(np.max(np.abs(burst)) / np.max(np.abs(quiet))) == pytest.approx(above_db, abs=0.01)
     assert np.array_equal(CONDITIONS[name](quiet, SR, np.random.default_rng(3), None), out)
+
+
+@pytest.mark.parametrize("name, below_db", [("typing at the speech's peak", 0.0),
+                                            ("typing 6 dB below the speech's peak", 6.0)])
+def test_typing_adds_short_clicks_all_through_the_clip_at_most_at_its_level(name, below_db):
+    quiet = np.tile((0.1 * WAVE).astype(np.float32), 4)  # a long clip: the rate is an average
+    out = CONDITIONS[name](quiet, SR, np.random.default_rng(3), None)
+    added = np.abs(out.astype(np.float64) - quiet)
+    frames = added[: added.size // 160 * 160].reshape(-1, 160).max(axis=1)  # 10 ms frames
+    busy = frames > 1e-3 * np.max(added)
+    onsets = np.flatnonzero(busy[1:] & ~busy[:-1]).size + int(busy[0])
+    seconds = quiet.size / SR
+    assert 4 * seconds <= onsets <= 16 * seconds  # about 6 keystrokes a second, a press and a release each
+    assert np.mean(busy) < 0.6  # clicks, not a noise floor
+    level = np.max(np.abs(quiet)) * 10 ** (-below_db / 20)
+    assert 0.6 * level <= np.max(added) <= level + 1e-6
+    assert np.array_equal(CONDITIONS[name](quiet, SR, np.random.default_rng(3), None), out)

@@ -64,6 +64,26 @@ def test_a_knock_over_the_voice_is_turned_down_to_the_voice():
     assert db(knocked[stretch]) - db(clean[stretch]) > 15
 
 
+@pytest.mark.parametrize("below_peak_db", [0.0, 3.0])
+def test_a_keystroke_in_a_pause_is_found_though_no_louder_than_the_voice(below_peak_db):
+    clean = sentence()
+    start = int(1.4 * SR)  # in the pause
+    typed = burst_at(clean, start, -below_peak_db, decay_s=0.002)
+    found = find_knocks(typed, SR)
+    assert len(found) == 1 and found[0][0] <= start < found[0][0] + 2 * FRAME
+    stretch = slice(start, start + int(0.01 * SR))
+    assert db(remove_knocks(typed, SR)[stretch]) < db(typed[stretch]) - 20
+
+
+def test_a_click_that_runs_into_the_voice_or_is_faint_is_left_alone():
+    clean = sentence()
+    onset = int(1.6 * SR)  # where the second stretch of voice begins: a plosive's burst would sit here
+    before_voice = burst_at(clean, onset - int(0.01 * SR), 0.0, decay_s=0.002)
+    assert find_knocks(before_voice, SR) == []
+    faint = burst_at(clean, int(1.4 * SR), -25.0, decay_s=0.002)  # in the pause, but far under the voice
+    assert find_knocks(faint, SR) == [] and remove_knocks(faint, SR) is faint
+
+
 @pytest.mark.parametrize("make", [
     sentence,
     lambda: wandering_voice(seconds=3.0),
