@@ -196,12 +196,14 @@ def add_repair_arguments(parser: argparse.ArgumentParser, default_out: Path) -> 
 
 def detect_and_repair(args: argparse.Namespace, conditions: list[str], others: list[str],
                       without: Callable[[], AbstractContextManager], names: tuple[str, str], rule: str,
-                      fires: Callable[[str], bool], seconds: float, min_gain: float) -> int:
+                      fires: Callable[[str], bool], seconds: float, min_gain: float,
+                      extra_checks: Callable[[], dict] | None = None) -> int:
     """The checks of a detect-and-repair rule (knocks, rumble), in the order written there: (a) agreement over
     `conditions` up by `min_gain` points, (b) each development model's clean accuracy within 0.5, (c) the
     detector firing on under 1 % of the clean corpus clips, (d) agreement over `others` down by at most 0.5,
     (e) at most 20 ms (`seconds`) for a 4 s clip, (g) RAVDESS -> nEMO accuracy down by at most 0.3; then the
-    bundled model's figures, and the record written. With `args.targets_only`, `conditions` alone."""
+    bundled model's figures, and the record written. `extra_checks()` adds a rule's own checks to the verdict
+    (keys `h_...` decide). With `args.targets_only`, `conditions` alone."""
     record, gain = development(args, conditions, without, names, rule)
     if args.targets_only:
         print(f"agreement {gain:+.1f} points over the {len(conditions)} target conditions")
@@ -227,4 +229,5 @@ def detect_and_repair(args: argparse.Namespace, conditions: list[str], others: l
                "d_others_down_at_most_0_5": others_change >= -0.5,
                "seconds_for_4_s": seconds, "e_fast_enough": seconds <= 0.020,
                "nemo_accuracy_change": nemo_change, "g_nemo_down_at_most_0_3": nemo_change >= -0.3}
+    verdict.update(extra_checks() if extra_checks else {})
     return finish(record, verdict, args, conditions, without, names)

@@ -8,7 +8,8 @@ speech in one way that needs no model: it stands far above what comes just befor
 few tens of milliseconds after it, where a voice's loud sounds are vowels that last. Typing beside a
 laptop's microphone is many quieter clicks: clicks as loud as the speech's peak moved 24-31 % of the
 development models' labels, most of them through the clicks in pauses ("Keyboard clicks"). A click in a
-pause is found by the pause after it, where a plosive is followed by its vowel. Each stretch found is
+pause is found by the pause after it, where a plosive is followed by its vowel, and only in a stream of
+them, where a mouth click comes alone. Each stretch found is
 turned down to the level around it; a recording without one is returned as it is.
 """
 
@@ -27,6 +28,8 @@ LATER_S = (0.100, 0.150)  # what a knock is turned down to: the louder of "just 
 TAIL_DB = 3.0  # the stretch ends where the energy is back within this of that level
 CLICK_UNDER_SPEECH_DB = 6.0  # a click in a pause: its loudest frame lies no further than this under the speech level
 PAUSE_UNDER_SPEECH_DB = 20.0  # ... and the loudest frame 20-40 ms after it lies this far under (a pause)
+MIN_PAUSE_CLICKS = 3  # ... and the recording holds this many such clicks (typing is many; a mouth click one)
+CLICK_GAP_S = 0.020  # frames found further apart than this are separate clicks
 
 
 def _frame_energies_db(wave: np.ndarray, frame: int) -> np.ndarray:
@@ -89,10 +92,14 @@ def _clicks_in_pauses(energy: np.ndarray, frames: np.ndarray, speech: float, bef
     """Which of `frames` (each within `CLICK_UNDER_SPEECH_DB` of the `speech` level, `before` the loudest frame
     4-10 ms before each) are a click followed by a pause: `JUMP_DB` above the loudest frame before and the
     loudest 20-40 ms after, which lies `PAUSE_UNDER_SPEECH_DB` under the speech. A keystroke is quieter than
-    a knock, and a voice's plosive bursts are as loud; but a plosive runs into its vowel."""
+    a knock, and a voice's plosive bursts are as loud; but a plosive runs into its vowel. None where the
+    recording holds fewer than `MIN_PAUSE_CLICKS`: a lip's click or a plosive released into a pause comes
+    alone or in two, keystrokes in a stream."""
     f = 1 / FRAME_S
     after = _around(energy, frames, int(AFTER_S[0] * f), int(AFTER_S[1] * f) + 1, np.nanmax)
-    return (energy[frames] >= np.maximum(before, after) + JUMP_DB) & (after <= speech - PAUSE_UNDER_SPEECH_DB)
+    clicks = (energy[frames] >= np.maximum(before, after) + JUMP_DB) & (after <= speech - PAUSE_UNDER_SPEECH_DB)
+    separate = np.count_nonzero(np.diff(frames[clicks], prepend=-np.inf) > CLICK_GAP_S * f)
+    return clicks if separate >= MIN_PAUSE_CLICKS else np.zeros_like(clicks)
 
 
 def remove_knocks(wave: np.ndarray, sample_rate: int) -> np.ndarray:
