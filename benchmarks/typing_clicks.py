@@ -26,7 +26,8 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from before_after import add_repair_arguments, detect_and_repair, repair_seconds, replaced  # noqa: E402
+from before_after import (add_repair_arguments, calm_and_disgust_check, detect_and_repair,  # noqa: E402
+                          repair_seconds, replaced)
 
 import specser.audio.knocks as knocks  # noqa: E402
 from specser.audio.degrade import CONDITIONS as ALL_CONDITIONS  # noqa: E402
@@ -43,29 +44,18 @@ def loud_knocks_only():
     return replaced(knocks, "_clicks_in_pauses", lambda energy, frames, speech, before: np.zeros(frames.size, bool))
 
 
-def calm_and_disgust(ravdess: Path) -> list[str]:
-    """RAVDESS's calm and disgust clips (emotions 02 and 07), which the six-emotion corpus leaves out."""
-    return sorted(str(p) for code in ("02", "07") for p in ravdess.glob(f"Actor_*/03-01-{code}-*"))
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_repair_arguments(parser, HERE / "results" / "real_voices" / "typing_clicks.json")
     args = parser.parse_args()
     seconds = repair_seconds(lambda clip: knocks.remove_knocks(clip, 16000),
                              lambda clip: keystrokes(0.3 * clip, 16000, 0.0, np.random.default_rng(0)))
+
     def fires(path: str) -> bool:
         return bool(knocks.find_knocks(load_audio(path, 16000), 16000))
 
-    def check_h() -> dict:
-        paths = calm_and_disgust(args.ravdess)
-        fired = [Path(p).name for p in paths if fires(p)]
-        print(f"(h) the detector fired on {len(fired)} of {len(paths)} calm and disgust clips (rule: < 1 %)")
-        return {"fired_on_calm_and_disgust": {"clips": len(paths), "fired": len(fired), "examples": fired[:10]},
-                "h_fires_under_1_percent_of_calm_and_disgust": bool(paths) and len(fired) < 0.01 * len(paths)}
-
     return detect_and_repair(args, CONDITIONS, OTHERS, loud_knocks_only, VARIANTS, RULE, fires, seconds, 3.0,
-                             extra_checks=check_h)
+                             extra_checks=calm_and_disgust_check(args, fires))
 
 
 if __name__ == "__main__":

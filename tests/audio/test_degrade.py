@@ -147,3 +147,19 @@ def test_typing_adds_short_clicks_all_through_the_clip_at_most_at_its_level(name
     level = np.max(np.abs(quiet)) * 10 ** (-below_db / 20)
     assert 0.6 * level <= np.max(added) <= level + 1e-6
     assert np.array_equal(CONDITIONS[name](quiet, SR, np.random.default_rng(3), None), out)
+
+
+@pytest.mark.parametrize("name, below_db", [("a steady whine 20 dB below speech", 20.0),
+                                            ("a steady whine 10 dB below speech", 10.0)])
+def test_a_whine_adds_one_steady_sine_its_level_under_the_clip(name, below_db):
+    quiet = (0.1 * WAVE).astype(np.float32)
+    out = CONDITIONS[name](quiet, SR, np.random.default_rng(3), None)
+    added = out.astype(np.float64) - quiet
+    spectrum = np.abs(np.fft.rfft(added * np.hanning(added.size))) ** 2
+    hz = np.fft.rfftfreq(added.size, 1 / SR)[np.argmax(spectrum)]
+    assert 300 <= hz <= 4000
+    near = np.abs(np.fft.rfftfreq(added.size, 1 / SR) - hz) <= 3
+    assert spectrum[near].sum() > 0.99 * spectrum.sum()  # one line
+    rms = np.sqrt(np.mean(quiet.astype(np.float64) ** 2))
+    assert 20 * np.log10(np.sqrt(np.mean(added ** 2)) / rms) == pytest.approx(-below_db, abs=0.1)
+    assert np.array_equal(CONDITIONS[name](quiet, SR, np.random.default_rng(3), None), out)

@@ -15,6 +15,7 @@ from specser.audio.declip import declip
 from specser.audio.degrade import mains_hum, rumble
 from specser.audio.hum import remove_hum
 from specser.audio.knocks import remove_knocks
+from specser.audio.whine import remove_whines
 from specser.audio.load import AudioError, remove_dc
 from specser.features.bass_noise import floor_noisy_bass
 from specser.inference.model_file import ModelFile
@@ -22,6 +23,7 @@ from specser.inference.predictor import Predictor
 from specser.inference.segments import sliding_windows
 from tests.audio.test_hum import wandering_voice
 from tests.audio.test_knocks import burst_at, sentence
+from tests.audio.test_whine import tone
 from tests.synth import emotional_tone
 
 
@@ -109,6 +111,16 @@ def test_a_knock_is_turned_down_before_labelling(predictor):
     turned_down = predictor.feature_probabilities(predictor.wave_features([remove_knocks(remove_dc(knocked), 16000)]))
     np.testing.assert_allclose(predictor.probabilities([knocked]), turned_down, atol=1e-5)
     assert np.abs(turned_down - as_heard).max() > 1e-3  # the test model hears the knock (whether it helps: benchmarks/knocks.py)
+
+
+def test_a_steady_whine_is_notched_out_before_labelling(predictor):
+    """A tone under the voice: every predictor reads the recording with it notched out (`specser.audio.whine`)."""
+    clean = sentence()
+    whining = clean + tone(clean.size, 1500.0, 0.05)
+    as_heard = predictor.feature_probabilities(predictor.wave_features([whining]))
+    notched = predictor.feature_probabilities(predictor.wave_features([remove_whines(remove_dc(whining), 16000)]))
+    np.testing.assert_allclose(predictor.probabilities([whining]), notched, atol=1e-5)
+    assert np.abs(notched - as_heard).max() > 1e-3  # the test model hears the whine (whether it helps: benchmarks/whine.py)
 
 
 def test_rumble_is_put_back_on_the_floor_before_labelling(trained_run):

@@ -226,6 +226,14 @@ def knock(wave: np.ndarray, sample_rate: int, above_peak_db: float, rng: np.rand
     return np.clip(out, -1.0, 1.0).astype(wave.dtype)
 
 
+def whine(wave: np.ndarray, sample_rate: int, below_db: float, rng: np.random.Generator) -> np.ndarray:
+    """`wave` plus a steady sine `below_db` under its RMS, at a random frequency from 300 to 4,000 Hz and a
+    random phase (a coil's or an appliance's whine); clipped at full scale, as a recorder would."""
+    t = np.arange(wave.size) / sample_rate
+    tone = np.sqrt(2) * np.sin(2 * np.pi * rng.uniform(300.0, 4000.0) * t + rng.uniform(0, 2 * np.pi))
+    return np.clip(wave + tone * _rms(wave) * 10 ** (-below_db / 20), -1.0, 1.0).astype(wave.dtype)
+
+
 def keystrokes(wave: np.ndarray, sample_rate: int, below_peak_db: float, rng: np.random.Generator,
                keys_per_s: float = 6.0) -> np.ndarray:
     """`wave` with typing beside the microphone all through it: keystrokes about `keys_per_s` a second (a
@@ -285,6 +293,8 @@ CONDITIONS: dict[str, Condition] = {
     "a thud 12 dB above the speech's peak": lambda w, sr, rng, babble: knock(w, sr, 12.0, rng, 0.015, 300.0),
     "typing at the speech's peak": lambda w, sr, rng, babble: keystrokes(w, sr, 0.0, rng),
     "typing 6 dB below the speech's peak": lambda w, sr, rng, babble: keystrokes(w, sr, 6.0, rng),
+    "a steady whine 20 dB below speech": lambda w, sr, rng, babble: whine(w, sr, 20.0, rng),
+    "a steady whine 10 dB below speech": lambda w, sr, rng, babble: whine(w, sr, 10.0, rng),
     "rumble under 150 Hz, 10 dB SNR": lambda w, sr, rng, babble: rumble(w, sr, 10.0, rng),
     "rumble under 150 Hz, 0 dB SNR": lambda w, sr, rng, babble: rumble(w, sr, 0.0, rng),
 }

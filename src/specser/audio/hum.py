@@ -18,25 +18,36 @@ TOP_HZ = 1200.0  # harmonics above this are left: a ground loop's are weak there
 NOTCH_Q = 30.0  # the notch is f / 30 wide: 1.7 Hz at 50 Hz, 40 Hz at 1.2 kHz
 
 
-def _average_spectrum(wave: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
-    """Frequencies and the mean power spectrum over 1 s Hann frames, half overlapping (1 Hz apart; the
-    whole clip if shorter). Numpy only: importing scipy.signal would add seconds to `specser predict`."""
+def frame_spectra(wave: np.ndarray, sample_rate: int):
+    """The frequencies, then the power spectra of 1 s Hann frames, half overlapping (1 Hz apart; the whole
+    clip if shorter), up to 64 frames an array: a long recording never sits whole in the FFT. Numpy only:
+    importing scipy.signal would add seconds to `specser predict`."""
     size = min(wave.size, sample_rate)
     window = np.hanning(size)
     frames = np.lib.stride_tricks.sliding_window_view(wave, size)[:: max(1, size // 2)]
-    power = np.zeros(size // 2 + 1)
-    for start in range(0, len(frames), 64):  # 64 frames at a time: a long recording never sits whole in the FFT
+    yield np.fft.rfftfreq(size, 1 / sample_rate)
+    for start in range(0, len(frames), 64):
         chunk = frames[start:start + 64].astype(np.float64)
         chunk = (chunk - chunk.mean(axis=1, keepdims=True)) * window
-        power += np.sum(np.abs(np.fft.rfft(chunk, axis=1)) ** 2, axis=0)
-    return np.fft.rfftfreq(size, 1 / sample_rate), power / len(frames)
+        yield np.abs(np.fft.rfft(chunk, axis=1)) ** 2
 
 
-def _notch_gain(freqs: np.ndarray, hz: float, sample_rate: int) -> np.ndarray:
-    """|H|^2 of a second-order IIR notch at `hz` (Q = NOTCH_Q) at `freqs`: the response of that notch run
-    forwards and backwards, applied in the frequency domain (zero phase)."""
+def _average_spectrum(wave: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """Frequencies and the mean power spectrum of `frame_spectra`."""
+    spectra = frame_spectra(wave, sample_rate)
+    freqs = next(spectra)
+    power, frames = np.zeros(freqs.size), 0
+    for chunk in spectra:
+        power += np.sum(chunk, axis=0)
+        frames += len(chunk)
+    return freqs, power / frames
+
+
+def notch_gain(freqs: np.ndarray, hz: float, sample_rate: int, q: float = NOTCH_Q) -> np.ndarray:
+    """|H|^2 of a second-order IIR notch at `hz` (quality `q`: hz / q wide) at `freqs`: the response of
+    that notch run forwards and backwards, applied in the frequency domain (zero phase)."""
     w0 = 2 * np.pi * hz / sample_rate
-    beta = np.tan(w0 / NOTCH_Q / 2)  # half the -3 dB bandwidth, pre-warped
+    beta = np.tan(w0 / q / 2)  # half the -3 dB bandwidth, pre-warped
     gain = 1 / (1 + beta)
     z = np.exp(-1j * 2 * np.pi * freqs / sample_rate)
     h = gain * (1 - 2 * np.cos(w0) * z + z ** 2) / (1 - 2 * gain * np.cos(w0) * z + (2 * gain - 1) * z ** 2)
@@ -79,5 +90,5 @@ def remove_hum(wave: np.ndarray, sample_rate: int) -> np.ndarray:
     bins = np.fft.rfftfreq(wave.size, 1 / sample_rate)
     for k in range(1, int(min(TOP_HZ, sample_rate / 2 - 1) // mains) + 1):
         if k == 1 or _stands_out_db(freqs, power, k * mains) >= HARMONIC_DB:
-            spectrum *= _notch_gain(bins, k * mains, sample_rate)
+            spectrum *= notch_gain(bins, k * mains, sample_rate)
     return np.fft.irfft(spectrum, n=wave.size).astype(wave.dtype)

@@ -19,6 +19,7 @@ from specser.audio.checks import MIN_DURATION_S, MIN_SPEECH_S, speech_problem, t
 from specser.audio.declip import declip
 from specser.audio.hum import remove_hum
 from specser.audio.knocks import remove_knocks
+from specser.audio.whine import remove_whines
 from specser.audio.load import AudioError, decode_audio, load_audio, prepare_wave, remove_dc
 from specser.audio.quality import QualityWarning, quality_warnings
 from specser.config import FeatureConfig
@@ -111,12 +112,14 @@ class BasePredictor:
         """The (n_mels, frames) log-Mel of each model-rate waveform (backend arrays), its clipped peaks
         repaired first (`repair_clipping`), then its DC offset removed (arrays handed in directly have
         not been through the loader, which removes it too), then any knock turned down, then any mains
-        hum notched out; in the log-Mel, the lowest bands that steady rumble fills are set back to its floor
-        (`specser.features.bass_noise`). Every path from audio to the network comes through here, so each
+        hum and any steady whine notched out; in the log-Mel, the lowest bands that steady rumble fills
+        are set back to its floor (`specser.features.bass_noise`). Every path from audio to the network comes through here, so each
         recording is repaired once."""
         sr = self.sample_rate
-        repaired = [remove_hum(remove_knocks(remove_dc(declip(w) if self.repair_clipping else w), sr), sr)
-                    for w in waves]
+        repaired = []
+        for wave in waves:
+            wave = remove_dc(declip(wave) if self.repair_clipping else wave)
+            repaired.append(remove_whines(remove_hum(remove_knocks(wave, sr), sr), sr))
         feats = self.wave_features(repaired)
         return [floor_noisy_bass(f) for f in feats] if applies_to(self.features) else feats
 
