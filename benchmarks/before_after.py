@@ -200,10 +200,10 @@ def calm_and_disgust(ravdess: Path) -> list[str]:
     return sorted(str(p) for code in ("02", "07") for p in ravdess.glob(f"Actor_*/03-01-{code}-*"))
 
 
-def calm_and_disgust_check(args: argparse.Namespace, fires: Callable[[str], bool]) -> Callable[[], dict]:
+def calm_and_disgust_check(args: argparse.Namespace, fires: Callable[[str], bool]) -> Callable[..., dict]:
     """Check (h) of a detect-and-repair rule, for `detect_and_repair(extra_checks=...)`: the detector fires
     on fewer than 1 % of the calm and disgust clips (`calm_and_disgust`)."""
-    def check() -> dict:
+    def check(record: dict, names: tuple[str, str]) -> dict:
         paths = calm_and_disgust(args.ravdess)
         fired = [Path(p).name for p in paths if fires(p)]
         print(f"(h) the detector fired on {len(fired)} of {len(paths)} calm and disgust clips (rule: < 1 %)")
@@ -213,16 +213,27 @@ def calm_and_disgust_check(args: argparse.Namespace, fires: Callable[[str], bool
     return check
 
 
+def largest_condition_loss(record: dict, names: tuple[str, str]) -> tuple[str, float]:
+    """The other condition whose agreement (mean over the development models) falls most between the two
+    variants, and by how many points: what a mean over many conditions can hide."""
+    before, after = (record["others"][n] for n in names)
+    conditions = next(iter(before.values())).keys()
+    change = {c: 100 * float(np.mean([after[r][c]["agreement"] - before[r][c]["agreement"] for r in before]))
+              for c in conditions}
+    worst = min(change, key=change.get)
+    return worst, change[worst]
+
+
 def detect_and_repair(args: argparse.Namespace, conditions: list[str], others: list[str],
                       without: Callable[[], AbstractContextManager], names: tuple[str, str], rule: str,
                       fires: Callable[[str], bool], seconds: float, min_gain: float,
-                      extra_checks: Callable[[], dict] | None = None) -> int:
+                      extra_checks: Callable[[dict, tuple[str, str]], dict] | None = None) -> int:
     """The checks of a detect-and-repair rule (knocks, rumble), in the order written there: (a) agreement over
     `conditions` up by `min_gain` points, (b) each development model's clean accuracy within 0.5, (c) the
     detector firing on under 1 % of the clean corpus clips, (d) agreement over `others` down by at most 0.5,
     (e) at most 20 ms (`seconds`) for a 4 s clip, (g) RAVDESS -> nEMO accuracy down by at most 0.3; then the
-    bundled model's figures, and the record written. `extra_checks()` adds a rule's own checks to the verdict
-    (keys `h_...` decide). With `args.targets_only`, `conditions` alone."""
+    bundled model's figures, and the record written. `extra_checks(record, names)` adds a rule's own checks to the
+    verdict (keys `h_...`, `i_...` decide). With `args.targets_only`, `conditions` alone."""
     record, gain = development(args, conditions, without, names, rule)
     if args.targets_only:
         print(f"agreement {gain:+.1f} points over the {len(conditions)} target conditions")
@@ -248,5 +259,5 @@ def detect_and_repair(args: argparse.Namespace, conditions: list[str], others: l
                "d_others_down_at_most_0_5": others_change >= -0.5,
                "seconds_for_4_s": seconds, "e_fast_enough": seconds <= 0.020,
                "nemo_accuracy_change": nemo_change, "g_nemo_down_at_most_0_3": nemo_change >= -0.3}
-    verdict.update(extra_checks() if extra_checks else {})
+    verdict.update(extra_checks(record, names) if extra_checks else {})
     return finish(record, verdict, args, conditions, without, names)

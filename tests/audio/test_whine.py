@@ -4,6 +4,8 @@ recording too short to tell are never touched."""
 import numpy as np
 import pytest
 
+from specser.audio.degrade import mains_hum
+from specser.audio.hum import hum_frequency, remove_hum
 from specser.audio.whine import find_whines, remove_whines
 from tests.audio.test_hum import wandering_voice
 from tests.audio.test_knocks import sentence
@@ -59,3 +61,15 @@ def test_audio_without_a_steady_whine_is_returned_as_it_is(make):
     wave = make().astype(np.float32)
     assert find_whines(wave, SR) == []
     assert remove_whines(wave, SR) is wave
+
+
+def test_the_mains_harmonics_of_a_humming_recording_are_left_to_the_hum_notch():
+    clean = wandering_voice(seconds=4.0)
+    humming = mains_hum(clean, SR, 50.0, 10.0, np.random.default_rng(7))
+    assert hum_frequency(humming, SR) == 50.0
+    after_hum = remove_hum(humming, SR)
+    assert find_whines(after_hum, SR)  # without the hint, harmonics the hum notch left are lines here
+    assert find_whines(after_hum, SR, mains_hz=50.0) == []
+    assert remove_whines(after_hum, SR, mains_hz=50.0) is after_hum
+    with_whine = after_hum + tone(clean.size, 1234.5, 0.05)  # a whine off the mains harmonics is still found
+    assert [round(f, 1) for f in find_whines(with_whine, SR, mains_hz=50.0)] == [1234.5]

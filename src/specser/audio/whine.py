@@ -21,6 +21,7 @@ LOW_HZ = 70.0  # lines below this are the hum notch's business (and the rumble s
 TOP_MARGIN_HZ = 100.0  # ... and none within this of the Nyquist frequency
 MAX_LINES = 10  # at most this many lines are notched, the strongest first
 NOTCH_WIDTH_HZ = 16.0  # each notch's width: narrow enough to leave the voice, wide enough for a line 0.5 Hz off
+MAINS_HZ_APART = 2.0  # a line this close to a harmonic of the recording's mains hum is left to the hum notch
 NEAR_HZ = 1000.0  # each notch is applied to the bins this close to its line
 NEIGHBOURS = np.r_[-8:-2, 3:9]  # bin offsets of a line's neighbourhood (1 Hz bins): past the Hann main lobe
 
@@ -37,9 +38,11 @@ def _minimum_spectrum(wave: np.ndarray, sample_rate: int) -> tuple[np.ndarray, n
     return freqs, minimum, frames
 
 
-def find_whines(wave: np.ndarray, sample_rate: int) -> list[float]:
+def find_whines(wave: np.ndarray, sample_rate: int, mains_hz: float | None = None) -> list[float]:
     """The frequencies (Hz) of the steady lines in `wave`, the strongest first; none in a recording under
-    `MIN_FRAMES` frames."""
+    `MIN_FRAMES` frames. Where the recording hums at `mains_hz` (`specser.audio.hum.hum_frequency`), lines
+    within `MAINS_HZ_APART` of its harmonics are the hum notch's: notched again here, 16 Hz wide, they had
+    taken much of the voice under 500 Hz (docs/results.md, "A steady whine")."""
     wave = np.asarray(wave)
     if wave.size < sample_rate:
         return []
@@ -52,6 +55,9 @@ def find_whines(wave: np.ndarray, sample_rate: int) -> list[float]:
     peaks = band[(power[band] >= power[band - 1]) & (power[band] >= power[band + 1])]
     median = np.median(power[peaks[:, None] + NEIGHBOURS[None, :]], axis=1)
     standing = 10 * np.log10((power[peaks] + 1e-30) / (median + 1e-30))
+    if mains_hz:
+        ratio = freqs[peaks] / mains_hz
+        standing[np.abs(ratio - np.round(ratio)) * mains_hz <= MAINS_HZ_APART] = -np.inf
     strongest = np.argsort(-standing)[: np.count_nonzero(standing >= LINE_DB)][:MAX_LINES]
     return [_refined_hz(freqs, power, k) for k in peaks[strongest]]
 
@@ -65,10 +71,10 @@ def _refined_hz(freqs: np.ndarray, power: np.ndarray, k: int) -> float:
     return float(freqs[k] + np.clip(offset, -0.5, 0.5) * (freqs[1] - freqs[0]))
 
 
-def remove_whines(wave: np.ndarray, sample_rate: int) -> np.ndarray:
-    """`wave` with each steady line (`find_whines`) notched out, `NOTCH_WIDTH_HZ` wide; `wave` itself
-    when it has none."""
-    lines = find_whines(wave, sample_rate)
+def remove_whines(wave: np.ndarray, sample_rate: int, mains_hz: float | None = None) -> np.ndarray:
+    """`wave` with each steady line (`find_whines`; `mains_hz` there) notched out, `NOTCH_WIDTH_HZ` wide;
+    `wave` itself when it has none."""
+    lines = find_whines(wave, sample_rate, mains_hz)
     if not lines:
         return wave
     spectrum = np.fft.rfft(wave.astype(np.float64))

@@ -17,7 +17,7 @@ import numpy as np
 
 from specser.audio.checks import MIN_DURATION_S, MIN_SPEECH_S, speech_problem, trim_silence
 from specser.audio.declip import declip
-from specser.audio.hum import remove_hum
+from specser.audio.hum import hum_frequency, remove_hum
 from specser.audio.knocks import remove_knocks
 from specser.audio.whine import remove_whines
 from specser.audio.load import AudioError, decode_audio, load_audio, prepare_wave, remove_dc
@@ -119,7 +119,8 @@ class BasePredictor:
         repaired = []
         for wave in waves:
             wave = remove_dc(declip(wave) if self.repair_clipping else wave)
-            repaired.append(remove_whines(remove_hum(remove_knocks(wave, sr), sr), sr))
+            wave = remove_knocks(wave, sr)
+            repaired.append(remove_whines(remove_hum(wave, sr), sr, mains_hz=hum_frequency(wave, sr)))
         feats = self.wave_features(repaired)
         return [floor_noisy_bass(f) for f in feats] if applies_to(self.features) else feats
 
