@@ -217,7 +217,7 @@ def largest_condition_loss(record: dict, names: tuple[str, str]) -> tuple[str, f
     """The other condition whose agreement (mean over the development models) falls most between the two
     variants, and by how many points: what a mean over many conditions can hide."""
     before, after = (record["others"][n] for n in names)
-    conditions = next(iter(before.values())).keys()
+    conditions = [c for c in next(iter(before.values())) if c != "clean"]  # clean agrees with itself
     change = {c: 100 * float(np.mean([after[r][c]["agreement"] - before[r][c]["agreement"] for r in before]))
               for c in conditions}
     worst = min(change, key=change.get)
