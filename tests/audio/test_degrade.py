@@ -163,3 +163,17 @@ def test_a_whine_adds_one_steady_sine_its_level_under_the_clip(name, below_db):
     rms = np.sqrt(np.mean(quiet.astype(np.float64) ** 2))
     assert 20 * np.log10(np.sqrt(np.mean(added ** 2)) / rms) == pytest.approx(-below_db, abs=0.1)
     assert np.array_equal(CONDITIONS[name](quiet, SR, np.random.default_rng(3), None), out)
+
+
+@pytest.mark.parametrize("name, below_db", [("a fan (blade tone and hiss) 20 dB below speech", 20.0),
+                                            ("a fan (blade tone and hiss) 10 dB below speech", 10.0)])
+def test_a_fan_adds_its_blade_tone_harmonics_and_hiss_its_level_under_the_clip(name, below_db):
+    quiet = (0.1 * WAVE).astype(np.float32)
+    added = CONDITIONS[name](quiet, SR, np.random.default_rng(3), None).astype(np.float64) - quiet
+    rms = np.sqrt(np.mean(quiet.astype(np.float64) ** 2))
+    assert 20 * np.log10(np.sqrt(np.mean(added ** 2)) / rms) == pytest.approx(-below_db, abs=0.1)
+    spectrum = np.abs(np.fft.rfft(added * np.hanning(added.size))) ** 2
+    freqs = np.fft.rfftfreq(added.size, 1 / SR)
+    lines = [spectrum[np.abs(freqs - 180 * k) <= 2].sum() for k in range(1, 6)]
+    assert all(line > 100 * np.median(spectrum) * 5 for line in lines)  # five lines, far above the hiss
+    assert spectrum[freqs > 1000].sum() > 0.05 * spectrum.sum()  # and a hiss across the band

@@ -234,6 +234,16 @@ def whine(wave: np.ndarray, sample_rate: int, below_db: float, rng: np.random.Ge
     return np.clip(wave + tone * _rms(wave) * 10 ** (-below_db / 20), -1.0, 1.0).astype(wave.dtype)
 
 
+def fan(wave: np.ndarray, sample_rate: int, below_db: float, rng: np.random.Generator,
+        blade_hz: float = 180.0) -> np.ndarray:
+    """`wave` plus a fan: its blade tone at `blade_hz` and four harmonics (amplitudes 1/k, random phases) over
+    a hiss of white noise, their RMS `below_db` under the clip's; clipped at full scale."""
+    t = np.arange(wave.size) / sample_rate
+    sound = sum(np.sin(2 * np.pi * blade_hz * k * t + rng.uniform(0, 2 * np.pi)) / k for k in range(1, 6))
+    sound = sound + 0.5 * rng.standard_normal(wave.size)
+    return np.clip(wave + sound * (_rms(wave) * 10 ** (-below_db / 20) / _rms(sound)), -1.0, 1.0).astype(wave.dtype)
+
+
 def keystrokes(wave: np.ndarray, sample_rate: int, below_peak_db: float, rng: np.random.Generator,
                keys_per_s: float = 6.0) -> np.ndarray:
     """`wave` with typing beside the microphone all through it: keystrokes about `keys_per_s` a second (a
@@ -295,6 +305,8 @@ CONDITIONS: dict[str, Condition] = {
     "typing 6 dB below the speech's peak": lambda w, sr, rng, babble: keystrokes(w, sr, 6.0, rng),
     "a steady whine 20 dB below speech": lambda w, sr, rng, babble: whine(w, sr, 20.0, rng),
     "a steady whine 10 dB below speech": lambda w, sr, rng, babble: whine(w, sr, 10.0, rng),
+    "a fan (blade tone and hiss) 20 dB below speech": lambda w, sr, rng, babble: fan(w, sr, 20.0, rng),
+    "a fan (blade tone and hiss) 10 dB below speech": lambda w, sr, rng, babble: fan(w, sr, 10.0, rng),
     "rumble under 150 Hz, 10 dB SNR": lambda w, sr, rng, babble: rumble(w, sr, 10.0, rng),
     "rumble under 150 Hz, 0 dB SNR": lambda w, sr, rng, babble: rumble(w, sr, 0.0, rng),
 }
