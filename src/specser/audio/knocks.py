@@ -6,11 +6,11 @@ emotion: one knock 12 dB above the speech's peak moved 10-15 % of two developmen
 same 50 ms simply zeroed moved 1-2 % (docs/results.md, "Knocks: a tap or a thud"). A knock differs from
 speech in one way that needs no model: it stands far above what comes just before it *and* what comes a
 few tens of milliseconds after it, where a voice's loud sounds are vowels that last. Typing beside a
-laptop's microphone is many quieter clicks: clicks as loud as the speech's peak moved 24-31 % of the
+laptop's microphone is many quieter clicks: clicks as loud as the speech's peak moved 23-35 % of the
 development models' labels, most of them through the clicks in pauses ("Keyboard clicks"). A click in a
 pause is found by the pause after it, where a plosive is followed by its vowel, and only in a stream of
-them, where a mouth click comes alone. Each stretch found is
-turned down to the level around it; a recording without one is returned as it is.
+them, where a mouth click comes alone. Each stretch found is turned down to the level around it; a
+recording without one is returned as it is.
 """
 
 from __future__ import annotations

@@ -19,9 +19,9 @@ from specser.audio.checks import MIN_DURATION_S, MIN_SPEECH_S, speech_problem, t
 from specser.audio.declip import declip
 from specser.audio.hum import hum_frequency, remove_hum
 from specser.audio.knocks import remove_knocks
-from specser.audio.whine import remove_whines
 from specser.audio.load import AudioError, decode_audio, load_audio, prepare_wave, remove_dc
 from specser.audio.quality import QualityWarning, quality_warnings
+from specser.audio.whine import remove_whines
 from specser.config import FeatureConfig
 from specser.features.bass_noise import applies_to, floor_noisy_bass
 from specser.features.length import crop_windows
@@ -112,8 +112,9 @@ class BasePredictor:
         """The (n_mels, frames) log-Mel of each model-rate waveform (backend arrays), its clipped peaks
         repaired first (`repair_clipping`), then its DC offset removed (arrays handed in directly have
         not been through the loader, which removes it too), then any knock turned down, then any mains
-        hum and any steady whine notched out; in the log-Mel, the lowest bands that steady rumble fills
-        are set back to its floor (`specser.features.bass_noise`). Every path from audio to the network comes through here, so each
+        hum and any steady whine notched out (the whine notch leaves the hum's harmonics alone); in the
+        log-Mel, the lowest bands that steady rumble fills are set back to its floor
+        (`specser.features.bass_noise`). Every path from audio to the network comes through here, so each
         recording is repaired once."""
         sr = self.sample_rate
         repaired = []
