@@ -177,3 +177,25 @@ def test_a_fan_adds_its_blade_tone_harmonics_and_hiss_its_level_under_the_clip(n
     lines = [spectrum[np.abs(freqs - 180 * k) <= 2].sum() for k in range(1, 6)]
     assert all(line > 100 * np.median(spectrum) * 5 for line in lines)  # five lines, far above the hiss
     assert spectrum[freqs > 1000].sum() > 0.05 * spectrum.sum()  # and a hiss across the band
+
+
+def test_colour_tilts_and_muffles_by_the_gain_asked_and_an_echo_adds_one_delayed_copy():
+    from specser.audio.degrade import echo, muffle, tilt
+
+    t = np.arange(2 * SR) / SR
+    tones = {hz: (0.1 * np.sin(2 * np.pi * hz * t)).astype(np.float32) for hz in (250, 1000, 4000)}
+    level = {hz: _rms_db(w[SR // 2:-SR // 2]) for hz, w in tones.items()}
+
+    def change(make, hz):
+        return _rms_db(make(tones[hz])[SR // 2:-SR // 2]) - level[hz]
+
+    assert change(lambda w: tilt(w, SR, 3.0), 250) == pytest.approx(0.0, abs=0.1)  # flat below 500 Hz
+    assert change(lambda w: tilt(w, SR, 3.0), 1000) == pytest.approx(3.0, abs=0.1)
+    assert change(lambda w: tilt(w, SR, -3.0), 4000) == pytest.approx(-9.0, abs=0.1)
+    assert change(lambda w: muffle(w, SR, 15.0), 250) == pytest.approx(0.0, abs=0.1)
+    assert change(lambda w: muffle(w, SR, 15.0), 4000) == pytest.approx(-15 / (1 + 0.5 ** 4), abs=0.1)
+    click = np.zeros(SR, np.float32)
+    click[100] = 0.5
+    out = echo(click, SR, 0.15, 6.0)
+    assert np.flatnonzero(out).tolist() == [100, 100 + int(0.15 * SR)]
+    assert out[100 + int(0.15 * SR)] == pytest.approx(0.5 * 10 ** (-6 / 20))

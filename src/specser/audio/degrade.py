@@ -95,6 +95,35 @@ def high_pass(wave: np.ndarray, sample_rate: int, hz: float) -> np.ndarray:
     return sosfiltfilt(butter(4, hz, btype="high", fs=sample_rate, output="sos"), wave)
 
 
+def colour(wave: np.ndarray, sample_rate: int, gain_db: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """`wave` through a zero-phase filter whose gain at each frequency (Hz) is `gain_db(f)`, applied in the
+    frequency domain (a microphone's or an enclosure's colour); clipped at full scale."""
+    spectrum = np.fft.rfft(wave.astype(np.float64))
+    freqs = np.fft.rfftfreq(wave.size, 1 / sample_rate)
+    out = np.fft.irfft(spectrum * 10 ** (gain_db(freqs) / 20), n=wave.size)
+    return np.clip(out, -1.0, 1.0).astype(wave.dtype)
+
+
+def tilt(wave: np.ndarray, sample_rate: int, db_per_octave: float, from_hz: float = 500.0) -> np.ndarray:
+    """A microphone brighter (> 0) or duller (< 0) than a studio's: `db_per_octave` above `from_hz`."""
+    return colour(wave, sample_rate, lambda f: db_per_octave * np.log2(np.maximum(f, from_hz) / from_hz))
+
+
+def muffle(wave: np.ndarray, sample_rate: int, cut_db: float, above_hz: float = 2000.0) -> np.ndarray:
+    """A phone in a pocket, a mask, a microphone behind a screen: a high shelf `cut_db` down above `above_hz`
+    (a 4th-order transition)."""
+    return colour(wave, sample_rate, lambda f: -cut_db / (1 + (above_hz / np.maximum(f, 1.0)) ** 4))
+
+
+def echo(wave: np.ndarray, sample_rate: int, delay_s: float, below_db: float) -> np.ndarray:
+    """`wave` plus one copy of itself `delay_s` later and `below_db` down (a hard wall far off, a call's echo);
+    clipped at full scale."""
+    delay = int(round(delay_s * sample_rate))
+    out = wave.astype(np.float64)
+    out[delay:] += wave[: wave.size - delay] * 10 ** (-below_db / 20)
+    return np.clip(out, -1.0, 1.0).astype(wave.dtype)
+
+
 def codec(wave: np.ndarray, sample_rate: int, fmt: str = "OGG", subtype: str = "OPUS",
           compression: float = 0.95) -> np.ndarray:
     """A round trip through a lossy codec (Opus by default) at a low bit rate (`compression` 0-1, 1 smallest)."""
@@ -289,6 +318,10 @@ CONDITIONS: dict[str, Condition] = {
     "amr-nb 12.2 kbit/s (mobile call)": lambda w, sr, rng, babble: phone_codec(w, sr, "3gp", "libopencore_amrnb",
                                                                                8000, 12200),
     "reverb RT60 0.6 s": lambda w, sr, rng, babble: reverberate(w, sr, 0.6, rng),
+    "an echo 150 ms later, 6 dB down": lambda w, sr, rng, babble: echo(w, sr, 0.15, 6.0),
+    "a brighter microphone, +3 dB an octave over 500 Hz": lambda w, sr, rng, babble: tilt(w, sr, 3.0),
+    "a duller microphone, -3 dB an octave over 500 Hz": lambda w, sr, rng, babble: tilt(w, sr, -3.0),
+    "muffled, 15 dB less over 2 kHz (a pocket, a mask)": lambda w, sr, rng, babble: muffle(w, sr, 15.0),
     "compressor 4:1, 20 dB below peak": lambda w, sr, rng, babble: compress(w, sr, 4.0, 20.0),
     "3 s of room noise before": lambda w, sr, rng, babble: surround(w, sr, 3.0, 0.0, rng),
     "2 s of room noise either side": lambda w, sr, rng, babble: surround(w, sr, 2.0, 2.0, rng),
