@@ -12,7 +12,8 @@ import soundfile as sf
 import torch
 
 from specser.audio.declip import declip
-from specser.audio.degrade import mains_hum, rumble
+from specser.audio.degrade import echo, mains_hum, rumble
+from specser.audio.echo import remove_echo
 from specser.audio.hum import remove_hum
 from specser.audio.knocks import remove_knocks
 from specser.audio.whine import remove_whines
@@ -122,6 +123,15 @@ def test_a_steady_whine_is_notched_out_before_labelling(predictor):
     notched = predictor.feature_probabilities(predictor.wave_features([remove_whines(remove_dc(whining), 16000)]))
     np.testing.assert_allclose(predictor.probabilities([whining]), notched, atol=1e-5)
     assert np.abs(notched - as_heard).max() > 1e-3  # the test model hears the whine (whether it helps: benchmarks/whine.py)
+
+
+def test_an_echo_is_cancelled_before_labelling(predictor):
+    """A delayed copy of the voice: every predictor reads the recording with it cancelled (`specser.audio.echo`)."""
+    echoing = echo(sentence(), 16000, 0.15, 6.0)
+    as_heard = predictor.feature_probabilities(predictor.wave_features([echoing]))
+    cancelled = predictor.feature_probabilities(predictor.wave_features([remove_echo(remove_dc(echoing), 16000)]))
+    np.testing.assert_allclose(predictor.probabilities([echoing]), cancelled, atol=1e-5)
+    assert np.abs(cancelled - as_heard).max() > 1e-3  # the test model hears the echo (whether it helps: benchmarks/echo.py)
 
 
 def test_rumble_is_put_back_on_the_floor_before_labelling(trained_run):

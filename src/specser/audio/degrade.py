@@ -115,12 +115,19 @@ def muffle(wave: np.ndarray, sample_rate: int, cut_db: float, above_hz: float = 
     return colour(wave, sample_rate, lambda f: -cut_db / (1 + (above_hz / np.maximum(f, 1.0)) ** 4))
 
 
-def echo(wave: np.ndarray, sample_rate: int, delay_s: float, below_db: float) -> np.ndarray:
-    """`wave` plus one copy of itself `delay_s` later and `below_db` down (a hard wall far off, a call's echo);
-    clipped at full scale."""
+def echo(wave: np.ndarray, sample_rate: int, delay_s: float, below_db: float,
+         band_hz: tuple[float, float] | None = None) -> np.ndarray:
+    """`wave` plus one copy of itself `delay_s` later and `below_db` down (a hard wall far off), through a
+    4th-order band-pass `band_hz` where one is given (a call's echo, back through a loudspeaker); clipped at
+    full scale."""
+    copy = wave.astype(np.float64)
+    if band_hz is not None:
+        from scipy.signal import butter, sosfilt
+
+        copy = sosfilt(butter(4, band_hz, btype="band", fs=sample_rate, output="sos"), copy)
     delay = int(round(delay_s * sample_rate))
     out = wave.astype(np.float64)
-    out[delay:] += wave[: wave.size - delay] * 10 ** (-below_db / 20)
+    out[delay:] += copy[: wave.size - delay] * 10 ** (-below_db / 20)
     return np.clip(out, -1.0, 1.0).astype(wave.dtype)
 
 
@@ -319,6 +326,8 @@ CONDITIONS: dict[str, Condition] = {
                                                                                8000, 12200),
     "reverb RT60 0.6 s": lambda w, sr, rng, babble: reverberate(w, sr, 0.6, rng),
     "an echo 150 ms later, 6 dB down": lambda w, sr, rng, babble: echo(w, sr, 0.15, 6.0),
+    "a call's echo, 250 ms later, 10 dB down, 300-3400 Hz": lambda w, sr, rng, babble: echo(
+        w, sr, 0.25, 10.0, (300.0, 3400.0)),
     "a brighter microphone, +3 dB an octave over 500 Hz": lambda w, sr, rng, babble: tilt(w, sr, 3.0),
     "a duller microphone, -3 dB an octave over 500 Hz": lambda w, sr, rng, babble: tilt(w, sr, -3.0),
     "muffled, 15 dB less over 2 kHz (a pocket, a mask)": lambda w, sr, rng, babble: muffle(w, sr, 15.0),

@@ -17,6 +17,7 @@ import numpy as np
 
 from specser.audio.checks import MIN_DURATION_S, MIN_SPEECH_S, speech_problem, trim_silence
 from specser.audio.declip import declip
+from specser.audio.echo import remove_echo
 from specser.audio.hum import hum_frequency, remove_hum
 from specser.audio.knocks import remove_knocks
 from specser.audio.load import AudioError, decode_audio, load_audio, prepare_wave, remove_dc
@@ -111,7 +112,8 @@ class BasePredictor:
     def logmels(self, waves: list[np.ndarray]) -> list:
         """The (n_mels, frames) log-Mel of each model-rate waveform (backend arrays), its clipped peaks
         repaired first (`repair_clipping`), then its DC offset removed (arrays handed in directly have
-        not been through the loader, which removes it too), then any knock turned down, then any mains
+        not been through the loader, which removes it too), then any discrete echo cancelled, then any
+        knock turned down, then any mains
         hum and any steady whine notched out (the whine notch leaves the hum's harmonics alone); in the
         log-Mel, the lowest bands that steady rumble fills are set back to its floor
         (`specser.features.bass_noise`). Every path from audio to the network comes through here, so each
@@ -119,7 +121,7 @@ class BasePredictor:
         sr = self.sample_rate
         repaired = []
         for wave in waves:
-            wave = remove_dc(declip(wave) if self.repair_clipping else wave)
+            wave = remove_echo(remove_dc(declip(wave) if self.repair_clipping else wave), sr)
             wave = remove_knocks(wave, sr)
             repaired.append(remove_whines(remove_hum(wave, sr), sr, mains_hz=hum_frequency(wave, sr)))
         feats = self.wave_features(repaired)

@@ -1,0 +1,67 @@
+"""Does cancelling a discrete echo before labelling keep the labels of a recording with an echo in it?
+Compares the predictors without the step (as before) and as they stand, on the two echo conditions and on
+every other condition of the robustness benchmark, counts how often the detector fires on the clean corpora,
+where it should not, and times it.
+
+    python benchmarks/echo.py runs/devab/robust-90-s42 runs/devab/robust-90-s7 \
+        --bundled-on runs/devab/robust-90-s42 --out benchmarks/results/real_voices/echo.json
+
+The rule was written first (`benchmarks/results/real_voices/rule_echo.txt`) and is checked on the
+development models, with their accuracy on every nEMO clip through the predictor; the bundled model, run on
+the held-out speakers of a development run (it trained on them), adds its agreement. `--targets-only`
+measures the echo conditions alone, with and without the step, on any runs, and checks nothing; check (f)
+of the rule is that run on the five fold models of an actor-5fold CV:
+
+    python benchmarks/echo.py RUN/fold_0* --targets-only --out benchmarks/results/real_voices/echo_actor5fold.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from before_after import (add_repair_arguments, calm_and_disgust_check, detect_and_repair,  # noqa: E402
+                          largest_condition_loss, repair_seconds, replaced)
+
+import specser.inference.base as inference_base  # noqa: E402
+from specser.audio.degrade import CONDITIONS as ALL_CONDITIONS  # noqa: E402
+from specser.audio.degrade import echo  # noqa: E402
+from specser.audio.echo import find_echo, remove_echo  # noqa: E402
+from specser.audio.load import load_audio  # noqa: E402
+
+CONDITIONS = ["an echo 150 ms later, 6 dB down", "a call's echo, 250 ms later, 10 dB down, 300-3400 Hz"]
+OTHERS = [c for c in ALL_CONDITIONS if c != "clean" and c not in CONDITIONS]
+VARIANTS = ("without the step", "echo cancelled")
+RULE = "benchmarks/results/real_voices/rule_echo.txt"
+
+
+def without_step():
+    return replaced(inference_base, "remove_echo", lambda wave, sample_rate: wave)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_repair_arguments(parser, HERE / "results" / "real_voices" / "echo.json")
+    args = parser.parse_args()
+    seconds = repair_seconds(lambda clip: remove_echo(clip, 16000), lambda clip: echo(0.3 * clip, 16000, 0.15, 6.0))
+
+    def fires(path: str) -> bool:
+        return find_echo(load_audio(path, 16000), 16000) is not None
+
+    calm_and_disgust = calm_and_disgust_check(args, fires)
+
+    def checks_h_and_i(record: dict, names: tuple[str, str]) -> dict:
+        worst, change = largest_condition_loss(record, names)
+        print(f"(i) the other condition that lost most: {worst}, {change:+.1f} points (rule: >= -1.0)")
+        return {**calm_and_disgust(record, names), "largest_other_condition_loss": {worst: change},
+                "i_no_other_condition_down_more_than_1": change >= -1.0}
+
+    return detect_and_repair(args, CONDITIONS, OTHERS, without_step, VARIANTS, RULE, fires, seconds, 3.0,
+                             extra_checks=checks_h_and_i)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
