@@ -38,3 +38,14 @@ def test_audio_without_a_discrete_echo_is_returned_as_it_is(make):
     wave = make().astype(np.float32)
     assert find_echo(wave, SR) is None
     assert remove_echo(wave, SR) is wave
+
+
+def test_a_long_recording_is_read_on_its_first_20_s_and_cancelled_to_its_end():
+    rng = np.random.default_rng(0)
+    t = np.arange(30 * SR) / SR
+    clean = (0.1 * rng.standard_normal(t.size) * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t)) ** 4).astype(np.float32)
+    echoing = echo(clean, SR, 0.2, 6.0)
+    assert find_echo(echoing, SR) == int(0.2 * SR)
+    cancelled = remove_echo(echoing, SR)
+    tail = slice(25 * SR, 30 * SR)  # past the 20 s read
+    assert db(cancelled[tail] - clean[tail]) < db(echoing[tail] - clean[tail]) - 10

@@ -18,6 +18,7 @@ DELAYS_S = (0.030, 0.500)  # an echo's delay lies in this range (and within half
 PEAK_Z = 20.0  # the cepstral peak stands this many robust z-scores above the other quefrencies of the range
 HALF_TAPS_S = 0.0015  # the echo's path: taps this far either side of the delay (24 at 16 kHz)
 MAX_PATH_SUM = 3.6  # a path whose taps sum (in magnitude) to this or more is no echo: left alone
+ANALYSIS_S = 20.0  # the echo is found and its path estimated on the first 20 s: a long recording's FFT stays small
 
 
 def _autocorrelation(wave: np.ndarray) -> np.ndarray:
@@ -27,8 +28,8 @@ def _autocorrelation(wave: np.ndarray) -> np.ndarray:
 
 
 def find_echo(wave: np.ndarray, sample_rate: int) -> int | None:
-    """The delay (samples) of a discrete echo in `wave`, or None."""
-    wave = np.asarray(wave, dtype=np.float64)
+    """The delay (samples) of a discrete echo in `wave` (its first `ANALYSIS_S`), or None."""
+    wave = np.asarray(wave[: int(ANALYSIS_S * sample_rate)], dtype=np.float64)
     first, last = int(DELAYS_S[0] * sample_rate), min(int(DELAYS_S[1] * sample_rate), wave.size // 2)
     if last <= first + 10:
         return None
@@ -47,7 +48,7 @@ def remove_echo(wave: np.ndarray, sample_rate: int) -> np.ndarray:
     if delay is None or delay <= half:
         return wave
     y = np.asarray(wave, dtype=np.float64)
-    acf = _autocorrelation(y)
+    acf = _autocorrelation(y[: int(ANALYSIS_S * sample_rate)])
     lags = np.arange(2 * half + 1)
     toeplitz = acf[np.abs(lags[:, None] - lags[None, :])]
     toeplitz[lags, lags] *= 1 + 1e-3  # a little loading: a steady stretch cannot make it singular
