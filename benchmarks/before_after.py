@@ -224,6 +224,21 @@ def largest_condition_loss(record: dict, names: tuple[str, str]) -> tuple[str, f
     return worst, change[worst]
 
 
+def calm_disgust_and_condition_checks(args: argparse.Namespace, fires: Callable[[str], bool]) -> Callable[..., dict]:
+    """Checks (h) and (i) of a detect-and-repair rule, for `detect_and_repair(extra_checks=...)`: (h) as
+    `calm_and_disgust_check`, and (i) no other condition's agreement down by more than 1 point
+    (`largest_condition_loss`)."""
+    calm_and_disgust = calm_and_disgust_check(args, fires)
+
+    def checks(record: dict, names: tuple[str, str]) -> dict:
+        worst, change = largest_condition_loss(record, names)
+        print(f"(i) the other condition that lost most: {worst}, {change:+.1f} points (rule: >= -1.0)")
+        return {**calm_and_disgust(record, names), "largest_other_condition_loss": {worst: change},
+                "i_no_other_condition_down_more_than_1": change >= -1.0}
+
+    return checks
+
+
 def detect_and_repair(args: argparse.Namespace, conditions: list[str], others: list[str],
                       without: Callable[[], AbstractContextManager], names: tuple[str, str], rule: str,
                       fires: Callable[[str], bool], seconds: float, min_gain: float,

@@ -28,8 +28,8 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from before_after import (add_repair_arguments, calm_and_disgust_check, detect_and_repair,  # noqa: E402
-                          largest_condition_loss, repair_seconds, replaced)
+from before_after import (add_repair_arguments, calm_disgust_and_condition_checks,  # noqa: E402
+                          detect_and_repair, repair_seconds, replaced)
 
 import specser.inference.base as inference_base  # noqa: E402
 from specser.audio.degrade import CONDITIONS as ALL_CONDITIONS  # noqa: E402
@@ -64,16 +64,8 @@ def main() -> int:
     def fires(path: str) -> bool:
         return bool(find_whines(load_audio(path, 16000), 16000))
 
-    calm_and_disgust = calm_and_disgust_check(args, fires)
-
-    def checks_h_and_i(record: dict, names: tuple[str, str]) -> dict:
-        worst, change = largest_condition_loss(record, names)
-        print(f"(i) the other condition that lost most: {worst}, {change:+.1f} points (rule: >= -1.0)")
-        return {**calm_and_disgust(record, names), "largest_other_condition_loss": {worst: change},
-                "i_no_other_condition_down_more_than_1": change >= -1.0}
-
     return detect_and_repair(args, targets, OTHERS, without_notch, VARIANTS, RULE, fires, seconds, 3.0,
-                             extra_checks=checks_h_and_i)
+                             extra_checks=calm_disgust_and_condition_checks(args, fires))
 
 
 if __name__ == "__main__":
