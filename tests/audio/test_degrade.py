@@ -199,3 +199,10 @@ def test_colour_tilts_and_muffles_by_the_gain_asked_and_an_echo_adds_one_delayed
     out = echo(click, SR, 0.15, 6.0)
     assert np.flatnonzero(out).tolist() == [100, 100 + int(0.15 * SR)]
     assert out[100 + int(0.15 * SR)] == pytest.approx(0.5 * 10 ** (-6 / 20))
+
+
+def test_every_condition_name_parses_back_from_the_comma_joined_list():
+    """`--conditions` takes the names joined by commas, and many hold commas themselves."""
+    from specser.audio.degrade import condition_names
+
+    assert condition_names(",".join(CONDITIONS)) == list(CONDITIONS)
