@@ -134,6 +134,13 @@ def test_an_echo_is_cancelled_before_labelling(predictor):
     assert np.abs(cancelled - as_heard).max() > 1e-3  # the test model hears the echo (whether it helps: benchmarks/echo.py)
 
 
+def test_float64_waveforms_handed_in_directly_are_labelled_as_float32(predictor):
+    """`probabilities` on numpy's default float64 (a waveform a user computed) gives the float32 answer."""
+    wave = sentence()
+    np.testing.assert_allclose(predictor.probabilities([wave.astype(np.float64)]), predictor.probabilities([wave]),
+                               atol=1e-6)
+
+
 def test_rumble_is_put_back_on_the_floor_before_labelling(trained_run):
     """Steady rumble under the voice: a predictor whose front-end has a 40 dB floor (`robust`'s) reads the
     log-Mel with rumble's bands on that floor (`specser.features.bass_noise`); the test model's own 80 dB

@@ -121,6 +121,7 @@ class BasePredictor:
         sr = self.sample_rate
         repaired = []
         for wave in waves:
+            wave = np.asarray(wave, dtype=np.float32)  # a float64 array handed in directly is read as float32
             wave = remove_echo(remove_dc(declip(wave) if self.repair_clipping else wave), sr)
             wave = remove_knocks(wave, sr)
             repaired.append(remove_whines(remove_hum(wave, sr), sr, mains_hz=hum_frequency(wave, sr)))
