@@ -86,9 +86,14 @@ def wpe_seconds() -> float:
 
 
 def with_dereverberation():
-    """The predictors' mains-hum step, the last repair before the log-Mel, dereverberates after it."""
-    product = inference_base.remove_hum
-    return replaced(inference_base, "remove_hum", lambda wave, sr: wpe(product(wave, sr)))
+    """The predictors' mains-hum step dereverberates after it (the whine notch comes next)."""
+    product = inference_base.notch_hum
+
+    def notch_then_dereverberate(wave, sr):
+        notched, mains = product(wave, sr)
+        return wpe(notched), mains
+
+    return replaced(inference_base, "notch_hum", notch_then_dereverberate)
 
 
 def main() -> int:

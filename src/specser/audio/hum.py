@@ -81,14 +81,20 @@ def hum_frequency(wave: np.ndarray, sample_rate: int) -> float | None:
     return _find_hum(wave, sample_rate)[0]
 
 
-def remove_hum(wave: np.ndarray, sample_rate: int) -> np.ndarray:
-    """`wave` with mains hum notched out at each harmonic that stands out, or `wave` itself without hum."""
+def notch_hum(wave: np.ndarray, sample_rate: int) -> tuple[np.ndarray, float | None]:
+    """`remove_hum`'s result with the mains frequency found (None without hum): the predictors hand it on to
+    the whine notch, which leaves its harmonics alone, without finding the hum twice."""
     mains, freqs, power = _find_hum(wave, sample_rate)
     if mains is None:
-        return wave
+        return wave, None
     spectrum = np.fft.rfft(wave.astype(np.float64))
     bins = np.fft.rfftfreq(wave.size, 1 / sample_rate)
     for k in range(1, int(min(TOP_HZ, sample_rate / 2 - 1) // mains) + 1):
         if k == 1 or _stands_out_db(freqs, power, k * mains) >= HARMONIC_DB:
             spectrum *= notch_gain(bins, k * mains, sample_rate)
-    return np.fft.irfft(spectrum, n=wave.size).astype(wave.dtype)
+    return np.fft.irfft(spectrum, n=wave.size).astype(wave.dtype), mains
+
+
+def remove_hum(wave: np.ndarray, sample_rate: int) -> np.ndarray:
+    """`wave` with mains hum notched out at each harmonic that stands out, or `wave` itself without hum."""
+    return notch_hum(wave, sample_rate)[0]

@@ -18,7 +18,7 @@ import numpy as np
 from specser.audio.checks import MIN_DURATION_S, MIN_SPEECH_S, speech_problem, trim_silence
 from specser.audio.declip import declip
 from specser.audio.echo import remove_echo
-from specser.audio.hum import hum_frequency, remove_hum
+from specser.audio.hum import notch_hum
 from specser.audio.knocks import remove_knocks
 from specser.audio.load import AudioError, decode_audio, load_audio, prepare_wave, remove_dc
 from specser.audio.quality import QualityWarning, quality_warnings
@@ -123,8 +123,8 @@ class BasePredictor:
         for wave in waves:
             wave = np.asarray(wave, dtype=np.float32)  # a float64 array handed in directly is read as float32
             wave = remove_echo(remove_dc(declip(wave) if self.repair_clipping else wave), sr)
-            wave = remove_knocks(wave, sr)
-            repaired.append(remove_whines(remove_hum(wave, sr), sr, mains_hz=hum_frequency(wave, sr)))
+            notched, mains = notch_hum(remove_knocks(wave, sr), sr)
+            repaired.append(remove_whines(notched, sr, mains_hz=mains))
         feats = self.wave_features(repaired)
         return [floor_noisy_bass(f) for f in feats] if applies_to(self.features) else feats
 
