@@ -7,7 +7,8 @@ with absolute thresholds: a 25 ms frame counts as active when it is louder than
 `ABSOLUTE_FLOOR_DB` dBFS *and* at least `ABOVE_FLOOR_DB` above the recording's own noise
 floor (a low percentile of its frame energies). Stationary noise, however loud, never rises
 above its own floor; near-silence never reaches the absolute threshold; speech, whose
-energy swings by 20-40 dB between syllables and pauses, does both.
+energy swings by 20-40 dB between syllables and pauses, does both. So do claps, typing and
+bursts of noise: the active frames must also hold a voice (`specser.audio.voicing`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 from specser.audio.load import remove_dc
+from specser.audio.voicing import voiced_seconds
 
 MIN_DURATION_S = 0.25  # shorter audio is refused as too short
 MIN_SPEECH_S = 0.1  # less active time than this is "no speech"
+MIN_VOICED_S = 0.1  # nor is less voiced time than this (a short "no" has about 0.2 s)
 ABSOLUTE_FLOOR_DB = -75.0  # dBFS: quieter frames are never speech; RAVDESS clips peak as low as -52 dBFS
 ABOVE_FLOOR_DB = 6.0  # an active frame is this far above the recording's noise floor
 FRAME_S, HOP_S = 0.025, 0.010
@@ -72,14 +75,21 @@ def trim_silence(wave: np.ndarray, sample_rate: int, keep_s: float, over_s: floa
 
 
 def speech_problem(wave: np.ndarray, sample_rate: int, min_duration_s: float = MIN_DURATION_S,
-                   min_speech_s: float = MIN_SPEECH_S) -> tuple[str, str] | None:
-    """None when `wave` can be classified, else (kind, reason): ``too_short`` or ``no_speech``."""
+                   min_speech_s: float = MIN_SPEECH_S, min_voiced_s: float = MIN_VOICED_S) -> tuple[str, str] | None:
+    """None when `wave` can be classified, else (kind, reason): ``too_short`` or ``no_speech`` (too little
+    active time, or active time without a voice). `min_voiced_s` 0 leaves the voice check out."""
     duration = wave.size / sample_rate
     if duration < min_duration_s:
         return "too_short", f"too short to classify ({1000 * duration:.0f} ms; at least {1000 * min_duration_s:.0f} ms)"
-    speech = speech_seconds(wave, sample_rate)
+    active = active_frames(wave, sample_rate)
+    speech = float(active.sum() * HOP_S)
     if speech < min_speech_s:
         peak = 20 * np.log10(float(np.max(np.abs(wave))) + 1e-12)
         return "no_speech", (f"no speech found ({1000 * speech:.0f} ms of speech-like energy, peak {peak:.0f} dBFS): "
                              "silence, a steady noise, or a level too low")
+    if min_voiced_s > 0:
+        voiced = voiced_seconds(remove_dc(wave), sample_rate, active, enough_s=min_voiced_s)
+        if voiced < min_voiced_s:
+            return "no_speech", (f"no voice found ({1000 * voiced:.0f} ms voiced in {1000 * speech:.0f} ms of sound): "
+                                 "claps, knocks, typing, noise or wind, or whispering, which is not classified")
     return None

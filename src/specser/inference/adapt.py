@@ -22,7 +22,6 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from specser.audio.checks import speech_problem
 from specser.inference.model_file import ModelFile
 from specser.inference.segments import sliding_windows
 
@@ -45,7 +44,7 @@ def speech_windows(predictor, wave: np.ndarray) -> list[np.ndarray]:
     if not predictor.is_long(wave):
         return [wave]
     windows = sliding_windows(wave, predictor.sample_rate, predictor.window_s, predictor.window_s)
-    return [w for _, _, w in windows if speech_problem(w, predictor.sample_rate, 0.0, predictor.min_speech_s) is None]
+    return [w for _, _, w in windows if predictor.window_has_speech(w)]
 
 
 def adapt_to_logmels(model_file: ModelFile, logmels: list, seed: int = 0, device: str = "cpu",

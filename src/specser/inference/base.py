@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from specser.audio.checks import MIN_DURATION_S, MIN_SPEECH_S, speech_problem, trim_silence
+from specser.audio.checks import MIN_DURATION_S, MIN_SPEECH_S, MIN_VOICED_S, speech_problem, trim_silence
 from specser.audio.declip import declip
 from specser.audio.echo import remove_echo
 from specser.audio.hum import notch_hum
@@ -51,9 +51,10 @@ class BasePredictor:
             one hop is windowed; shorter ones are one input, cropped or padded like training.
         tta_crops: test-time crops per clip (see `specser.features.length.crop_windows`);
             None takes the number the model was evaluated with.
-        min_duration_s, min_speech_s: audio shorter than the first, or with less speech than the
-            second (`specser.audio.checks`), gets a named error (`too_short`, `no_speech`), never a
-            label; a long recording's windows without speech are marked, not classified.
+        min_duration_s, min_speech_s, min_voiced_s: audio shorter than the first, with less speech than
+            the second, or with less voiced time than the third (`specser.audio.checks`; claps, typing,
+            noise) gets a named error (`too_short`, `no_speech`), never a label; a long recording's
+            windows without speech are marked, not classified. `min_voiced_s=0` leaves the voice out.
         repair_clipping: a recording the ``clipped`` warning flags (`specser.audio.quality`) has its cut
             peaks re-estimated before its features are computed (`specser.audio.declip`); False reads
             it as it is.
@@ -71,12 +72,12 @@ class BasePredictor:
     def __init__(self, labels: list[str], features: FeatureConfig, max_duration_s: float | None = None,
                  window_s: float | None = None, hop_s: float | None = None, tta_crops: int | None = None,
                  min_duration_s: float = MIN_DURATION_S, min_speech_s: float = MIN_SPEECH_S,
-                 repair_clipping: bool = True, keep_silence_s: float | None = KEEP_SILENCE_S,
+                 min_voiced_s: float = MIN_VOICED_S, repair_clipping: bool = True, keep_silence_s: float | None = KEEP_SILENCE_S,
                  trim_over_s: float | None = TRIM_OVER_S, channel: int | None = None):
         self.labels = list(labels)
         self.channel = channel
         self.repair_clipping, self.keep_silence_s, self.trim_over_s = repair_clipping, keep_silence_s, trim_over_s
-        self.min_duration_s, self.min_speech_s = min_duration_s, min_speech_s
+        self.min_duration_s, self.min_speech_s, self.min_voiced_s = min_duration_s, min_speech_s, min_voiced_s
         self.features = features
         self.tta_crops = max(1, tta_crops or 1)
         self.sample_rate = features.sample_rate
@@ -235,9 +236,14 @@ class BasePredictor:
 
     def check_speech(self, wave: np.ndarray, name: str) -> None:
         """Raises `AudioError` (``too_short`` / ``no_speech``) for audio with nothing to classify."""
-        problem = speech_problem(wave, self.sample_rate, self.min_duration_s, self.min_speech_s)
+        problem = speech_problem(wave, self.sample_rate, self.min_duration_s, self.min_speech_s, self.min_voiced_s)
         if problem is not None:
             raise AudioError(name, problem[1], problem[0])
+
+    def window_has_speech(self, window: np.ndarray) -> bool:
+        """Whether a long recording's window holds speech to classify (the checks of `check_speech` but
+        its length)."""
+        return speech_problem(window, self.sample_rate, 0.0, self.min_speech_s, self.min_voiced_s) is None
 
     def _from_array(self, wave: np.ndarray, sample_rate: int | None, name: str, channel: int | None,
                     notes: list | None = None) -> np.ndarray:
@@ -273,7 +279,7 @@ class BasePredictor:
         """A long recording's prediction from its windows, each marked or labelled (`predict_wave`)."""
         duration = wave.size / self.sample_rate
         windows = sliding_windows(wave, self.sample_rate, self.window_s, self.hop_s)
-        speech = [speech_problem(w, self.sample_rate, 0.0, self.min_speech_s) is None for _, _, w in windows]
+        speech = [self.window_has_speech(w) for _, _, w in windows]
         if not any(speech):
             raise AudioError(name, "no speech found in any window of the recording", "no_speech")
         logmels = self.logmels([w for (_, _, w), ok in zip(windows, speech) if ok])
@@ -353,7 +359,7 @@ def open_predictor(path: Path | str, backend: str = "auto", **kwargs) -> BasePre
 
         # How a recording is read, repaired and windowed is the ensemble's to do once; members only compute.
         window = {k: kwargs.pop(k) for k in ("max_duration_s", "window_s", "hop_s", "tta_crops", "min_duration_s",
-                                             "min_speech_s", "repair_clipping", "keep_silence_s", "trim_over_s",
+                                             "min_speech_s", "min_voiced_s", "repair_clipping", "keep_silence_s", "trim_over_s",
                                              "channel") if k in kwargs}
         members = [open_predictor(f, backend, **kwargs) for f in ensemble_files(path)]
         return EnsemblePredictor(members, **window)

@@ -120,7 +120,8 @@ class ProfileStore:
         base = self.base
         predictor = Predictor(model_file, device=str(base.device), tta_crops=base.tta_crops,
                               max_duration_s=base.max_duration_s, window_s=base.window_s, hop_s=base.hop_s,
-                              min_duration_s=base.min_duration_s, min_speech_s=base.min_speech_s)
+                              min_duration_s=base.min_duration_s, min_speech_s=base.min_speech_s,
+                              min_voiced_s=base.min_voiced_s)
         predictor.speaker_stats = stats
         with self._lock:
             self._cache[name] = (mtime, profile, predictor)
