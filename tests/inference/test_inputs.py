@@ -8,6 +8,7 @@ import pytest
 import soundfile as sf
 
 from specser.audio.load import AudioError
+from specser.audio.sounds import sound
 from specser.inference.model_file import ModelFile
 from specser.inference.predictor import Predictor
 from tests.synth import emotional_tone
@@ -64,6 +65,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)
     ("near-silence at -78 dBFS", _wav(np.random.default_rng(0).uniform(-1, 1, 24000).astype(np.float32) * 10 ** (-78 / 20)),
      "no_speech"),
     ("a steady noise floor", _wav(np.random.default_rng(0).standard_normal(24000).astype(np.float32) * 1e-3), "no_speech"),
+    ("hand claps", _wav(sound("hand claps", 3.0, 16000, np.random.default_rng(0), -6.0)), "no_speech"),
+    ("bursts of noise", _wav(sound("white noise bursts", 3.0, 16000, np.random.default_rng(0), -6.0)), "no_speech"),
     ("a few milliseconds", _wav(SPEECH[4000:4080]), "too_short"),
     ("one sample", _wav(SPEECH[4000:4001]), "too_short"),
     ("no samples", _wav(np.zeros(0, np.float32)), "empty"),
@@ -102,3 +105,13 @@ def test_long_recording_windows_without_speech_are_marked_not_classified(predict
     assert silent_only and all(s.status == "no_speech" for s in silent_only)
     with pytest.raises(AudioError, match="no speech"):
         predictor.predict(np.tile(pause, 3), sample_rate=16000)
+
+
+def test_long_recording_windows_of_typing_without_a_voice_are_marked_not_classified(predictor):
+    rng = np.random.default_rng(5)
+    speech = np.concatenate([emotional_tone("05", 2, rng, seconds=1.0) for _ in range(3)])
+    typing = sound("typing", 8.0, 16000, rng, -12.0)  # louder than the floor: the energy check passes it
+    pred = predictor.predict(np.concatenate([speech, typing, speech]), sample_rate=16000)
+    typing_only = [s for s in pred.timeline if 3.0 <= s.start_s and s.end_s <= 11.0]
+    assert typing_only and all(s.status == "no_speech" and s.label is None for s in typing_only)
+    assert pred.timeline[0].status == pred.timeline[-1].status == "ok"

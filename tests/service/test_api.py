@@ -10,6 +10,7 @@ import soundfile as sf
 pytest.importorskip("fastapi", reason="the service needs the serve extra: pip install 'specser[serve]'")
 from fastapi.testclient import TestClient  # noqa: E402
 
+from specser.audio.sounds import sound  # noqa: E402
 from specser.service.app import create_app  # noqa: E402
 from specser.service.settings import ServiceSettings  # noqa: E402
 from tests.synth import emotional_tone  # noqa: E402
@@ -191,6 +192,7 @@ def test_long_recordings_queue_apart_from_clips(client, angry):
     (lambda a: b"\x00\x00\x00\x18ftypM4A " + bytes(64), 422, "corrupt"),  # a voice memo's box, nothing inside
     (lambda a: _wav(np.zeros(16000, dtype=np.float32)), 422, "silent"),
     (lambda a: _wav(np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 1e-3), 422, "no_speech"),
+    (lambda a: _wav(sound("hand claps", 2.0, 16000, np.random.default_rng(0), -6.0)), 422, "no_speech"),  # no voice
     (lambda a: _wav(a[4000:4160]), 422, "too_short"),  # 10 ms
     (lambda a: _wav(a)[:44 + 8000], 422, "truncated"),  # the body cut off mid-transfer
     (lambda a: _wav(np.tile(a, 31)), 422, "too_long"),  # 31 s > max_duration_s
