@@ -25,33 +25,57 @@ MIN_RUN = 3
 _CHUNK = 500  # frames analysed at a time (5 s): memory stays small, and speech is found in the first
 
 
-def _normalised_acf(frames: np.ndarray, lags: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """(n, samples) frames -> their autocorrelation at lags 0..max(lags), and at `lags` normalised by the
-    energy of the two overlapping parts, as in YIN, so a frame that fades in or out still reads as periodic."""
+def _pitch_lags(sample_rate: int, n: int) -> np.ndarray:
+    return np.arange(int(sample_rate / PITCH_HZ[1]), min(int(sample_rate / PITCH_HZ[0]), n - 1) + 1)
+
+
+def _overlap_energy(frames: np.ndarray, lags: np.ndarray) -> np.ndarray:
+    """sqrt(energy of the first n - lag samples x energy of the last n - lag), per frame and lag: the YIN
+    normalisation, so that a frame fading in or out still reads as periodic."""
     n = frames.shape[1]
-    acf = np.fft.irfft(np.abs(np.fft.rfft(frames, size)) ** 2, size)[:, :lags[-1] + 1]
     energy = np.concatenate([np.zeros((frames.shape[0], 1)), np.cumsum(np.square(frames), axis=1)], axis=1)
-    head = energy[:, n - lags]  # the first n - lag samples
-    tail = energy[:, -1:] - energy[:, lags]  # the last n - lag samples
-    return acf, acf[:, lags] / np.sqrt(head * tail + 1e-20)
+    lags = np.broadcast_to(lags, (frames.shape[0], lags.shape[-1])) if lags.ndim == 1 else lags
+    rows = np.arange(frames.shape[0])[:, None]
+    return np.sqrt(energy[rows, n - lags] * (energy[:, -1:] - energy[rows, lags]) + 1e-20)
+
+
+def pitch_periodicity(frames: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n, samples) frames -> (their highest normalised autocorrelation at a pitch lag past the zero-lag
+    lobe, that lag in samples); 0 for a silent frame."""
+    frames = frames - frames.mean(axis=1, keepdims=True)
+    n = frames.shape[1]
+    lags = _pitch_lags(sample_rate, n)
+    size = 1 << int(np.ceil(np.log2(n + lags[-1] + 1)))  # long enough that no lag wraps around
+    acf = np.fft.irfft(np.abs(np.fft.rfft(frames, size)) ** 2, size)[:, :lags[-1] + 1]
+    nacf = acf[:, lags] / _overlap_energy(frames, lags)
+    below = acf < 0
+    lobe_end = np.where(below.any(axis=1), below.argmax(axis=1), lags[-1] + 1)
+    nacf = np.where(lags[None, :] >= lobe_end[:, None], nacf, 0.0)
+    best = nacf.argmax(axis=1)
+    return nacf[np.arange(best.size), best], lags[best]
+
+
+def periodicity_at(frames: np.ndarray, lag: np.ndarray, sample_rate: int) -> np.ndarray:
+    """(n, samples) frames -> (n,) the highest normalised autocorrelation within one sample of each frame's
+    `lag`: three dot products a frame, where a whole autocorrelation would take two FFTs."""
+    frames = frames - frames.mean(axis=1, keepdims=True)
+    n = frames.shape[1]
+    lags = np.clip(lag[:, None] + np.array([-1, 0, 1]), 1, _pitch_lags(sample_rate, n)[-1])
+    index = np.arange(n)
+    shifted = np.take_along_axis(np.pad(frames, ((0, 0), (0, n)))[:, None, :], index[None, None, :] + lags[:, :, None], axis=2)
+    upto = index[None, None, :] < (n - lags)[:, :, None]  # the first n - lag samples meet the last n - lag
+    products = np.sum(np.where(upto, frames[:, None, :] * shifted, 0.0), axis=2)
+    return (products / _overlap_energy(frames, lags)).max(axis=1)
 
 
 def frame_voicing(frames: np.ndarray, high: np.ndarray, sample_rate: int) -> np.ndarray:
     """(n, samples) frames and the same frames above `HIGH_HZ` -> (n,) which are voiced: periodic at a pitch
     lag past the zero-lag lobe (`PERIODICITY`), and the high band periodic at that lag (within a sample)."""
-    frames = frames - frames.mean(axis=1, keepdims=True)
-    n = frames.shape[1]
-    lags = np.arange(int(sample_rate / PITCH_HZ[1]), min(int(sample_rate / PITCH_HZ[0]), n - 1) + 1)
-    size = 1 << int(np.ceil(np.log2(2 * n)))
-    acf, nacf = _normalised_acf(frames, lags, size)
-    below = acf < 0
-    lobe_end = np.where(below.any(axis=1), below.argmax(axis=1), lags[-1] + 1)
-    nacf = np.where(lags[None, :] >= lobe_end[:, None], nacf, 0.0)
-    best = nacf.argmax(axis=1)
-    rows = np.arange(best.size)
-    _, high_nacf = _normalised_acf(high - high.mean(axis=1, keepdims=True), lags, size)
-    near = np.stack([high_nacf[rows, np.clip(best + step, 0, lags.size - 1)] for step in (-1, 0, 1)]).max(axis=0)
-    return (nacf[rows, best] >= PERIODICITY) & (near >= HIGH_PERIODICITY)
+    periodicity, lag = pitch_periodicity(frames, sample_rate)
+    voiced = periodicity >= PERIODICITY
+    if voiced.any():
+        voiced[voiced] = periodicity_at(high[voiced], lag[voiced], sample_rate) >= HIGH_PERIODICITY
+    return voiced
 
 
 def high_passed(wave: np.ndarray, sample_rate: int, hz: float = HIGH_HZ, order: int = 4) -> np.ndarray:
@@ -88,7 +112,11 @@ def voiced_seconds(wave: np.ndarray, sample_rate: int, active: np.ndarray, enoug
         if todo.size:
             span = wave[chunk[0]:chunk[-1] + frame]
             within = todo[:, None] - chunk[0] + np.arange(frame)
-            voiced[todo // hop] = frame_voicing(span[within], high_passed(span, sample_rate)[within], sample_rate)
+            periodicity, lag = pitch_periodicity(span[within], sample_rate)
+            candidate = periodicity >= PERIODICITY  # only these can be voiced: the high band is read for them
+            if candidate.any():
+                high = high_passed(span, sample_rate)[within[candidate]]
+                voiced[todo[candidate] // hop] = periodicity_at(high, lag[candidate], sample_rate) >= HIGH_PERIODICITY
         seconds = float(_in_runs(voiced[: first + chunk.size], MIN_RUN).sum() * HOP_S)
         if enough_s is not None and seconds >= enough_s:
             return seconds
