@@ -88,7 +88,7 @@ def speech_problem(wave: np.ndarray, sample_rate: int, min_duration_s: float = M
         return "no_speech", (f"no speech found ({1000 * speech:.0f} ms of speech-like energy, peak {peak:.0f} dBFS): "
                              "silence, a steady noise, or a level too low")
     if min_voiced_s > 0:
-        voiced = voiced_seconds(remove_dc(wave), sample_rate, active, enough_s=min_voiced_s)
+        voiced = voiced_seconds(remove_dc(wave), sample_rate, active, HOP_S, enough_s=min_voiced_s)
         if voiced < min_voiced_s:
             return "no_speech", (f"no voice found ({1000 * voiced:.0f} ms voiced in {1000 * speech:.0f} ms of sound): "
                                  "claps, knocks, typing, noise or wind, or whispering, which is not classified")
