@@ -11,9 +11,12 @@ Refusals of real speech are errors of the check.
  (c) 100 of each kind of sound without a voice (`specser.audio.sounds`, seeds 1000-1099 or --seeds FIRST
      on), and sounds with a pitch, which the check is not built to refuse;
  (d) its time on a 4 s clip and on a 10-minute recording, one thread.
+--voicing --bundled instead labels 10 of each kind of sound with the bundled model, without and with the
+voice check: what a user got for them before.
 
     python benchmarks/speech_check.py [--ravdess DIR] [--nemo DIR]
     python benchmarks/speech_check.py --voicing --seeds 4000 [--workers 2]     # about 4 min on 2 cores
+    python benchmarks/speech_check.py --voicing --bundled --seeds 4000         # 10 s
 
 Prints the counts and writes benchmarks/results/speech_check.json (--voicing: speech_check_voicing.json).
 """
@@ -166,6 +169,34 @@ def voicing(ravdess: Path, nemo: Path, workers: int, first_seed: int) -> dict:
     return record
 
 
+def bundled_labels(first_seed: int) -> dict:
+    """The bundled model's answers for 10 of each kind of sound, without the voice check and with it."""
+    from collections import Counter
+
+    from specser.audio.load import AudioError
+    from specser.bundled import default_model
+    from specser.inference.base import open_predictor
+
+    answers = {}
+    for name, min_voiced_s in (("without the voice check", 0.0), ("with it", None)):
+        predictor = open_predictor(default_model(), **({} if min_voiced_s is None else {"min_voiced_s": min_voiced_s}))
+        labels, top = Counter(), []
+        for kind in SOUNDS:
+            for seed in range(first_seed, first_seed + 10):
+                rng = np.random.default_rng(seed)
+                try:
+                    prediction = predictor.predict(sound(kind, rng.uniform(1.0, 6.0), SR, rng), sample_rate=SR)
+                except AudioError as error:
+                    labels[f"refused ({error.kind})"] += 1
+                    continue
+                labels[prediction.label] += 1
+                top.append(max(prediction.probabilities.values()))
+        answers[name] = {"sounds": 10 * len(SOUNDS), "answers": dict(labels.most_common()),
+                         "labelled": len(top), "median_top_probability": float(np.median(top)) if top else None,
+                         "top_probability_over_0.9": int(sum(t > 0.9 for t in top))}
+    return answers
+
+
 def decide(record: dict) -> dict:
     clean_extra = sum(c["refused_only_by_voice"] for c in record["clean_files"].values())
     conds = record["conditions"]
@@ -198,6 +229,7 @@ def main() -> int:
     parser.add_argument("--nemo", type=Path, default=Path(os.environ.get("SPECSER_NEMO", "../shared/data/nemo")))
     parser.add_argument("--voicing", action="store_true", help="measure the voice check under its rule")
     parser.add_argument("--workers", type=int, default=2, help="processes for --voicing")
+    parser.add_argument("--bundled", action="store_true", help="--voicing: the bundled model's answers for the sounds")
     parser.add_argument("--seeds", type=int, default=FIRST_SEED, help="--voicing: the first of the 100 seeds of each sound")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
@@ -206,6 +238,12 @@ def main() -> int:
         if not (args.ravdess.is_dir() and (args.nemo / "samples").is_dir()):
             parser.error("--voicing needs both corpora (--ravdess, --nemo or SPECSER_RAVDESS, SPECSER_NEMO)")
         record["first_seed"] = args.seeds
+        if args.bundled:
+            record["bundled_model"] = bundled_labels(args.seeds)
+            for name, answer in record["bundled_model"].items():
+                print(f"{name:24} {answer}")
+            write_result(record, args.out or HERE / "results" / "real_voices" / "speech_check_voicing_bundled.json")
+            return 0
         record.update(voicing(args.ravdess, args.nemo, args.workers, args.seeds))
         record["decision"] = decide(record)
         for corpus, c in record["clean_files"].items():
