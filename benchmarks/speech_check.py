@@ -1,7 +1,7 @@
 """How often the speech check refuses real speech, and (--voicing) how often it refuses sounds without a voice.
 
 Default: every RAVDESS file clean, 20 dB quieter, and over a -60 dBFS white-noise floor; every nEMO file clean.
-Refusals of real speech are errors of the check.
+Refusals of real speech are errors of the check; each count also says how many the energy check alone refused.
 
 --voicing measures the voice check (`specser.audio.voicing`) under its rule
 (benchmarks/results/real_voices/rule_voicing.txt), each figure with and without it:
@@ -53,12 +53,14 @@ FIRST_SEED = 1000  # the first candidate's test; the second's ran from 3000, the
 
 def refusals(files: list[Path], conditions: dict) -> dict:
     rng = np.random.default_rng(0)
-    counts = {name: {"files": 0, "refused": 0, "examples": []} for name in conditions}
+    counts = {name: {"files": 0, "refused": 0, "refused_energy_check": 0, "examples": []} for name in conditions}
     for path in files:
         wave = load_audio(path, SR)
         for name, make in conditions.items():
-            problem = speech_problem(make(wave, rng).astype(np.float32), SR)
+            degraded = make(wave, rng).astype(np.float32)
+            problem = speech_problem(degraded, SR)
             counts[name]["files"] += 1
+            counts[name]["refused_energy_check"] += speech_problem(degraded, SR, min_voiced_s=0.0) is not None
             if problem:
                 counts[name]["refused"] += 1
                 counts[name]["examples"] = (counts[name]["examples"] + [f"{path.name}: {problem[0]}"])[:5]
@@ -266,7 +268,8 @@ def main() -> int:
         record["nemo"] = refusals(sorted((args.nemo / "samples").glob("*.opus")), {"clean": CONDITIONS["clean"]})
     for corpus in ("ravdess", "nemo"):
         for name, c in record.get(corpus, {}).items():
-            print(f"{corpus:8} {name:28} refused {c['refused']:4} of {c['files']}  {c['examples'][:2]}")
+            print(f"{corpus:8} {name:28} refused {c['refused']:4} of {c['files']} ({c['refused_energy_check']} by the "
+                  f"energy check alone)  {c['examples'][:2]}")
     write_result(record, args.out or HERE / "results" / "speech_check.json")
     return 0
 
