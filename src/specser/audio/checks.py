@@ -83,13 +83,14 @@ def speech_problem(wave: np.ndarray, sample_rate: int, min_duration_s: float = M
         return "too_short", f"too short to classify ({1000 * duration:.0f} ms; at least {1000 * min_duration_s:.0f} ms)"
     active = active_frames(wave, sample_rate)
     speech = float(active.sum() * HOP_S)
+    peak = 20 * np.log10(float(np.max(np.abs(wave))) + 1e-12)
     if speech < min_speech_s:
-        peak = 20 * np.log10(float(np.max(np.abs(wave))) + 1e-12)
         return "no_speech", (f"no speech found ({1000 * speech:.0f} ms of speech-like energy, peak {peak:.0f} dBFS): "
                              "silence, a steady noise, or a level too low")
     if min_voiced_s > 0:
         voiced = voiced_seconds(remove_dc(wave), sample_rate, active, HOP_S, enough_s=min_voiced_s)
         if voiced < min_voiced_s:
-            return "no_speech", (f"no voice found ({1000 * voiced:.0f} ms voiced in {1000 * speech:.0f} ms of sound): "
-                                 "claps, knocks, typing, noise or wind, or whispering, which is not classified")
+            return "no_speech", (f"no voice found ({1000 * voiced:.0f} ms voiced in {1000 * speech:.0f} ms of sound, "
+                                 f"peak {peak:.0f} dBFS): claps, knocks, typing, noise or wind; whispering, which "
+                                 "is not classified; or a voice too faint over its noise")
     return None
