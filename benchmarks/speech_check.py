@@ -116,7 +116,8 @@ def pitched_sounds() -> dict[str, np.ndarray]:
         inside = (t >= k * 0.5) & (t < (k + 1) * 0.5)
         chords += sum(np.exp(-3 * (t - k * 0.5)) * inside * np.sin(2 * np.pi * f0 * h * t) / h for h in range(1, 6))
     buzz = ((t * 120) % 1 - 0.5) * (t < 1.5)
-    chirp = np.sin(2 * np.pi * (200 * t + 300 * t ** 2)) * (np.sin(2 * np.pi * t) > 0) + 0.05 * rng.standard_normal(t.size)
+    chirp = (np.sin(2 * np.pi * (200 * t + 300 * t ** 2)) * (np.sin(2 * np.pi * t) > 0)
+             + 0.05 * rng.standard_normal(t.size))
     tone = 0.2 * np.sin(2 * np.pi * 440 * t) + sound("knocks on a door", 3.0, SR, rng, -6.0)
     return {name: (0.3 * w / np.max(np.abs(w))).astype(np.float32)
             for name, w in (("chords", chords), ("a buzz, 1.5 s", buzz), ("a chirp, on and off, over noise", chirp),
@@ -129,7 +130,10 @@ def timing() -> dict:
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
     t = np.arange(4 * SR) / SR
-    voice = (np.sin(2 * np.pi * 150 * t) * (np.sin(2 * np.pi * 3 * t) > 0) + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
+    # A gated 150 Hz tone: a voice to the first candidate; with no harmonics, not to the later ones, which
+    # read it to its end, every frame a candidate (their worst case).
+    voice = (np.sin(2 * np.pi * 150 * t) * (np.sin(2 * np.pi * 3 * t) > 0)
+             + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
     noise = sound("white noise bursts", 4.0, SR, rng)
     recording = np.tile(voice, 150)  # ten minutes
     noise_long = sound("white noise bursts", 600.0, SR, rng)
@@ -155,7 +159,8 @@ def voicing(ravdess: Path, nemo: Path, workers: int, first_seed: int) -> dict:
     speakers = [p.parent.name if p.parent.name.startswith("Actor") else p.name.split("_")[0] for p in held]
     names = list(RECORDING_CONDITIONS)
     with ProcessPoolExecutor(workers) as pool:
-        files = [pool.submit(_files_chunk, chunk) for chunk in np.array_split(np.array(rav + nemo_files, dtype=object), 16)]
+        every_file = np.array(rav + nemo_files, dtype=object)
+        files = [pool.submit(_files_chunk, chunk) for chunk in np.array_split(every_file, 16)]
         conds = [pool.submit(_conditions_chunk, (names[i::workers * 2], held, speakers)) for i in range(workers * 2)]
         kinds = list(SOUNDS)
         snds = [pool.submit(_sounds_chunk, (kinds[i::workers], first_seed)) for i in range(workers)]
@@ -203,6 +208,7 @@ def decide(record: dict) -> dict:
     clean_extra = sum(c["refused_only_by_voice"] for c in record["clean_files"].values())
     conds = record["conditions"]
     worst = max(conds, key=lambda n: conds[n]["refused_only_by_voice"] / conds[n]["n"])
+    worst_share = conds[worst]["refused_only_by_voice"] / conds[worst]["n"]
     all_extra = sum(c["refused_only_by_voice"] for c in conds.values()) / sum(c["n"] for c in conds.values())
     sounds = record["sounds"]
     share = {k: s["refused_with_voice"] / s["n"] for k, s in sounds.items()}
@@ -210,8 +216,7 @@ def decide(record: dict) -> dict:
     t = record["timing"]
     checks = {
         "a_clean_files_extra_refused_at_most_5": (clean_extra, clean_extra <= 5),
-        "b_worst_condition_extra_at_most_1pct": (f"{worst}: {100 * conds[worst]['refused_only_by_voice'] / conds[worst]['n']:.2f} %",
-                                                 conds[worst]["refused_only_by_voice"] / conds[worst]["n"] <= 0.01),
+        "b_worst_condition_extra_at_most_1pct": (f"{worst}: {100 * worst_share:.2f} %", worst_share <= 0.01),
         "b_all_conditions_extra_at_most_0.2pct": (f"{100 * all_extra:.3f} %", all_extra <= 0.002),
         "c_sounds_refused_at_least_95pct": (f"{100 * overall:.1f} %", overall >= 0.95),
         "c_each_kind_at_least_90pct": (f"{min(share, key=share.get)}: {100 * min(share.values()):.0f} %",
@@ -232,7 +237,8 @@ def main() -> int:
     parser.add_argument("--voicing", action="store_true", help="measure the voice check under its rule")
     parser.add_argument("--workers", type=int, default=2, help="processes for --voicing")
     parser.add_argument("--bundled", action="store_true", help="--voicing: the bundled model's answers for the sounds")
-    parser.add_argument("--seeds", type=int, default=FIRST_SEED, help="--voicing: the first of the 100 seeds of each sound")
+    parser.add_argument("--seeds", type=int, default=FIRST_SEED,
+                        help="--voicing: the first of the 100 seeds of each sound")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     record = {"machine": describe()}
@@ -254,7 +260,8 @@ def main() -> int:
         for name, c in record["conditions"].items():
             print(f"{name:55} +{c['refused_only_by_voice']} of {c['n']} (energy {c['refused_energy_check']})")
         for kind, c in record["sounds"].items():
-            print(f"{kind:20} refused {c['refused_energy_check']:3} by energy, {c['refused_with_voice']:3} with voice, of {c['n']}")
+            print(f"{kind:20} refused {c['refused_energy_check']:3} by energy, {c['refused_with_voice']:3} with voice, "
+                  f"of {c['n']}")
         print("pitched:", record["pitched_sounds"])
         print("timing:", record["timing"])
         for name, c in record["decision"]["checks"].items():

@@ -72,8 +72,9 @@ class BasePredictor:
     def __init__(self, labels: list[str], features: FeatureConfig, max_duration_s: float | None = None,
                  window_s: float | None = None, hop_s: float | None = None, tta_crops: int | None = None,
                  min_duration_s: float = MIN_DURATION_S, min_speech_s: float = MIN_SPEECH_S,
-                 min_voiced_s: float = MIN_VOICED_S, repair_clipping: bool = True, keep_silence_s: float | None = KEEP_SILENCE_S,
-                 trim_over_s: float | None = TRIM_OVER_S, channel: int | None = None):
+                 min_voiced_s: float = MIN_VOICED_S, repair_clipping: bool = True,
+                 keep_silence_s: float | None = KEEP_SILENCE_S, trim_over_s: float | None = TRIM_OVER_S,
+                 channel: int | None = None):
         self.labels = list(labels)
         self.channel = channel
         self.repair_clipping, self.keep_silence_s, self.trim_over_s = repair_clipping, keep_silence_s, trim_over_s
@@ -241,8 +242,8 @@ class BasePredictor:
             raise AudioError(name, problem[1], problem[0])
 
     def window_has_speech(self, window: np.ndarray) -> bool:
-        """Whether a long recording's window holds speech to classify (the checks of `check_speech` but
-        its length)."""
+        """Whether a long recording's window holds speech to classify: `check_speech`'s checks but the
+        minimum duration."""
         return speech_problem(window, self.sample_rate, 0.0, self.min_speech_s, self.min_voiced_s) is None
 
     def _from_array(self, wave: np.ndarray, sample_rate: int | None, name: str, channel: int | None,
@@ -359,8 +360,8 @@ def open_predictor(path: Path | str, backend: str = "auto", **kwargs) -> BasePre
 
         # How a recording is read, repaired and windowed is the ensemble's to do once; members only compute.
         window = {k: kwargs.pop(k) for k in ("max_duration_s", "window_s", "hop_s", "tta_crops", "min_duration_s",
-                                             "min_speech_s", "min_voiced_s", "repair_clipping", "keep_silence_s", "trim_over_s",
-                                             "channel") if k in kwargs}
+                                             "min_speech_s", "min_voiced_s", "repair_clipping", "keep_silence_s",
+                                             "trim_over_s", "channel") if k in kwargs}
         members = [open_predictor(f, backend, **kwargs) for f in ensemble_files(path)]
         return EnsemblePredictor(members, **window)
     if backend == "auto":
