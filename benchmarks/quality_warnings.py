@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from machine import describe, write_result  # noqa: E402
 
-from specser.audio.degrade import CONDITIONS, babble_for  # noqa: E402
+from specser.audio.degrade import CONDITIONS, degrade_all  # noqa: E402
 from specser.audio.load import load_audio  # noqa: E402
 from specser.audio.quality import quality_warnings  # noqa: E402
 
@@ -46,11 +46,8 @@ def corpus(files: list[Path], speaker_of, sample: int) -> dict:
     pick = np.random.default_rng(0).choice(len(files), min(sample, len(files)), replace=False)
     waves, names = [waves[i] for i in pick], [names[i] for i in pick]
     speakers = [speaker_of(n) for n in names]
-    for condition, degrade in CONDITIONS.items():
-        degraded = [degrade(w, SAMPLE_RATE, np.random.default_rng(i),
-                            babble_for(i, waves, speakers) if condition.startswith("babble") else None).astype(np.float32)
-                    for i, w in enumerate(waves)]
-        result[condition] = firing(degraded, names)
+    for condition in CONDITIONS:
+        result[condition] = firing(degrade_all(condition, waves, speakers, SAMPLE_RATE), names)
     return result
 
 

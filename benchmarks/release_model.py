@@ -85,7 +85,7 @@ def compare(models: dict[str, Path], run: Path, conditions: tuple[str, ...] = RE
     import numpy as np
     from tqdm.auto import tqdm
 
-    from specser.audio.degrade import CONDITIONS, babble_for
+    from specser.audio.degrade import degrade_all
     from specser.inference.predictor import Predictor
 
     split = json.loads((run / "split.json").read_text())
@@ -99,9 +99,7 @@ def compare(models: dict[str, Path], run: Path, conditions: tuple[str, ...] = RE
     targets = {name: np.array([p.labels.index(r["label"]) for r in val]) for name, p in predictors.items()}
     clean = {}
     for condition in tqdm(conditions, desc="conditions"):
-        degraded = [CONDITIONS[condition](w, first.sample_rate, np.random.default_rng(i),
-                                          babble_for(i, waves, speakers) if condition.startswith("babble") else None
-                                          ).astype(np.float32) for i, w in enumerate(waves)]
+        degraded = degrade_all(condition, waves, speakers, first.sample_rate)
         for name, predictor in predictors.items():
             labels = np.concatenate([predictor.probabilities(degraded[i:i + 64]).argmax(1)
                                      for i in range(0, len(degraded), 64)])

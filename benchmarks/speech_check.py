@@ -37,7 +37,7 @@ sys.path.insert(0, str(HERE))
 from machine import describe, write_result  # noqa: E402
 
 from specser.audio.checks import speech_problem  # noqa: E402
-from specser.audio.degrade import CONDITIONS as RECORDING_CONDITIONS, babble_for  # noqa: E402
+from specser.audio.degrade import CONDITIONS as RECORDING_CONDITIONS, babble_for, uses_babble  # noqa: E402
 from specser.audio.load import load_audio  # noqa: E402
 from specser.audio.sounds import SOUNDS, sound  # noqa: E402
 
@@ -89,7 +89,7 @@ def _conditions_chunk(args) -> dict:
     out = {}
     for name in names:
         rng = np.random.default_rng(0)
-        degraded = [RECORDING_CONDITIONS[name](w, SR, rng, babble_for(i, waves, speakers) if "babble" in name
+        degraded = [RECORDING_CONDITIONS[name](w, SR, rng, babble_for(i, waves, speakers) if uses_babble(name)
                                                else None).astype(np.float32) for i, w in enumerate(waves)]
         out[name] = _count([_both(w) for w in degraded], [p.name for p in paths])
     return out

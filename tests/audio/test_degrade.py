@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from specser.audio.degrade import (CONDITIONS, add_noise, babble_for, codec, compress, dc_offset, gain, high_pass,
-                                   inverted_stereo, pink_noise, quantize, reverberate, telephone)
+from specser.audio.degrade import (CONDITIONS, add_noise, babble_for, codec, compress, dc_offset, degrade_all, gain,
+                                   high_pass, inverted_stereo, pink_noise, quantize, reverberate, telephone, uses_babble)
 from tests.synth import emotional_tone
 
 SR = 16000
@@ -65,7 +65,7 @@ def test_babble_comes_from_other_speakers_and_conditions_are_reproducible():
     babble = babble_for(0, waves, speakers)
     assert babble.shape == (100,) and babble.min() >= 4 * 2  # four talkers, never speaker a's own clips (0 and 1)
     for name, condition in CONDITIONS.items():
-        b = babble_for(0, [WAVE, WAVE * 0.5], ["x", "y"]) if name.startswith("babble") else None
+        b = babble_for(0, [WAVE, WAVE * 0.5], ["x", "y"]) if uses_babble(name) else None
         one = condition(WAVE, SR, np.random.default_rng(3), b)
         two = condition(WAVE, SR, np.random.default_rng(3), b)
         assert np.array_equal(one, two), name
@@ -206,3 +206,16 @@ def test_every_condition_name_parses_back_from_the_comma_joined_list():
     from specser.audio.degrade import condition_names
 
     assert condition_names(",".join(CONDITIONS)) == list(CONDITIONS)
+
+
+def test_every_clip_of_a_set_is_degraded_with_its_own_draws_and_other_speakers_babble():
+    waves = [emotional_tone(code, actor, np.random.default_rng(actor), seconds=1.0)
+             for code, actor in (("01", 1), ("05", 2), ("04", 3))]
+    speakers = ["a", "b", "c"]
+    cafe = "a voice memo in a cafe (babble 10 dB SNR, aac 32 kbit/s)"
+    assert uses_babble(cafe) and not uses_babble("reverb RT60 0.6 s")
+    out = degrade_all(cafe, waves, speakers, SR, seed=3)
+    expected = CONDITIONS[cafe](waves[1], SR, np.random.default_rng(4), babble_for(1, waves, speakers))
+    assert np.array_equal(out[1], expected.astype(np.float32)) and out[1].dtype == np.float32
+    rooms = degrade_all("reverb RT60 0.6 s", waves, speakers, SR, seed=3)
+    assert np.array_equal(rooms[2], reverberate(waves[2], SR, 0.6, np.random.default_rng(5)).astype(np.float32))

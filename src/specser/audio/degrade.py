@@ -351,6 +351,13 @@ CONDITIONS: dict[str, Condition] = {
     "a fan (blade tone and hiss) 10 dB below speech": lambda w, sr, rng, babble: fan(w, sr, 10.0, rng),
     "rumble under 150 Hz, 10 dB SNR": lambda w, sr, rng, babble: rumble(w, sr, 10.0, rng),
     "rumble under 150 Hz, 0 dB SNR": lambda w, sr, rng, babble: rumble(w, sr, 0.0, rng),
+    # Everyday recordings put several conditions on one voice at once.
+    "a laptop at arm's length (room RT60 0.4 s, pink noise 20 dB SNR, a duller microphone, opus)": lambda w, sr, rng, babble: (
+        codec(tilt(add_noise(reverberate(w, sr, 0.4, rng), pink_noise(w.size, rng), 20.0), sr, -3.0), sr)),
+    "a call on speakerphone (room RT60 0.3 s, babble 20 dB SNR, amr-nb 12.2 kbit/s)": lambda w, sr, rng, babble: (
+        phone_codec(add_noise(reverberate(w, sr, 0.3, rng), babble, 20.0), sr, "3gp", "libopencore_amrnb", 8000, 12200)),
+    "a voice memo in a cafe (babble 10 dB SNR, aac 32 kbit/s)": lambda w, sr, rng, babble: (
+        phone_codec(add_noise(w, babble, 10.0), sr, "ipod", "aac", 16000, 32000)),
 }
 
 
@@ -379,6 +386,21 @@ def condition_names(text: str) -> list[str]:
         unknown = next((p for p in pieces if p not in known_pieces), text)  # else a name cut short
         raise ValueError(f"unknown condition {unknown!r}; choose from: {'; '.join(CONDITIONS)}")
     return names
+
+
+def uses_babble(name: str) -> bool:
+    """Whether condition `name` mixes in other talkers (`babble_for`), alone or among other conditions."""
+    return "babble" in name
+
+
+def degrade_all(name: str, waves: list[np.ndarray], speakers: list[str], sample_rate: int,
+                seed: int = 0) -> list[np.ndarray]:
+    """Every wave under condition `name`, as float32: clip i draws from seed + i, and babble is made of
+    other speakers' clips of the same set."""
+    condition = CONDITIONS[name]
+    return [condition(w, sample_rate, np.random.default_rng(seed + i),
+                      babble_for(i, waves, speakers) if uses_babble(name) else None).astype(np.float32)
+            for i, w in enumerate(waves)]
 
 
 def babble_for(index: int, waves: list[np.ndarray], speakers: list[str], talkers: int = 4) -> np.ndarray:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from specser.atomic import atomic_write_json, atomic_write_text
-from specser.audio.degrade import CONDITIONS, babble_for
+from specser.audio.degrade import CONDITIONS, degrade_all
 from specser.audio.load import AudioError, load_audio
 from specser.config import load_config
 from specser.evaluation.cv_summary import stats_over
@@ -112,9 +112,7 @@ def robustness(run_dir: Path, conditions: list[str] | None = None, data: Path | 
     _, clean = _condition_result(predictor, waves, speakers, targets, None, corpora)
     results = {}
     for name in tqdm(names, desc="conditions", disable=not progress):
-        degraded = [CONDITIONS[name](w, sr, np.random.default_rng(seed + i), babble_for(i, waves, speakers)
-                                     if name.startswith("babble") else None).astype(np.float32)
-                    for i, w in enumerate(waves)]
+        degraded = degrade_all(name, waves, speakers, sr, seed)
         results[name], _ = _condition_result(predictor, degraded, speakers, targets, clean, corpora)
     record = {"run": str(run_dir), "protocol": split["protocol"], "n": len(rows),
               **{k: getattr(predictor, k) for k in ("repair_clipping", "keep_silence_s", "trim_over_s")},
