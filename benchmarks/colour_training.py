@@ -9,7 +9,7 @@ BASE.json and C.json are `benchmarks/robustness.py` results on every condition f
 `nemo/metrics.json` give the RAVDESS -> nEMO accuracy. Means over the seeds; the candidate passes when clean
 accuracy falls by at most 1.0 point, agreement under the laptop rises by at least 3.0, the mean agreement under
 the three colour conditions rises by at least 3.0, the mean agreement under every other degraded condition falls
-by at most 0.5, and RAVDESS -> nEMO falls by at most 1.0. Prints each check and writes the verdict.
+by at most 0.5, and RAVDESS -> nEMO falls by at most 1.0. Prints each check and writes the verdict; a check whose conditions the results lack prints nan and fails.
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ def decide(base: dict, candidate: dict, nemo_base: list[float], nemo_candidate: 
     conditions = next(iter(base.values())).keys()
     others = [c for c in conditions if c not in ("clean", LAPTOP, *COLOUR)]
 
-    def change(names, metric="agreement"):
+    def change(names, metric="agreement"):  # nan where the results hold none of `names` (not measured)
+        if not names:
+            return float("nan")
         return float(np.mean([mean_over(candidate, c, metric) for c in names])
                      - np.mean([mean_over(base, c, metric) for c in names]))
 
@@ -48,7 +50,8 @@ def decide(base: dict, candidate: dict, nemo_base: list[float], nemo_candidate: 
     means = {name: {"clean": mean_over(runs, "clean", "accuracy"),
                     "laptop_agreement": mean_over(runs, LAPTOP, "agreement"),
                     "colour_agreement": float(np.mean([mean_over(runs, c, "agreement") for c in COLOUR])),
-                    "other_agreement": float(np.mean([mean_over(runs, c, "agreement") for c in others])),
+                    "other_agreement": (float(np.mean([mean_over(runs, c, "agreement") for c in others]))
+                                        if others else float("nan")),
                     "nemo": float(np.mean(n))}
              for name, runs, n in (("base", base, nemo_base), ("candidate", candidate, nemo_candidate))}
     return {**figures, "others": len(others), "adopted": bool(passes), "means": means}
