@@ -30,6 +30,21 @@ def replaced(module, name: str, stand_in):
         setattr(module, name, product)
 
 
+def step_left_out(name: str):
+    """The predictors with repair step `name` of `specser.inference.base` passing its input through (the product
+    before the step)."""
+    import specser.inference.base as inference_base
+
+    return replaced(inference_base, name, lambda data, *args, **kwargs: data)
+
+
+def other_conditions(*targets: str) -> list[str]:
+    """Every degraded condition of the benchmark but `targets`: where a repair must not cost labels."""
+    from specser.audio.degrade import CONDITIONS
+
+    return [c for c in CONDITIONS if c != "clean" and c not in targets]
+
+
 def before_after(runs: list[Path], conditions: list[str], before: Callable[[], AbstractContextManager],
                  model: Path | None = None, names: tuple[str, str] = ("before", "after"),
                  after: Callable[[], AbstractContextManager] = nullcontext) -> dict:

@@ -23,23 +23,21 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from before_after import (add_repair_arguments, calm_disgust_and_condition_checks,  # noqa: E402
-                          detect_and_repair, repair_seconds, replaced)
+from before_after import (add_repair_arguments, calm_disgust_and_condition_checks, detect_and_repair,  # noqa: E402
+                          other_conditions, repair_seconds, step_left_out)
 
-import specser.inference.base as inference_base  # noqa: E402
-from specser.audio.degrade import CONDITIONS as ALL_CONDITIONS  # noqa: E402
 from specser.audio.degrade import echo  # noqa: E402
 from specser.audio.echo import find_echo, remove_echo  # noqa: E402
 from specser.audio.load import load_audio  # noqa: E402
 
 CONDITIONS = ["an echo 150 ms later, 6 dB down", "a call's echo, 250 ms later, 10 dB down, 300-3400 Hz"]
-OTHERS = [c for c in ALL_CONDITIONS if c != "clean" and c not in CONDITIONS]
+OTHERS = other_conditions(*CONDITIONS)
 VARIANTS = ("without the step", "echo cancelled")
 RULE = "benchmarks/results/real_voices/rule_echo.txt"
 
 
 def without_step():
-    return replaced(inference_base, "remove_echo", lambda wave, sample_rate: wave)
+    return step_left_out("remove_echo")
 
 
 def main() -> int:

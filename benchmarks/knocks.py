@@ -25,23 +25,22 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from before_after import add_repair_arguments, detect_and_repair, repair_seconds, replaced  # noqa: E402
+from before_after import (add_repair_arguments, detect_and_repair, other_conditions,  # noqa: E402
+                          repair_seconds, step_left_out)
 
-import specser.inference.base as inference_base  # noqa: E402
-from specser.audio.degrade import CONDITIONS as ALL_CONDITIONS  # noqa: E402
 from specser.audio.degrade import knock  # noqa: E402
 from specser.audio.knocks import find_knocks, remove_knocks  # noqa: E402
 from specser.audio.load import load_audio  # noqa: E402
 
 CONDITIONS = ["a knock at the speech's peak", "a knock 12 dB above the speech's peak",
               "a thud 12 dB above the speech's peak"]
-OTHERS = [c for c in ALL_CONDITIONS if c != "clean" and c not in CONDITIONS]
+OTHERS = other_conditions(*CONDITIONS)
 VARIANTS = ("without the step", "knocks turned down")
 RULE = "benchmarks/results/real_voices/rule_knocks.txt"
 
 
 def without_step():
-    return replaced(inference_base, "remove_knocks", lambda wave, sample_rate: wave)
+    return step_left_out("remove_knocks")
 
 
 def main() -> int:

@@ -22,10 +22,9 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from before_after import add_repair_arguments, detect_and_repair, repair_seconds, replaced  # noqa: E402
+from before_after import (add_repair_arguments, detect_and_repair, other_conditions,  # noqa: E402
+                          repair_seconds, step_left_out)
 
-import specser.inference.base as inference_base  # noqa: E402
-from specser.audio.degrade import CONDITIONS as ALL_CONDITIONS  # noqa: E402
 from specser.audio.degrade import rumble  # noqa: E402
 from specser.audio.load import load_audio  # noqa: E402
 from specser.features.bass_noise import floor_noisy_bass, noisy_bass_bands  # noqa: E402
@@ -33,13 +32,13 @@ from specser.inference.model_file import ModelFile  # noqa: E402
 from specser.inference.predictor import Predictor  # noqa: E402
 
 CONDITIONS = ["rumble under 150 Hz, 10 dB SNR", "rumble under 150 Hz, 0 dB SNR"]
-OTHERS = [c for c in ALL_CONDITIONS if c != "clean" and c not in CONDITIONS]
+OTHERS = other_conditions(*CONDITIONS)
 VARIANTS = ("without the step", "rumble's bands on the floor")
 RULE = "benchmarks/results/real_voices/rule_rumble.txt"
 
 
 def without_step():
-    return replaced(inference_base, "floor_noisy_bass", lambda logmel: logmel)
+    return step_left_out("floor_noisy_bass")
 
 
 def main() -> int:

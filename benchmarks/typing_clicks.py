@@ -27,15 +27,14 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from before_after import (add_repair_arguments, calm_and_disgust_check, detect_and_repair,  # noqa: E402
-                          repair_seconds, replaced)
+                          other_conditions, repair_seconds, replaced)
 
 import specser.audio.knocks as knocks  # noqa: E402
-from specser.audio.degrade import CONDITIONS as ALL_CONDITIONS  # noqa: E402
 from specser.audio.degrade import keystrokes  # noqa: E402
 from specser.audio.load import load_audio  # noqa: E402
 
 CONDITIONS = ["typing at the speech's peak", "typing 6 dB below the speech's peak"]
-OTHERS = [c for c in ALL_CONDITIONS if c != "clean" and c not in CONDITIONS]
+OTHERS = other_conditions(*CONDITIONS)
 VARIANTS = ("loud knocks only", "clicks in pauses too")
 RULE = "benchmarks/results/real_voices/rule_typing.txt"
 

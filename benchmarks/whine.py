@@ -28,24 +28,22 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from before_after import (add_repair_arguments, calm_disgust_and_condition_checks,  # noqa: E402
-                          detect_and_repair, repair_seconds, replaced)
+from before_after import (add_repair_arguments, calm_disgust_and_condition_checks, detect_and_repair,  # noqa: E402
+                          other_conditions, repair_seconds, step_left_out)
 
-import specser.inference.base as inference_base  # noqa: E402
-from specser.audio.degrade import CONDITIONS as ALL_CONDITIONS  # noqa: E402
 from specser.audio.degrade import whine  # noqa: E402
 from specser.audio.load import load_audio  # noqa: E402
 from specser.audio.whine import find_whines, remove_whines  # noqa: E402
 
 CONDITIONS = ["a steady whine 20 dB below speech", "a steady whine 10 dB below speech"]
 FAN = ["a fan (blade tone and hiss) 20 dB below speech", "a fan (blade tone and hiss) 10 dB below speech"]
-OTHERS = [c for c in ALL_CONDITIONS if c != "clean" and c not in CONDITIONS + FAN]
+OTHERS = other_conditions(*CONDITIONS, *FAN)
 VARIANTS = ("without the notch", "whines notched")
 RULE = "benchmarks/results/real_voices/rule_whine.txt"
 
 
 def without_notch():
-    return replaced(inference_base, "remove_whines", lambda wave, sample_rate, mains_hz=None: wave)
+    return step_left_out("remove_whines")
 
 
 def main() -> int:
