@@ -143,6 +143,10 @@ DEV_ROWS = [(name, what, [*extra, EPOCHS_60, NO_FLOOR]) for name, what, extra in
     # A laptop's microphone (rule_mild_eq.txt): its colour takes about 11 points of the labels a laptop keeps
     ("+mild-eq", "a milder random equaliser on 30 % of the clips: a tilt up to +-2 dB an octave and three bumps up "
      "to +-2 dB", ["train.augment.eq_prob=0.3", "train.augment.eq_db=6"]),
+    # Rooms at every distance (rule_room_distances.txt): the training room's direct sound was always 13-20 dB
+    # under its tail, a talker metres away; a laptop at arm's length is about 0 dB, a phone held close +10 dB
+    ("+room-distances", "the training room's direct-to-reverberant ratio drawn from -18 to +12 dB (a talker "
+     "metres away to a phone held close) instead of its fixed -13 to -20 dB", ["train.augment.reverb_drr_db=[-18, 12]"]),
 ]
 DEV_TEST_SPEAKERS = "02,07,13,18"
 DEV_SEEDS = (42, 7)  # the table's two columns

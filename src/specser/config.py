@@ -175,6 +175,10 @@ class AugmentConfig:
     # simple: exponentially decaying noise, one decay at every frequency; bands: a faster decay at high
     # frequencies, early reflections and a random direct-to-reverberant ratio (`conditions.band_rooms`)
     reverb_room: Literal["simple", "bands"] = "simple"
+    # [low, high] dB: the simple room's direct-to-reverberant ratio drawn from this range instead of its fixed
+    # tail, which puts the talker several metres away (-13 dB at RT60 0.2 s, -18 dB at 0.6 s). Arm's length
+    # from a laptop is about 0 dB, a phone held close about +10 dB. Empty: the fixed tail.
+    reverb_drr_db: list[float] = field(default_factory=list)
     band_prob: float = 0.0  # band-pass: high-pass at 50-400 Hz, low-pass at 3-7.5 kHz (phones, calls)
     # A small microphone's bass roll-off (laptops, phones, headsets): a high-pass alone, its cutoff drawn
     # log-uniformly from `bass_hz` and its skirt from a 1st- to an 8th-order Butterworth's.
@@ -216,6 +220,11 @@ class AugmentConfig:
         if not 0 <= self.freq_mixstyle_prob <= 1 or self.freq_mixstyle_alpha <= 0:
             raise ConfigError(f"train.augment.freq_mixstyle_prob must lie in [0, 1] and freq_mixstyle_alpha be > 0 "
                               f"(got {self.freq_mixstyle_prob}, {self.freq_mixstyle_alpha})")
+        if self.reverb_drr_db and (len(self.reverb_drr_db) != 2 or self.reverb_drr_db[0] > self.reverb_drr_db[1]):
+            raise ConfigError(f"train.augment.reverb_drr_db: {self.reverb_drr_db} must be [low, high] dB with low <= high")
+        if self.reverb_drr_db and self.reverb_room != "simple":
+            raise ConfigError("train.augment.reverb_drr_db sets the simple room's direct sound; the bands room "
+                              "draws its own (reverb_room=bands)")
         if self.consistency < 0:
             raise ConfigError(f"train.augment.consistency: {self.consistency} must be >= 0 (0 = off)")
         if self.consistency > 0 and not self.audio_domain:

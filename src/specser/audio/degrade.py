@@ -189,20 +189,35 @@ def phone_codec(wave: np.ndarray, sample_rate: int, muxer: str, codec: str, rate
     return _as_long_as(decoded, wave)
 
 
-def room_impulse(sample_rate: int, rt60_s: float, rng: np.random.Generator) -> np.ndarray:
-    """A synthetic room: the direct sound, then exponentially decaying noise reaching -60 dB at `rt60_s`."""
+def room_impulse(sample_rate: int, rt60_s: float, rng: np.random.Generator,
+                drr_db: float | None = None) -> np.ndarray:
+    """A synthetic room: the direct sound, then exponentially decaying noise reaching -60 dB at `rt60_s`.
+
+    Without `drr_db` the tail is loud against the direct sound: the direct-to-reverberant ratio (DRR) is
+    -13 dB at RT60 0.2 s, -16 dB at 0.4 s and -18 dB at 0.6 s, a talker several metres away (diffuse-field
+    theory puts a living room's critical distance, where the two are equal, at about 0.6 m). With `drr_db` the
+    direct sound is scaled to that ratio: about 0 dB at arm's length from a laptop, +10 dB for a phone held
+    close."""
     n = int(rt60_s * sample_rate)
     t = np.arange(n) / sample_rate
     tail = rng.standard_normal(n) * np.exp(-6.9 * t / rt60_s) * 0.3
     tail[: int(0.002 * sample_rate)] = 0.0  # a 2 ms gap before the first reflections
-    tail[0] = 1.0
+    tail[0] = 1.0 if drr_db is None else 0.0
+    if drr_db is not None:
+        tail[0] = np.sqrt(np.sum(tail ** 2) * 10 ** (drr_db / 10))
     return tail / np.sqrt(np.sum(tail ** 2))
 
 
-def reverberate(wave: np.ndarray, sample_rate: int, rt60_s: float, rng: np.random.Generator) -> np.ndarray:
+def direct_to_reverberant_db(impulse: np.ndarray) -> float:
+    """The DRR of a room response whose first sample is the direct sound, in dB."""
+    return float(10 * np.log10(impulse[0] ** 2 / np.sum(impulse[1:] ** 2)))
+
+
+def reverberate(wave: np.ndarray, sample_rate: int, rt60_s: float, rng: np.random.Generator,
+                drr_db: float | None = None) -> np.ndarray:
     from scipy.signal import fftconvolve
 
-    wet = fftconvolve(wave, room_impulse(sample_rate, rt60_s, rng))[: wave.size]
+    wet = fftconvolve(wave, room_impulse(sample_rate, rt60_s, rng, drr_db))[: wave.size]
     return wet * (_rms(wave) / _rms(wet))
 
 
@@ -324,7 +339,11 @@ CONDITIONS: dict[str, Condition] = {
     "aac 32 kbit/s (voice memo)": lambda w, sr, rng, babble: phone_codec(w, sr, "ipod", "aac", 16000, 32000),
     "amr-nb 12.2 kbit/s (mobile call)": lambda w, sr, rng, babble: phone_codec(w, sr, "3gp", "libopencore_amrnb",
                                                                                8000, 12200),
-    "reverb RT60 0.6 s": lambda w, sr, rng, babble: reverberate(w, sr, 0.6, rng),
+    "reverb RT60 0.6 s": lambda w, sr, rng, babble: reverberate(w, sr, 0.6, rng),  # DRR -18 dB: metres away
+    "a room at arm's length (RT60 0.6 s, direct-to-reverberant ratio 0 dB)": lambda w, sr, rng, babble: (
+        reverberate(w, sr, 0.6, rng, drr_db=0.0)),
+    "a room, a phone held close (RT60 0.6 s, direct-to-reverberant ratio +10 dB)": lambda w, sr, rng, babble: (
+        reverberate(w, sr, 0.6, rng, drr_db=10.0)),
     "an echo 150 ms later, 6 dB down": lambda w, sr, rng, babble: echo(w, sr, 0.15, 6.0),
     "a call's echo, 250 ms later, 10 dB down, 300-3400 Hz": lambda w, sr, rng, babble: echo(
         w, sr, 0.25, 10.0, (300.0, 3400.0)),
@@ -354,6 +373,8 @@ CONDITIONS: dict[str, Condition] = {
     # Everyday recordings put several conditions on one voice at once.
     "a laptop at arm's length (room RT60 0.4 s, pink noise 20 dB SNR, a duller microphone, opus)": lambda w, sr, rng, babble: (
         codec(tilt(add_noise(reverberate(w, sr, 0.4, rng), pink_noise(w.size, rng), 20.0), sr, -3.0), sr)),
+    "a laptop at arm's length in a room (RT60 0.4 s, direct-to-reverberant ratio 0 dB, pink noise 20 dB SNR, a duller microphone, opus)": lambda w, sr, rng, babble: (
+        codec(tilt(add_noise(reverberate(w, sr, 0.4, rng, drr_db=0.0), pink_noise(w.size, rng), 20.0), sr, -3.0), sr)),
     "a call on speakerphone (room RT60 0.3 s, babble 20 dB SNR, amr-nb 12.2 kbit/s)": lambda w, sr, rng, babble: (
         phone_codec(add_noise(reverberate(w, sr, 0.3, rng), babble, 20.0), sr, "3gp", "libopencore_amrnb", 8000, 12200)),
     "a voice memo in a cafe (babble 10 dB SNR, aac 32 kbit/s)": lambda w, sr, rng, babble: (

@@ -163,7 +163,8 @@ class WaveFeatures(nn.Module):
 
         if cfg.reverb_prob > 0:
             rt60 = uniform(b, cfg.reverb_rt60_s[0], cfg.reverb_rt60_s[-1], device)
-            x = conditions.reverberate(x, chosen(cfg.reverb_prob), self.sample_rate, rt60, cfg.reverb_room)
+            drr = uniform(b, cfg.reverb_drr_db[0], cfg.reverb_drr_db[-1], device) if cfg.reverb_drr_db else None
+            x = conditions.reverberate(x, chosen(cfg.reverb_prob), self.sample_rate, rt60, cfg.reverb_room, drr)
         if cfg.gain_db > 0:
             x = x * 10 ** (uniform(b, -cfg.gain_db, cfg.gain_db, device) / 20)[:, None]
         if cfg.noise_snr_db:

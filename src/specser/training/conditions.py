@@ -71,13 +71,20 @@ def fft_size(n: int) -> int:
     return next_fast_len(n, real=True)
 
 
-def room_impulses(b: int, sample_rate: int, rt60_s: torch.Tensor, device) -> torch.Tensor:
-    """(b, n) synthetic room responses: the direct sound, a 2 ms gap, then noise decaying by 60 dB at rt60."""
+def room_impulses(b: int, sample_rate: int, rt60_s: torch.Tensor, device,
+                  drr_db: torch.Tensor | None = None) -> torch.Tensor:
+    """(b, n) synthetic room responses: the direct sound, a 2 ms gap, then noise decaying by 60 dB at rt60.
+
+    The direct sound is 1 against a tail of 0.3 times the noise (a direct-to-reverberant ratio of -13 to
+    -20 dB over RT60 0.2-1.0 s: a talker several metres away), or, with `drr_db` (b,), scaled to that ratio."""
     n = int(float(rt60_s.max()) * sample_rate) + 1
     t = torch.arange(n, device=device) / sample_rate
     tail = torch.randn(b, n, device=device) * torch.exp(-6.9 * t[None, :] / rt60_s[:, None]) * 0.3
     tail[:, : int(0.002 * sample_rate)] = 0.0
-    tail[:, 0] = 1.0
+    if drr_db is None:
+        tail[:, 0] = 1.0
+    else:
+        tail[:, 0] = (tail.square().sum(dim=-1) * 10 ** (drr_db / 10)).sqrt()
     return tail / tail.square().sum(dim=-1, keepdim=True).sqrt()
 
 
@@ -116,15 +123,18 @@ def band_rooms(b: int, sample_rate: int, rt60_s: torch.Tensor, device) -> torch.
 
 
 def reverberate(x: torch.Tensor, chosen: torch.Tensor, sample_rate: int, rt60_s: torch.Tensor,
-                room: str = "simple") -> torch.Tensor:
+                room: str = "simple", drr_db: torch.Tensor | None = None) -> torch.Tensor:
     """Convolve the chosen clips with a room of their own RT60 (FFT convolution), level kept. `room`:
-    ``simple`` (`room_impulses`) or ``bands`` (`band_rooms`)."""
+    ``simple`` (`room_impulses`, with each clip's direct-to-reverberant ratio `drr_db` (B,) when given) or
+    ``bands`` (`band_rooms`)."""
     rows = chosen.nonzero().flatten()
     if rows.numel() == 0:
         return x
     dry = x[rows]
-    make = band_rooms if room == "bands" else room_impulses
-    rir = make(len(rows), sample_rate, rt60_s[rows], x.device)
+    if room == "bands":
+        rir = band_rooms(len(rows), sample_rate, rt60_s[rows], x.device)
+    else:
+        rir = room_impulses(len(rows), sample_rate, rt60_s[rows], x.device, None if drr_db is None else drr_db[rows])
     size = fft_size(dry.shape[-1] + rir.shape[-1] - 1)  # room enough for a linear convolution
     wet = torch.fft.irfft(torch.fft.rfft(dry, size) * torch.fft.rfft(rir, size), size)[:, : dry.shape[-1]]
     out = x.clone()
