@@ -43,6 +43,7 @@ def test_dotted_overrides_are_typed():
     ("cv.protocol=random-10fold", "choose one of random-5fold, actor-5fold, emobox, loso"),
     ("features.mode=png", "choose one of native, image"),
     ("baseline.model=knn", "choose one of svm, mlp"),
+    ("train.augment.reverb_drr_db=[10, -10]", "must be \\[low, high\\] dB"),
 ])
 def test_bad_overrides_are_errors(override, message):
     with pytest.raises(ConfigError, match=message):

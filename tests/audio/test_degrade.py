@@ -219,3 +219,17 @@ def test_every_clip_of_a_set_is_degraded_with_its_own_draws_and_other_speakers_b
     assert np.array_equal(out[1], expected.astype(np.float32)) and out[1].dtype == np.float32
     rooms = degrade_all("reverb RT60 0.6 s", waves, speakers, SR, seed=3)
     assert np.array_equal(rooms[2], reverberate(waves[2], SR, 0.6, np.random.default_rng(5)).astype(np.float32))
+
+
+def test_a_room_is_heard_from_metres_away_unless_its_direct_sound_is_set():
+    from specser.audio.degrade import direct_to_reverberant_db, room_impulse
+
+    rng = np.random.default_rng(0)
+    assert -19.5 < direct_to_reverberant_db(room_impulse(SR, 0.6, rng)) < -16.5  # the benchmark's far room
+    for drr in (-5.0, 0.0, 10.0):
+        room = room_impulse(SR, 0.6, rng, drr_db=drr)
+        assert direct_to_reverberant_db(room) == pytest.approx(drr, abs=1e-6)
+        assert np.sum(room ** 2) == pytest.approx(1.0)
+    near = reverberate(WAVE, SR, 0.6, np.random.default_rng(1), drr_db=10.0)
+    far = reverberate(WAVE, SR, 0.6, np.random.default_rng(1))
+    assert np.corrcoef(near, WAVE)[0, 1] > 0.9 > np.corrcoef(far, WAVE)[0, 1]  # close: mostly the dry voice

@@ -196,3 +196,19 @@ def test_equalizer_tilts_and_bends_the_chosen_spectra_within_bounds_and_smoothly
     assert db[:, 32:].diff(dim=1).abs().max() < 1.0  # smooth: under 1 dB between adjacent bins above 500 Hz
     spread = db[:, -1] - db[:, 64]  # 8 kHz against 1 kHz: both signs, up to the 9 dB tilt plus the bumps
     assert spread.min() < -3 and spread.max() > 3 and spread.abs().max() <= 9.0 + 6.0 + 1e-4
+
+
+def test_a_simple_room_takes_each_clips_direct_to_reverberant_ratio():
+    torch.manual_seed(0)
+    drr = torch.tensor([-18.0, 0.0, 12.0])
+    rooms = conditions.room_impulses(3, 16000, torch.full((3,), 0.6), "cpu", drr)
+    direct = rooms[:, 0].square()
+    assert torch.allclose(10 * torch.log10(direct / (1 - direct)), drr, atol=1e-3)
+    far = conditions.room_impulses(3, 16000, torch.tensor([0.2, 0.6, 1.0]), "cpu")  # the fixed tail: metres away
+    far_drr = 10 * torch.log10(far[:, 0].square() / (1 - far[:, 0].square()))
+    assert bool((far_drr < -12).all() and (far_drr > -21).all())
+    x = torch.zeros(2, 16000)
+    x[:, 4000:4400] = torch.randn(2, 400)
+    close = conditions.reverberate(x, torch.tensor([True, True]), 16000, torch.full((2,), 0.6), drr_db=torch.tensor([12.0, -18.0]))
+    late = close[:, 4400 + 800:4400 + 4000].square().mean(1)
+    assert late[0] < late[1]  # the close microphone hears less of the room
