@@ -24,6 +24,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from condition_training import apply_rule, mean_over  # noqa: E402
 
+# The laptop condition as it was named when this rule ran (now "a laptop across the room (...)" in
+# `specser.audio.degrade.CONDITIONS`); the decision reads results written then.
 LAPTOP = "a laptop at arm's length (room RT60 0.4 s, pink noise 20 dB SNR, a duller microphone, opus)"
 COLOUR = ("a brighter microphone, +3 dB an octave over 500 Hz", "a duller microphone, -3 dB an octave over 500 Hz",
           "muffled, 15 dB less over 2 kHz (a pocket, a mask)")

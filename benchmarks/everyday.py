@@ -1,5 +1,5 @@
-"""Which part of an everyday recording moves the labels: "a laptop at arm's length" (a room with RT60 0.4 s,
-pink noise 20 dB SNR, a microphone 3 dB an octave duller over 500 Hz, then Opus at a low bit rate; one of
+"""Which part of an everyday recording moves the labels: "a laptop across the room" (named "a laptop at arm's
+length" until 2026-12-07: a room with RT60 0.4 s whose direct sound is 16 dB under its tail, pink noise 20 dB SNR, a microphone 3 dB an octave duller over 500 Hz, then Opus at a low bit rate; one of
 `specser.audio.degrade.CONDITIONS`) taken apart. For each run's held-out clips: the labels kept under all four
 parts, under all but one, and under each alone.
 
