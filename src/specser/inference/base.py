@@ -65,6 +65,10 @@ class BasePredictor:
             `keep_silence_s`). By default a wait of more than 2 s becomes 1 s.
         channel: label only this channel (0-based) of a multichannel recording, e.g. one party of a
             call with each party on its own channel; None mixes the channels (`specser.audio.load.downmix`).
+        time_views: circular shifts in frames (as training's `time_shift_s` rolls its inputs); each
+            clip-length window is labelled by the mean of its probabilities under each shift. The network
+            downsamples time by 32 frames, so a recording that starts 16 ms later can change its label;
+            shifts spread over that stride average it out. Empty: the window as it is.
     """
 
     backend = "none"
@@ -74,8 +78,9 @@ class BasePredictor:
                  min_duration_s: float = MIN_DURATION_S, min_speech_s: float = MIN_SPEECH_S,
                  min_voiced_s: float = MIN_VOICED_S, repair_clipping: bool = True,
                  keep_silence_s: float | None = KEEP_SILENCE_S, trim_over_s: float | None = TRIM_OVER_S,
-                 channel: int | None = None):
+                 channel: int | None = None, time_views: tuple[int, ...] = ()):
         self.labels = list(labels)
+        self.time_views = tuple(int(k) for k in time_views)
         self.channel = channel
         self.repair_clipping, self.keep_silence_s, self.trim_over_s = repair_clipping, keep_silence_s, trim_over_s
         self.min_duration_s, self.min_speech_s, self.min_voiced_s = min_duration_s, min_speech_s, min_voiced_s
@@ -186,6 +191,8 @@ class BasePredictor:
             windows = [crop_windows(f, fc.clip_frames, self.tta_crops) for f in logmels]
         else:
             windows = [[f] for f in logmels]
+        if self.time_views:
+            windows = [[_roll(w, k) for w in ws for k in self.time_views] for ws in windows]
         flat = [w for ws in windows for w in ws]
         owner = np.repeat(np.arange(len(windows)), [len(ws) for ws in windows])
         probs = np.zeros((len(flat), len(self.labels)), dtype=np.float32)
@@ -330,6 +337,11 @@ def logmel_speaker_stats(logmels: list) -> tuple[np.ndarray, np.ndarray]:
 def _as_numpy(f) -> np.ndarray:
     """A backend's log-Mel (numpy, or a torch tensor on any device) as numpy."""
     return f if isinstance(f, np.ndarray) else f.detach().cpu().numpy()
+
+
+def _roll(f, frames: int):
+    """`f` (..., frames) rolled circularly along time, numpy or torch."""
+    return np.roll(f, frames, axis=-1) if isinstance(f, np.ndarray) else f.roll(frames, dims=-1)
 
 
 def _like(f, array: np.ndarray):
