@@ -312,6 +312,10 @@ class TrainConfig:
     # labels) start fresh. Same architecture and input features required. "" = a fresh network.
     init_from: str = ""
     tta_crops: int = 1  # test-time augmentation: average the predictions of this many clip windows
+    # Test-time views: each clip window also labelled rolled circularly by these many frames (as `time_shift_s`
+    # rolls training inputs), the probabilities averaged. The network downsamples time by 32 frames, so its
+    # label can depend on where a recording starts; views spread over that stride steady it. [] = none.
+    tta_time_views: list[int] = field(default_factory=list)
     num_workers: int = 0
     accelerator: Accelerator = "auto"
     devices: str = "auto"

@@ -43,3 +43,28 @@ def test_evaluate_with_tta_crops_on_window_length_clips_changes_nothing(trained_
     tta = evaluate_run(trained_run, out=tmp_path / "tta", progress=False, tta_crops=3)
     assert tta["accuracy"] == plain["accuracy"]  # 1 s synthetic clips fit one 1 s window: one crop each
     assert json.loads((tmp_path / "tta" / "metrics.json").read_text())["n"] == plain["n"]
+
+
+def test_time_views_are_the_mean_over_rolled_windows_and_travel_in_the_model_file(tmp_path):
+    torch.manual_seed(0)
+    options = {"stem_channels": 8, "widths": [8, 8, 8, 8], "num_classes": 3}
+    model = create_model("spec_resnet", **options).eval()
+    fc = FeatureConfig(n_mels=16, n_fft=64, win_length=64, hop_length=16, sample_rate=320, clip_seconds=1.0)
+    mf = ModelFile.from_model(model, "spec_resnet", options, ["a", "b", "c"], fc, torch.rand(16, 33),
+                              torch.zeros(16), torch.ones(16), time_views=(-4, 3))
+    mf.save(tmp_path / "m.specser")
+    loaded = ModelFile.load(tmp_path / "m.specser")
+    assert loaded.time_views == (-4, 3)
+    window = np.random.default_rng(1).standard_normal((16, 21)).astype(np.float32)
+
+    def p(x):
+        with torch.no_grad():
+            return torch.softmax(model(torch.from_numpy(np.ascontiguousarray(x))[None, None]), 1)[0].numpy()
+
+    expected = np.mean([p(np.roll(window, k, axis=-1)) for k in (-4, 3)], axis=0)
+    np.testing.assert_allclose(Predictor(loaded, device="cpu").feature_probabilities([window])[0], expected, atol=1e-5)
+    plain = Predictor(loaded, device="cpu", time_views=()).feature_probabilities([window])[0]
+    np.testing.assert_allclose(plain, p(window), atol=1e-5)
+    payload = mf.to_payload()
+    del payload["extra"]["time_views"]  # a file written before time views were recorded
+    assert ModelFile.from_payload(payload).time_views == ()

@@ -41,7 +41,8 @@ class OnnxMetadata:
     mean: np.ndarray
     std: np.ndarray
     tta_crops: int = 1
-    input: str = "features"  # the graph's input: standardised log-Mels, or an encoder's "layers", or "waves"
+    input: str = "features"
+    time_views: tuple[int, ...] = ()  # the graph's input: standardised log-Mels, or an encoder's "layers", or "waves"
 
     @classmethod
     def from_model_file(cls, mf, input: str = "features") -> "OnnxMetadata":
@@ -51,7 +52,7 @@ class OnnxMetadata:
         native = mf.features.mode == "native"
         return cls(list(mf.labels), mf.features, mf.model_name, dict(mf.model_config), mf.n_parameters,
                    mf.filterbank.numpy() if native else empty, mf.mean.numpy() if native else empty,
-                   mf.std.numpy() if native else empty, mf.tta_crops, input)
+                   mf.std.numpy() if native else empty, mf.tta_crops, input, tuple(mf.time_views))
 
     def to_props(self) -> dict[str, str]:
         props = {
@@ -63,6 +64,7 @@ class OnnxMetadata:
             "normalization_std": encode_array(self.std),
             "filterbank": encode_array(self.filterbank),
             "tta_crops": str(self.tta_crops),
+            "time_views": json.dumps(list(self.time_views)),
             "input": self.input,
         }
         return {_PREFIX + k: v for k, v in props.items()}
@@ -84,4 +86,5 @@ class OnnxMetadata:
             filterbank=decode_array(get("filterbank")), mean=decode_array(get("normalization_mean")),
             std=decode_array(get("normalization_std")), tta_crops=int(props.get(_PREFIX + "tta_crops", "1")),
             input=props.get(_PREFIX + "input", "features"),
+            time_views=tuple(json.loads(props.get(_PREFIX + "time_views", "[]"))),
         )

@@ -36,6 +36,7 @@ class OnnxPredictor(BasePredictor):
             raise ValueError(f"{path}: not a readable ONNX model ({type(exc).__name__})") from exc
         self.metadata = OnnxMetadata.from_props(self.session.get_modelmeta().custom_metadata_map, str(path))
         kwargs.setdefault("tta_crops", self.metadata.tta_crops)
+        kwargs.setdefault("time_views", self.metadata.time_views)
         super().__init__(self.metadata.labels, self.metadata.features, **kwargs)
         self.bands = mel_bands(self.metadata.filterbank) if self.metadata.input == "features" else None
         self._encoder = None

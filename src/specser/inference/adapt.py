@@ -71,7 +71,7 @@ def adapt_to_logmels(model_file: ModelFile, logmels: list, seed: int = 0, device
         layer.reset_running_stats()
         layer.momentum = None
         layer.train()
-    predictor = Predictor(model_file, device=device, tta_crops=1)
+    predictor = Predictor(model_file, device=device, tta_crops=1, time_views=())  # each input once, as it is
     predictor.model = network.to(predictor.device, memory_format=torch.channels_last)
     order = np.random.default_rng(seed).permutation(len(logmels))
     for start in range(0, len(order), BATCH):  # the forward passes update the statistics; outputs unused

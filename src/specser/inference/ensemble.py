@@ -26,6 +26,7 @@ class EnsemblePredictor(BasePredictor):
             if m.features != first.features:
                 raise ValueError("ensemble members were trained with different feature settings")
         kwargs.setdefault("tta_crops", first.tta_crops)
+        kwargs.setdefault("time_views", first.time_views)
         super().__init__(first.labels, first.features, **kwargs)
         self.members = members
         self.backend = f"ensemble of {len(members)} ({first.backend})"

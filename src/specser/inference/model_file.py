@@ -42,6 +42,7 @@ class ModelFile:
         mean, std: per-Mel-bin statistics of the training part (native mode); None in image mode,
             whose ImageNet statistics are fixed.
         tta_crops: test-time crops the run was evaluated with; the predictor uses the same.
+        time_views: test-time circular rolls (frames) the run was evaluated with; the predictor uses the same.
         protocol, test_accuracy: where the model came from, for people reading `/v1/model`.
     """
 
@@ -54,6 +55,7 @@ class ModelFile:
     mean: torch.Tensor | None = None
     std: torch.Tensor | None = None
     tta_crops: int = 1
+    time_views: tuple[int, ...] = ()
     protocol: str = ""
     test_accuracy: float | None = None
     specser_version: str = __version__
@@ -107,7 +109,7 @@ class ModelFile:
             "filterbank": self.filterbank,
             "state_dict": self.state_dict,
             "extra": {**self.extra, "protocol": self.protocol, "test_accuracy": self.test_accuracy,
-                      "tta_crops": self.tta_crops},
+                      "tta_crops": self.tta_crops, "time_views": list(self.time_views)},
         }
 
     def save(self, path: Path | str) -> None:
@@ -130,7 +132,8 @@ class ModelFile:
                 labels=list(payload["labels"]), features=features, state_dict=payload["state_dict"],
                 filterbank=payload["filterbank"],
                 mean=None if norm is None else norm["mean"], std=None if norm is None else norm["std"],
-                tta_crops=int(extra.pop("tta_crops", 1) or 1), protocol=str(extra.pop("protocol", "") or ""),
+                tta_crops=int(extra.pop("tta_crops", 1) or 1),
+                time_views=tuple(int(k) for k in extra.pop("time_views", ()) or ()), protocol=str(extra.pop("protocol", "") or ""),
                 test_accuracy=extra.pop("test_accuracy", None),
                 specser_version=str(payload.get("specser_version", "")), extra=extra,
             )

@@ -53,13 +53,14 @@ class Predictor(BasePredictor):
     Args:
         model_file: a loaded `ModelFile` (`Predictor.from_file` loads one from a path).
         device: "auto" (CUDA if present), "cpu" or "cuda[:N]".
-        **kwargs: see `BasePredictor`; `tta_crops` defaults to the model file's.
+        **kwargs: see `BasePredictor`; `tta_crops` and `time_views` default to the model file's.
     """
 
     backend = "torch"
 
     def __init__(self, model_file: ModelFile, device: str = "auto", **kwargs):
         kwargs.setdefault("tta_crops", model_file.tta_crops)
+        kwargs.setdefault("time_views", model_file.time_views)
         super().__init__(model_file.labels, model_file.features, **kwargs)
         self.model_file = model_file
         self.device = pick_device(device)

@@ -259,7 +259,7 @@ def model_file(cfg: ExperimentConfig, data: TrainingData, model: torch.nn.Module
         torch.from_numpy(mel_filterbank(cfg.features)),
         None if inputs.mean is None else torch.from_numpy(inputs.mean),
         None if inputs.std is None else torch.from_numpy(inputs.std),
-        tta_crops=cfg.train.tta_crops, protocol=data.split.protocol)
+        tta_crops=cfg.train.tta_crops, time_views=tuple(cfg.train.tta_time_views), protocol=data.split.protocol)
 
 
 def evaluate(mf: ModelFile, data: TrainingData, device: str = "cpu") -> dict:
