@@ -48,7 +48,7 @@ def run_figures(run: Path, views: tuple[int, ...]) -> dict:
     inputs = {"clean": waves, ONE_FRAME_LATER: [np.concatenate([np.zeros(hop, np.float32), w]) for w in waves],
               **{c: degrade_all(c, waves, speakers, predictor.sample_rate) for c in CONDITIONS}}
     out = {}
-    for setting, rolls in (("as it stands", ()), ("time views", views)):
+    for setting, rolls in (("as it stands", ()), ("time views", views))[: 1 if not views else 2]:
         predictor.time_views = rolls
         labels = {name: predicted_labels(predictor, audio, speakers) for name, audio in inputs.items()}
         out[setting] = {name: {"accuracy": float(np.mean(p == truth)), "agreement": float(np.mean(p == labels["clean"]))}
@@ -92,16 +92,18 @@ def main() -> int:
     parser.add_argument("--combine", nargs="+", type=Path, default=[],
                         help="decide over the runs of results written earlier (one process per few folds)")
     parser.add_argument("--no-decision", action="store_true", help="write the runs' figures only (to --combine later)")
+    parser.add_argument("--plain", action="store_true", help="the predictor as it stands only (no views, no decision): "
+                        "labels kept one frame later and under the conditions, for rule_antialias.txt")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "real_voices" / "time_views.json")
     args = parser.parse_args()
     torch.set_num_threads(1)
     runs = {k: v for path in args.combine for k, v in json.loads(path.read_text())["runs"].items()}
     for run in args.runs:
-        runs[str(run)] = run_figures(run, VIEWS)
+        runs[str(run)] = run_figures(run, () if args.plain else VIEWS)
         row = runs[str(run)]
         print(run, {s: {c: f"{100 * v['accuracy']:.1f}/{100 * v['agreement']:.1f}" for c, v in row[s].items()}
                     for s in row}, flush=True)
-    if args.no_decision:
+    if args.no_decision or args.plain:
         write_result({"machine": describe(), "views": list(VIEWS), "runs": runs}, args.out)
         return 0
     decision = decide(runs)

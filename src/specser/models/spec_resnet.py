@@ -30,6 +30,7 @@ class SpecResNetConfig:
     blocks: list[int] = field(default_factory=lambda: [1, 1, 1, 1])
     dropout: float = 0.0  # before the classifier; the paper uses none
     deltas: bool = False  # input + its delta + its delta-delta over time, as 3x the input channels
+    antialias: bool = False  # a [1, 2, 1] blur before every stride-2 step (Zhang 2019), so a shift matters less
 
 
 DELTA_WIDTH = 9  # frames, as librosa.feature.delta's default
@@ -59,11 +60,28 @@ class TimeDeltas(nn.Module):
         return torch.cat([x, first, self.slope(first)], dim=1)
 
 
+class Blur(nn.Module):
+    """A [1, 2, 1] x [1, 2, 1] / 16 low-pass on each channel, same size out (edges repeated): put before a
+    stride-2 step, it keeps the step from aliasing, so the output moves less when the input shifts by one
+    frame (Zhang 2019, "Making convolutional networks shift-invariant again")."""
+
+    def __init__(self):
+        super().__init__()
+        taps = torch.tensor([1.0, 2.0, 1.0])
+        self.register_buffer("kernel", (taps[:, None] * taps[None, :] / 16).view(1, 1, 3, 3), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        c = x.shape[1]
+        padded = nn.functional.pad(x, (1, 1, 1, 1), mode="replicate")
+        return nn.functional.conv2d(padded, self.kernel.to(x.dtype).expand(c, 1, 3, 3), groups=c)
+
+
 class BasicBlock(nn.Module):
     conv_bn_pairs = (("conv1", "bn1"), ("conv2", "bn2"))  # forward applies each bn right after its conv
 
-    def __init__(self, c_in: int, c_out: int, stride: int):
+    def __init__(self, c_in: int, c_out: int, stride: int, antialias: bool = False):
         super().__init__()
+        self.blur = Blur() if antialias and stride > 1 else nn.Identity()
         self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(c_out)
         self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
@@ -74,6 +92,7 @@ class BasicBlock(nn.Module):
             self.shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.blur(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         return self.relu(out + self.shortcut(x))
@@ -87,10 +106,13 @@ class SpecResNet(nn.Module):
             raise ValueError("spec_resnet: widths and blocks must have the same length")
         self.config = config
         self.deltas = TimeDeltas() if config.deltas else nn.Identity()
+        blur = [Blur()] if config.antialias else []
         self.stem = nn.Sequential(
+            *blur,
             nn.Conv2d(config.in_channels * (3 if config.deltas else 1), config.stem_channels, 7, 2, 3, bias=False),
             nn.BatchNorm2d(config.stem_channels),
             nn.ReLU(inplace=True),
+            *([Blur()] if config.antialias else []),
             nn.MaxPool2d(3, 2, 1),
         )
         stages, c_in = [], config.stem_channels
@@ -98,7 +120,7 @@ class SpecResNet(nn.Module):
             blocks = []
             for j in range(n_blocks):
                 stride = 2 if (i > 0 and j == 0) else 1
-                blocks.append(BasicBlock(c_in, width, stride))
+                blocks.append(BasicBlock(c_in, width, stride, config.antialias))
                 c_in = width
             stages.append(nn.Sequential(*blocks))
         self.stages = nn.Sequential(*stages)
