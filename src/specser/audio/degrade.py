@@ -202,9 +202,7 @@ def room_impulse(sample_rate: int, rt60_s: float, rng: np.random.Generator,
     t = np.arange(n) / sample_rate
     tail = rng.standard_normal(n) * np.exp(-6.9 * t / rt60_s) * 0.3
     tail[: int(0.002 * sample_rate)] = 0.0  # a 2 ms gap before the first reflections
-    tail[0] = 1.0 if drr_db is None else 0.0
-    if drr_db is not None:
-        tail[0] = np.sqrt(np.sum(tail ** 2) * 10 ** (drr_db / 10))
+    tail[0] = 1.0 if drr_db is None else np.sqrt(np.sum(tail ** 2) * 10 ** (drr_db / 10))
     return tail / np.sqrt(np.sum(tail ** 2))
 
 

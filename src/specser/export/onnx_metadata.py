@@ -41,8 +41,8 @@ class OnnxMetadata:
     mean: np.ndarray
     std: np.ndarray
     tta_crops: int = 1
-    input: str = "features"
-    time_views: tuple[int, ...] = ()  # the graph's input: standardised log-Mels, or an encoder's "layers", or "waves"
+    input: str = "features"  # the graph's input: standardised log-Mels, or an encoder's "layers", or "waves"
+    time_views: tuple[int, ...] = ()  # test-time circular rolls (frames), as the model file recorded
 
     @classmethod
     def from_model_file(cls, mf, input: str = "features") -> "OnnxMetadata":

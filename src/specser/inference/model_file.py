@@ -133,7 +133,8 @@ class ModelFile:
                 filterbank=payload["filterbank"],
                 mean=None if norm is None else norm["mean"], std=None if norm is None else norm["std"],
                 tta_crops=int(extra.pop("tta_crops", 1) or 1),
-                time_views=tuple(int(k) for k in extra.pop("time_views", ()) or ()), protocol=str(extra.pop("protocol", "") or ""),
+                time_views=tuple(int(k) for k in extra.pop("time_views", ()) or ()),
+                protocol=str(extra.pop("protocol", "") or ""),
                 test_accuracy=extra.pop("test_accuracy", None),
                 specser_version=str(payload.get("specser_version", "")), extra=extra,
             )

@@ -6,6 +6,9 @@ skip), global average pooling, one fully connected layer. The softmax lives in
 the loss and in inference, not in the module. The default widths give
 1.23 M parameters for 6 classes; the paper reports 1.40 M without its widths.
 
+`antialias=True` puts a small blur before every stride-2 step (Zhang 2019): the network reads time
+through five of them, and without it a recording that starts one frame later can change its label.
+
 `deltas=True` stacks the first and second time derivatives of the input beside it (the "3-D log-Mel"
 of SER CNNs). They are computed inside the network, so every input path (training, both predictor
 backends, ONNX) stays the same 1-channel log-Mel.
