@@ -14,7 +14,6 @@ by at most 0.5, and RAVDESS -> nEMO falls by at most 1.0. Prints each check and 
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from condition_training import apply_rule, mean_over  # noqa: E402
+from condition_training import apply_rule, mean_over, rule_parser  # noqa: E402
 
 # The laptop condition as it was named when this rule ran (now "a laptop across the room (...)" in
 # `specser.audio.degrade.CONDITIONS`); the decision reads results written then.
@@ -60,12 +59,7 @@ def decide(base: dict, candidate: dict, nemo_base: list[float], nemo_candidate: 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--base", type=Path, required=True)
-    parser.add_argument("--candidate", type=Path, required=True)
-    parser.add_argument("--runs", type=Path, required=True)
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "real_voices" / "mild_eq.json")
-    return apply_rule(parser.parse_args(), decide, CHECKS)
+    return apply_rule(rule_parser(__doc__, "mild_eq.json").parse_args(), decide, CHECKS)
 
 
 if __name__ == "__main__":

@@ -61,15 +61,22 @@ def decide(base: dict, candidate: dict, nemo_base: list[float], nemo_candidate: 
                       for name, runs, n in (("base", base, nemo_base), ("candidate", candidate, nemo_candidate))}}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def rule_parser(doc: str | None, default_out: str) -> argparse.ArgumentParser:
+    """The arguments every training-rule decision takes: the base's and the candidate's robustness results, the
+    folder of their runs (for the nEMO figures) and where the verdict goes (`results/real_voices/DEFAULT_OUT`)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--base", type=Path, required=True)
     parser.add_argument("--candidate", type=Path, required=True)
     parser.add_argument("--runs", type=Path, required=True)
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "real_voices" / default_out)
+    return parser
+
+
+def main() -> int:
+    parser = rule_parser(__doc__, "compressor.json")
     parser.add_argument("--target", default=COMPRESSOR, help="the condition the candidate is meant to withstand")
     parser.add_argument("--min-gain", type=float, default=3.0, help="least gain of agreement under the target")
     parser.add_argument("--min-nemo", type=float, default=-2.0, help="least change of RAVDESS -> nEMO accuracy")
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "real_voices" / "compressor.json")
     args = parser.parse_args()
     return apply_rule(args, lambda *figures: decide(*figures, args.target, args.min_gain, args.min_nemo),
                       ("clean_accuracy_change", "target_agreement_gain", "other_conditions_agreement_change",

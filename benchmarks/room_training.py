@@ -15,7 +15,6 @@ results lack prints nan and fails.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from condition_training import apply_rule, mean_over  # noqa: E402
+from condition_training import apply_rule, mean_over, rule_parser  # noqa: E402
 from release_model import RELEASE_CONDITIONS  # noqa: E402
 
 ARMS_LENGTH = "a room at arm's length (RT60 0.6 s, direct-to-reverberant ratio 0 dB)"
@@ -56,12 +55,7 @@ def decide(base: dict, candidate: dict, nemo_base: list[float], nemo_candidate: 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--base", type=Path, required=True)
-    parser.add_argument("--candidate", type=Path, required=True)
-    parser.add_argument("--runs", type=Path, required=True)
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "real_voices" / "room_distances.json")
-    return apply_rule(parser.parse_args(), decide, CHECKS)
+    return apply_rule(rule_parser(__doc__, "room_distances.json").parse_args(), decide, CHECKS)
 
 
 if __name__ == "__main__":

@@ -48,7 +48,8 @@ def run_figures(run: Path, views: tuple[int, ...]) -> dict:
     inputs = {"clean": waves, ONE_FRAME_LATER: [np.concatenate([np.zeros(hop, np.float32), w]) for w in waves],
               **{c: degrade_all(c, waves, speakers, predictor.sample_rate) for c in CONDITIONS}}
     out = {}
-    for setting, rolls in (("as it stands", ()), ("time views", views))[: 1 if not views else 2]:
+    settings = [("as it stands", ())] + ([("time views", views)] if views else [])
+    for setting, rolls in settings:
         predictor.time_views = rolls
         labels = {name: predicted_labels(predictor, audio, speakers) for name, audio in inputs.items()}
         out[setting] = {name: {"accuracy": float(np.mean(p == truth)), "agreement": float(np.mean(p == labels["clean"]))}

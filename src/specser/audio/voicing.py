@@ -136,6 +136,6 @@ def voiced_seconds(wave: np.ndarray, sample_rate: int, active: np.ndarray, mask_
                     return high[within[mask]]
 
                 voiced[todo] = frame_voicing(span[within], high_frames, sample_rate)
-            if enough_s is not None and seconds(block + _BLOCK) >= enough_s:
-                return seconds(block + _BLOCK)
+            if enough_s is not None and (found := seconds(block + _BLOCK)) >= enough_s:
+                return found
     return seconds(starts.size)

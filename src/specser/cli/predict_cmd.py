@@ -82,7 +82,8 @@ def predict(
     A clipped recording's cut peaks are re-estimated before it is labelled (--keep-clipping: not), and
     a wait of more than 2 s before or after the speech is shortened to 1 s (--keep-silence: not).
     Files that cannot be classified (unreadable, truncated, too short, silent, no speech: noise,
-    claps, typing, knocks, nothing voiced) are listed with the reason and skipped; the exit status is 1 if any file failed, unless --keep-going.
+    claps, typing, knocks, nothing voiced) are listed with the reason and skipped; the exit status
+    is 1 if any file failed, unless --keep-going.
 
     Examples:  specser predict clip.wav
                specser predict runs/paper/model.specser clips/ --format csv --out predictions.csv

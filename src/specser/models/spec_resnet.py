@@ -109,13 +109,15 @@ class SpecResNet(nn.Module):
             raise ValueError("spec_resnet: widths and blocks must have the same length")
         self.config = config
         self.deltas = TimeDeltas() if config.deltas else nn.Identity()
-        blur = [Blur()] if config.antialias else []
+        def blur() -> list[nn.Module]:  # before a stride-2 step, when anti-aliased
+            return [Blur()] if config.antialias else []
+
         self.stem = nn.Sequential(
-            *blur,
+            *blur(),
             nn.Conv2d(config.in_channels * (3 if config.deltas else 1), config.stem_channels, 7, 2, 3, bias=False),
             nn.BatchNorm2d(config.stem_channels),
             nn.ReLU(inplace=True),
-            *([Blur()] if config.antialias else []),
+            *blur(),
             nn.MaxPool2d(3, 2, 1),
         )
         stages, c_in = [], config.stem_channels
