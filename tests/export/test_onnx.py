@@ -115,10 +115,11 @@ def test_foreign_onnx_and_bad_formats_are_refused(exported, tmp_path, trained_ru
     assert result.exit_code == 2 and "unknown export format" in result.output
 
 
-@pytest.mark.parametrize("name, extra", [("spec_resnet_attn", {}), ("spec_crnn", {}), ("spec_resnet", {"deltas": True})])
+@pytest.mark.parametrize("name, extra", [("spec_resnet_attn", {}), ("spec_crnn", {}), ("spec_resnet", {"deltas": True}),
+                                         ("spec_resnet", {"antialias": True, "antialias_axes": "time"})])
 def test_new_heads_export_with_parity(name, extra, tmp_path):
     """The attention head goes through torch.export; the CRNN's GRU through the TorchScript exporter;
-    delta channels are computed inside the graph."""
+    delta channels and the anti-aliasing blur are computed inside the graph."""
     import torch
 
     from specser.inference.model_file import ModelFile
