@@ -233,3 +233,19 @@ def test_a_room_is_heard_from_metres_away_unless_its_direct_sound_is_set():
     near = reverberate(WAVE, SR, 0.6, np.random.default_rng(1), drr_db=10.0)
     far = reverberate(WAVE, SR, 0.6, np.random.default_rng(1))
     assert np.corrcoef(near, WAVE)[0, 1] > 0.9 > np.corrcoef(far, WAVE)[0, 1]  # close: mostly the dry voice
+
+
+@pytest.mark.parametrize("name, loss", [("dropouts, 5 % of 20 ms frames lost", 0.05),
+                                        ("dropouts, 15 % of 20 ms frames lost", 0.15)])
+def test_dropouts_zero_whole_20_ms_frames_in_bursts_at_the_asked_rate(name, loss):
+    long = np.tile((0.1 * WAVE).astype(np.float32), 20) + np.float32(0.01)  # no zeros of its own
+    out = CONDITIONS[name](long, SR, np.random.default_rng(3), None)
+    frame = SR // 50
+    lost = (out[: out.size // frame * frame].reshape(-1, frame) == 0)
+    assert np.all(lost.all(axis=1) | ~lost.any(axis=1))  # a frame is lost whole or not at all
+    gone = lost.all(axis=1)
+    assert np.array_equal(out[np.repeat(~gone, frame)], long[: gone.size * frame][np.repeat(~gone, frame)])
+    assert gone.mean() == pytest.approx(loss, abs=0.4 * loss)
+    bursts = np.flatnonzero(gone[1:] & ~gone[:-1]).size + int(gone[0])
+    assert 1.4 <= gone.sum() / bursts <= 2.8  # two frames in a burst on average
+    assert np.array_equal(CONDITIONS[name](long, SR, np.random.default_rng(3), None), out)

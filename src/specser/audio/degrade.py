@@ -312,6 +312,26 @@ def keystrokes(wave: np.ndarray, sample_rate: int, below_peak_db: float, rng: np
     return np.clip(out, -1.0, 1.0).astype(wave.dtype)
 
 
+def dropouts(wave: np.ndarray, sample_rate: int, loss: float, rng: np.random.Generator, frame_s: float = 0.02,
+             mean_burst: float = 2.0) -> np.ndarray:
+    """`wave` with 20 ms frames lost and written as zeros, as a recorder writes the gaps of a Bluetooth link or
+    a USB stream that drops packets, or a call recorded without concealment. Losses come in bursts (a
+    two-state Gilbert chain): a lost frame is followed by another with probability 1 - 1/`mean_burst`, and
+    `loss` of the frames are lost in the long run."""
+    frame = int(round(frame_s * sample_rate))
+    n_frames = -(-wave.size // frame)
+    p_recover = 1.0 / mean_burst
+    p_lose = loss * p_recover / (1.0 - loss)  # the chain's stationary share of lost frames is `loss`
+    lost, state = np.zeros(n_frames, bool), rng.random() < loss
+    for i, u in enumerate(rng.random(n_frames)):
+        lost[i] = state
+        state = u >= p_recover if state else u < p_lose
+    out = wave.copy()
+    for i in np.flatnonzero(lost):
+        out[i * frame:(i + 1) * frame] = 0
+    return out
+
+
 Condition = Callable[[np.ndarray, int, np.random.Generator, np.ndarray], np.ndarray]
 
 
@@ -368,6 +388,8 @@ CONDITIONS: dict[str, Condition] = {
     "a fan (blade tone and hiss) 10 dB below speech": lambda w, sr, rng, babble: fan(w, sr, 10.0, rng),
     "rumble under 150 Hz, 10 dB SNR": lambda w, sr, rng, babble: rumble(w, sr, 10.0, rng),
     "rumble under 150 Hz, 0 dB SNR": lambda w, sr, rng, babble: rumble(w, sr, 0.0, rng),
+    "dropouts, 5 % of 20 ms frames lost": lambda w, sr, rng, babble: dropouts(w, sr, 0.05, rng),
+    "dropouts, 15 % of 20 ms frames lost": lambda w, sr, rng, babble: dropouts(w, sr, 0.15, rng),
     # Everyday recordings put several conditions on one voice at once.
     # Named "a laptop at arm's length (room RT60 0.4 s, ...)" until 2026-12-07: its room's direct sound is 16 dB
     # under the tail, which puts the talker metres from the laptop. The next one is at arm's length.
