@@ -44,6 +44,8 @@ def test_dotted_overrides_are_typed():
     ("features.mode=png", "choose one of native, image"),
     ("baseline.model=knn", "choose one of svm, mlp"),
     ("train.augment.reverb_drr_db=[10, -10]", "must be \\[low, high\\] dB"),
+    ("train.augment.dropout_loss=[0.2, 1.0]", "dropout_loss be \\[low, high\\]"),
+    ("train.augment.dropout_prob=1.5", "dropout_prob must lie in"),
 ])
 def test_bad_overrides_are_errors(override, message):
     with pytest.raises(ConfigError, match=message):
@@ -131,7 +133,7 @@ def test_every_config_key_is_read_by_a_short_run_of_each_command(config_reads, s
         "cv.protocol=actor-5fold", "cv.n_folds=2", "train.class_weights=true", "train.label_smoothing=0.1",
         "train.tta_crops=2", "train.specaugment.enabled=true", "train.balance_corpora=true", "train.augment.eq_prob=0.3",
         "train.augment.overload_prob=0.3", "train.augment.telephone_prob=0.3", "train.augment.compress_prob=0.3",
-        "train.augment.bass_prob=0.3"])
+        "train.augment.bass_prob=0.3", "train.augment.dropout_prob=0.3"])
     run_cv(recipe, tmp_path / "cv", lambda c, corpus: spec_resnet_runner(c, corpus, False), "Spec-ResNet",
            progress=False, pool_fold=train_fold_in_process)
     image = load_config(overrides=base + ["features.mode=image", "features.image_size=32", "data.test_speakers=['05']",

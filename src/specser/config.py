@@ -200,6 +200,11 @@ class AugmentConfig:
     compress_prob: float = 0.0
     compress_ratio: list[float] = field(default_factory=lambda: [2.0, 8.0])
     compress_threshold_db: list[float] = field(default_factory=lambda: [10.0, 30.0])
+    # Dropouts (a Bluetooth link or a USB stream that drops packets, a call recorded without concealment): on
+    # this share of the clips, 20 ms frames written as zeros, in bursts of two frames on average, the share of
+    # frames lost drawn from `dropout_loss`.
+    dropout_prob: float = 0.0
+    dropout_loss: list[float] = field(default_factory=lambda: [0.02, 0.2])
     eq_prob: float = 0.0  # a random equaliser: a spectral tilt and smooth bumps (other microphones, rooms, corpora)
     eq_db: float = 9.0  # the equaliser's largest tilt: +-eq_db at 8 kHz against 1 kHz, bumps up to eq_db / 3
     # Freq-MixStyle (feature domain): on this share of the clips, each Mel band's mean and standard deviation
@@ -225,6 +230,9 @@ class AugmentConfig:
         if self.reverb_drr_db and self.reverb_room != "simple":
             raise ConfigError("train.augment.reverb_drr_db sets the simple room's direct sound; the bands room "
                               "draws its own (reverb_room=bands)")
+        if not 0 <= self.dropout_prob <= 1 or not 0 <= self.dropout_loss[0] <= self.dropout_loss[-1] < 1:
+            raise ConfigError(f"train.augment.dropout_prob must lie in [0, 1] and dropout_loss be [low, high] with "
+                              f"0 <= low <= high < 1 (got {self.dropout_prob}, {self.dropout_loss})")
         if self.consistency < 0:
             raise ConfigError(f"train.augment.consistency: {self.consistency} must be >= 0 (0 = off)")
         if self.consistency > 0 and not self.audio_domain:
@@ -235,7 +243,8 @@ class AugmentConfig:
     def audio_domain(self) -> bool:
         return (self.speed > 0 or self.pitch_semitones > 0 or self.gain_db > 0 or bool(self.noise_snr_db)
                 or self.reverb_prob > 0 or self.band_prob > 0 or self.bass_prob > 0 or self.quantize_prob > 0
-                or self.eq_prob > 0 or self.overload_prob > 0 or self.telephone_prob > 0 or self.compress_prob > 0)
+                or self.eq_prob > 0 or self.overload_prob > 0 or self.telephone_prob > 0 or self.compress_prob > 0
+                or self.dropout_prob > 0)
 
 
 @dataclass

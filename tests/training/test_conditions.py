@@ -212,3 +212,20 @@ def test_a_simple_room_takes_each_clips_direct_to_reverberant_ratio():
     close = conditions.reverberate(x, torch.tensor([True, True]), 16000, torch.full((2,), 0.6), drr_db=torch.tensor([12.0, -18.0]))
     late = close[:, 4400 + 800:4400 + 4000].square().mean(1)
     assert late[0] < late[1]  # the close microphone hears less of the room
+
+
+def test_dropouts_zero_whole_20_ms_frames_of_the_chosen_clips_in_bursts_at_about_the_asked_loss():
+    torch.manual_seed(0)
+    x = torch.randn(64, 64000) + 5.0  # no zeros of its own
+    chosen = torch.arange(64) % 2 == 0
+    loss = torch.linspace(0.02, 0.2, 64)
+    y = conditions.dropouts(x, chosen, 16000, loss)
+    assert torch.equal(y[~chosen], x[~chosen])
+    zero = (y[chosen] == 0).view(32, -1, 320)
+    assert torch.equal(zero.all(-1), zero.any(-1))  # a frame is lost whole or not at all
+    lost = zero.all(-1).float()
+    assert torch.equal(y[chosen][y[chosen] != 0], x[chosen][y[chosen] != 0])
+    assert abs(lost.mean().item() - loss[chosen].mean().item()) < 0.03
+    assert lost[-8:].mean() > 2 * lost[:8].mean()  # more lost where more was asked
+    bursts = ((lost[:, 1:] == 1) & (lost[:, :-1] == 0)).sum() + lost[:, 0].sum()
+    assert 1.6 <= (lost.sum() / bursts).item() <= 3.0

@@ -180,6 +180,9 @@ class WaveFeatures(nn.Module):
         if cfg.quantize_prob > 0:
             bits = torch.randint(self.bits[0], self.bits[1] + 1, (b,), device=device).to(x.dtype)
             x = conditions.quantize(x, chosen(cfg.quantize_prob), bits)
+        if cfg.dropout_prob > 0:  # last on the waveform: a recorder writes the lost packets as zeros
+            loss = uniform(b, cfg.dropout_loss[0], cfg.dropout_loss[-1], device)
+            x = conditions.dropouts(x, chosen(cfg.dropout_prob), self.sample_rate, loss)
         power = self._power(x)
         if cfg.band_prob > 0:
             mask = conditions.band_mask(chosen(cfg.band_prob), power.shape[-1], self.sample_rate,

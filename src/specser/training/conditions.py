@@ -11,6 +11,7 @@ the others untouched.
 
 from __future__ import annotations
 
+import math
 from typing import get_args
 
 import torch
@@ -151,6 +152,25 @@ def quantize(x: torch.Tensor, chosen: torch.Tensor, bits: torch.Tensor) -> torch
     out = x.clone()
     out[rows] = torch.clamp(torch.round(x[rows] * levels), -levels, levels - 1) / levels
     return out
+
+
+def dropouts(x: torch.Tensor, chosen: torch.Tensor, sample_rate: int, loss: torch.Tensor, frame_s: float = 0.02,
+             mean_burst: float = 2.0) -> torch.Tensor:
+    """Write 20 ms frames of the chosen clips as zeros, about `loss` (B,) of them, in bursts of `mean_burst`
+    frames on average (geometric lengths): what a dropped packet leaves in a recording. A burst starts at a
+    frame with probability loss / mean_burst, so bursts that overlap lose a little less than `loss`."""
+    b, n = x.shape
+    frame = max(1, int(round(frame_s * sample_rate)))
+    frames = -(-n // frame)
+    starts = torch.rand(b, frames, device=x.device) < (loss / mean_burst)[:, None]
+    lengths = torch.floor(torch.log(torch.rand(b, frames, device=x.device).clamp(min=1e-12))
+                          / math.log(1 - 1 / mean_burst)) + 1  # geometric, mean `mean_burst`
+    index = torch.arange(frames, device=x.device, dtype=x.dtype)
+    ends = torch.where(starts, index + lengths.to(x.dtype), torch.zeros_like(lengths, dtype=x.dtype))
+    lost = torch.cummax(ends, dim=-1).values > index  # inside a burst that started at or before the frame
+    lost = lost & chosen[:, None]
+    keep = (~lost).repeat_interleave(frame, dim=-1)[:, :n]
+    return x * keep.to(x.dtype)
 
 
 def overload(x: torch.Tensor, chosen: torch.Tensor, drive_db: torch.Tensor) -> torch.Tensor:
