@@ -153,6 +153,9 @@ DEV_ROWS = [(name, what, [*extra, EPOCHS_60, NO_FLOOR]) for name, what, extra in
     # The same along time only (rule_antialias_time.txt): the 2-D blur cost the telephone band 5.7 points kept
     ("+antialias-time", "the same blur along time only, so the Mel bands stay as sharp as the plain network's",
      ["model.options={antialias: true, antialias_axes: time}"]),
+    # The 2-D blur as the code builds it since 2026-12-08, zero-padded (note_antialias_2d_zero_pad.txt: measured, no rule)
+    ("+antialias-2d", "the [1, 2, 1] x [1, 2, 1] blur as built since 2026-12-08 (zero padding inside its convolution)",
+     ["model.options={antialias: true}"]),
     # Dropouts (rule_dropouts.txt): 5 % of the 20 ms frames lost as zeros moved 7.6 % of the 24 actors' labels
     ("+dropouts", "20 ms frames written as zeros on 30 % of the clips (2-20 % of the frames, bursts of two), as "
      "dropped packets leave them", ["train.augment.dropout_prob=0.3"]),
