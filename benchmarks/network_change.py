@@ -22,6 +22,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from ablation import slug  # noqa: E402  (the dev ablation's run folders: "+antialias-time", 42 -> antialias-time-s42)
 from machine import describe, write_result  # noqa: E402
 from time_views import CONDITIONS, ONE_FRAME_LATER  # noqa: E402
 
@@ -33,7 +34,7 @@ THRESHOLDS = {"clean_accuracy_change": -1.0, "one_frame_later_kept_gain": 2.0, "
 def row_figures(views: dict, row: dict) -> dict:
     """Means over a row's seeds: accuracy and labels kept from the views result, nEMO and time from the table."""
     seeds = sorted(row["seeds"])
-    runs = [r for name, r in views.items() if any(Path(name).name == run_name(row["name"], s) for s in seeds)]
+    runs = [r for name, r in views.items() if any(Path(name).name == f"{slug(row['name'])}-s{s}" for s in seeds)]
     if len(runs) != len(seeds):
         raise SystemExit(f"{row['name']}: {len(runs)} of its {len(seeds)} runs are in the views result")
 
@@ -47,11 +48,6 @@ def row_figures(views: dict, row: dict) -> dict:
             "nemo": 100 * float(np.mean([row["seeds"][s]["nemo"]["accuracy"] for s in seeds])),
             "wall_time_min": float(np.mean([row["seeds"][s]["wall_time_s"] for s in seeds])) / 60,
             "s_per_epoch": float(np.mean([row["seeds"][s]["wall_time_s"] / row["seeds"][s]["epochs"] for s in seeds]))}
-
-
-def run_name(row_name: str, seed: str) -> str:
-    """The run folder the dev ablation gives a row's seed: "+antialias-time", 42 -> "antialias-time-s42"."""
-    return f"{row_name.lstrip('+')}-s{seed}"
 
 
 def decide(base: dict, candidate: dict) -> dict:

@@ -326,10 +326,7 @@ def dropouts(wave: np.ndarray, sample_rate: int, loss: float, rng: np.random.Gen
     for i, u in enumerate(rng.random(n_frames)):
         lost[i] = state
         state = u >= p_recover if state else u < p_lose
-    out = wave.copy()
-    for i in np.flatnonzero(lost):
-        out[i * frame:(i + 1) * frame] = 0
-    return out
+    return np.where(np.repeat(lost, frame)[: wave.size], np.zeros((), wave.dtype), wave)
 
 
 Condition = Callable[[np.ndarray, int, np.random.Generator, np.ndarray], np.ndarray]
