@@ -43,13 +43,13 @@ def noisy(wave: np.ndarray, snr_db: float, seed: int) -> np.ndarray:
 
 def with_views(views: list[tuple[float, int]]):
     """The predictors' probabilities of trimmed recordings: the mean over the recording and its noisy views."""
-    product = BasePredictor._input_probabilities
+    product = BasePredictor._input_outputs
 
     def averaged(self, inputs, stats=None):
         copies = [inputs] + [[noisy(w, snr, seed) for w in inputs] for snr, seed in views]
-        return np.mean([product(self, c, stats) for c in copies], axis=0)
+        return np.mean([product(self, c, stats)[0] for c in copies], axis=0), None
 
-    return replaced(BasePredictor, "_input_probabilities", averaged)
+    return replaced(BasePredictor, "_input_outputs", averaged)
 
 
 def main() -> int:

@@ -17,7 +17,7 @@ from specser.inference.predictor import Predictor
 from tests.synth import emotional_tone
 
 pytest.importorskip("onnxruntime", reason="ONNX export needs the export extra: pip install 'specser[export]'")
-from specser.export.onnx_export import export_onnx, parity_check  # noqa: E402
+from specser.export.onnx_export import export_onnx, familiarity_parity, parity_check  # noqa: E402
 from specser.export.onnx_predictor import OnnxPredictor  # noqa: E402
 
 
@@ -39,6 +39,18 @@ def test_numpy_logmel_matches_torch():
 
 def test_graph_parity_over_dynamic_batch_and_time(trained_run, exported):
     assert parity_check(trained_run / "model.specser", exported) < 1e-4
+
+
+def test_the_familiarity_score_travels_in_the_graph(trained_run, exported):
+    assert familiarity_parity(trained_run / "model.specser", exported) < 1e-3
+    ours, theirs = Predictor.from_file(trained_run / "model.specser", device="cpu"), OnnxPredictor(exported)
+    assert theirs.familiarity_threshold == pytest.approx(ours.familiarity_threshold)
+    t = np.arange(16000) / 16000
+    buzz = sum(np.sin(2 * np.pi * 70 * k * t) for k in range(1, 60)) * (1 + 0.9 * np.sin(2 * np.pi * 30 * t))
+    waves = [(0.3 * buzz / np.abs(buzz).max()).astype(np.float32), emotional_tone("05", 1, np.random.default_rng(0))]
+    for wave in waves:
+        assert [w.kind for w in theirs.predict_wave(wave).warnings] == [w.kind for w in ours.predict_wave(wave).warnings]
+    assert [w.kind for w in theirs.predict_wave(waves[0]).warnings] == ["unfamiliar"]
 
 
 def _audio_parity(trained_run, exported, paths):

@@ -40,8 +40,8 @@ FEW_BITS = 4.0  # the loudest sample this many bits or fewer above the grid's st
 
 @dataclass(frozen=True)
 class QualityWarning:
-    """`kind` for programs (``clipped``, ``narrow_band``, ``separate_parties``, ``few_bits``), `message` for
-    people."""
+    """`kind` for programs (``clipped``, ``narrow_band``, ``separate_parties``, ``few_bits``, ``unfamiliar``),
+    `message` for people."""
 
     kind: str
     message: str
@@ -131,6 +131,14 @@ def quality_warnings(wave: np.ndarray, sample_rate: int, repaired: bool = False)
                                                       "kHz (a phone call, or audio sampled at 8 kHz); the model is "
                                                       "less accurate on such audio."))
     return warnings
+
+
+def unfamiliar_warning() -> QualityWarning:
+    """The warning for a recording whose network features lie far from every class of the model's training
+    clips (`specser.inference.familiarity`): another language, corpus, voice or microphone than it learned."""
+    return QualityWarning("unfamiliar", "unfamiliar: the recording is unlike those the model learned from (another "
+                                        "language, kind of voice or recording chain, say); on such recordings its "
+                                        "labels are much less accurate. `specser adapt` fits it to your recordings.")
 
 
 def separate_parties(data: np.ndarray, sample_rate: int) -> tuple[int, ...]:

@@ -1,7 +1,8 @@
 """`specser export --format onnx`: the network as one self-describing ONNX file.
 
 The graph maps standardised log-Mel features ``(batch, 1, n_mels, frames)`` to class
-probabilities, with dynamic batch and time axes. The front-end settings, the Mel
+probabilities, with dynamic batch and time axes; for a model that carries its training clips' familiarity
+statistics (`specser.inference.familiarity`), a second output ``familiarity`` holds each input's score. The front-end settings, the Mel
 filterbank, the normalisation statistics and the labels travel in the file's
 ``metadata_props``, so `OnnxPredictor` rebuilds the whole pipeline with numpy and
 onnxruntime alone. The log-Mel itself stays outside the graph: ONNX's STFT support
@@ -18,6 +19,7 @@ from torch import nn
 
 from specser.atomic import atomic_path
 from specser.export.onnx_metadata import OnnxMetadata
+from specser.inference.familiarity import ScoredNetwork, supports_familiarity
 from specser.inference.model_file import ModelFile
 
 
@@ -34,7 +36,7 @@ MAX_BATCH, MAX_LENGTH = 4096, 10_000_000  # the exported graphs' largest batch a
 
 
 def _graph(wrapped: torch.nn.Module, example: torch.Tensor, opset: int, input_name: str = "features",
-           dynamic: dict[int, tuple[str, int, int]] | None = None):
+           dynamic: dict[int, tuple[str, int, int]] | None = None, outputs: tuple[str, ...] = ("probabilities",)):
     """The ONNX graph with dynamic axes (`dynamic`: axis -> (name, smallest size, largest); by default the
     batch and time of a log-Mel batch): torch.export (dynamo) first; models it cannot decompose (recurrent layers:
     the CRNN head's GRU) go through the TorchScript exporter."""
@@ -43,7 +45,7 @@ def _graph(wrapped: torch.nn.Module, example: torch.Tensor, opset: int, input_na
     import onnx
 
     dynamic = dynamic or {0: ("batch", 1, MAX_BATCH), 3: ("frames", 8, MAX_LENGTH)}
-    names = {"input_names": [input_name], "output_names": ["probabilities"], "opset_version": opset}
+    names = {"input_names": [input_name], "output_names": list(outputs), "opset_version": opset}
     dims = {axis: torch.export.Dim(name, min=smallest, max=largest) for axis, (name, smallest, largest) in dynamic.items()}
     try:
         return torch.onnx.export(wrapped, (example,), dynamo=True, dynamic_shapes=(dims,), verbose=False,
@@ -54,7 +56,7 @@ def _graph(wrapped: torch.nn.Module, example: torch.Tensor, opset: int, input_na
     buffer = io.BytesIO()
     torch.onnx.export(wrapped, (example,), buffer, dynamo=False,
                       dynamic_axes={input_name: {axis: name for axis, (name, *_) in dynamic.items()},
-                                    "probabilities": {0: "batch"}}, **names)
+                                    **{name: {0: "batch"} for name in outputs}}, **names)
     return onnx.load_from_string(buffer.getvalue())
 
 
@@ -117,10 +119,13 @@ def export_onnx(model_path: Path, out: Path, opset: int = 18, with_encoder: bool
     if fc.mode != "native":
         raise ValueError(f"{model_path}: ONNX export supports native-mode models; this one uses image mode "
                          "(its PNG front-end has no portable equivalent)")
-    wrapped = _WithSoftmax(mf.build()).eval()
+    model, familiarity = mf.build(), mf.familiarity
+    scored = familiarity is not None and supports_familiarity(model)
+    wrapped = (ScoredNetwork(model, familiarity) if scored else _WithSoftmax(model)).eval()
     example = torch.randn(2, 1, fc.n_mels, fc.clip_frames)
-    metadata = OnnxMetadata.from_model_file(mf).to_props()
-    _save(_graph(wrapped, example, opset), metadata, out)
+    metadata = OnnxMetadata.from_model_file(mf, familiarity_threshold=familiarity.threshold if scored else None).to_props()
+    outputs = ("probabilities", "familiarity") if scored else ("probabilities",)
+    _save(_graph(wrapped, example, opset, outputs=outputs), metadata, out)
     return metadata
 
 
@@ -145,4 +150,24 @@ def parity_check(model_path: Path, onnx_path: Path, seed: int = 0) -> float:
             expected = model(torch.from_numpy(x)).numpy()
         got = session.run(["probabilities"], {"features": x})[0]
         worst = max(worst, float(np.abs(expected - got).max()))
+    return worst
+
+
+def familiarity_parity(model_path: Path, onnx_path: Path, seed: int = 0) -> float:
+    """Max relative difference between torch's familiarity scores and the exported graph's, on random
+    standardised inputs of several lengths (0 for a model without familiarity statistics)."""
+    import onnxruntime as ort
+
+    mf = ModelFile.load(model_path)
+    if mf.familiarity is None:
+        return 0.0
+    scored = ScoredNetwork(mf.build(), mf.familiarity).eval()
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    rng, fc, worst = np.random.default_rng(seed), mf.features, 0.0
+    for batch, frames in ((1, fc.clip_frames), (3, fc.clip_frames // 2), (2, 3 * fc.clip_frames)):
+        x = rng.standard_normal((batch, 1, fc.n_mels, frames)).astype(np.float32)
+        with torch.inference_mode():
+            expected = scored(torch.from_numpy(x))[1].numpy()
+        got = session.run(["familiarity"], {"features": x})[0]
+        worst = max(worst, float(np.max(np.abs(expected - got) / np.maximum(np.abs(expected), 1e-6))))
     return worst

@@ -43,16 +43,17 @@ class OnnxMetadata:
     tta_crops: int = 1
     input: str = "features"  # the graph's input: standardised log-Mels, or an encoder's "layers", or "waves"
     time_views: tuple[int, ...] = ()  # test-time circular rolls (frames), as the model file recorded
+    familiarity_threshold: float | None = None  # the graph has a `familiarity` output: warn above this score
 
     @classmethod
-    def from_model_file(cls, mf, input: str = "features") -> "OnnxMetadata":
+    def from_model_file(cls, mf, input: str = "features", familiarity_threshold: float | None = None) -> "OnnxMetadata":
         """From a `specser.inference.model_file.ModelFile` (an encoder model has no log-Mel front-end:
         its filterbank and statistics travel empty)."""
         empty = np.zeros(0, np.float32)
         native = mf.features.mode == "native"
         return cls(list(mf.labels), mf.features, mf.model_name, dict(mf.model_config), mf.n_parameters,
                    mf.filterbank.numpy() if native else empty, mf.mean.numpy() if native else empty,
-                   mf.std.numpy() if native else empty, mf.tta_crops, input, tuple(mf.time_views))
+                   mf.std.numpy() if native else empty, mf.tta_crops, input, tuple(mf.time_views), familiarity_threshold)
 
     def to_props(self) -> dict[str, str]:
         props = {
@@ -67,6 +68,8 @@ class OnnxMetadata:
             "time_views": json.dumps(list(self.time_views)),
             "input": self.input,
         }
+        if self.familiarity_threshold is not None:
+            props["familiarity_threshold"] = repr(float(self.familiarity_threshold))
         return {_PREFIX + k: v for k, v in props.items()}
 
     @classmethod
@@ -87,4 +90,6 @@ class OnnxMetadata:
             std=decode_array(get("normalization_std")), tta_crops=int(props.get(_PREFIX + "tta_crops", "1")),
             input=props.get(_PREFIX + "input", "features"),
             time_views=tuple(json.loads(props.get(_PREFIX + "time_views", "[]"))),
+            familiarity_threshold=(float(props[_PREFIX + "familiarity_threshold"])
+                                   if _PREFIX + "familiarity_threshold" in props else None),
         )

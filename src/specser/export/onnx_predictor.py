@@ -39,6 +39,9 @@ class OnnxPredictor(BasePredictor):
         kwargs.setdefault("time_views", self.metadata.time_views)
         super().__init__(self.metadata.labels, self.metadata.features, **kwargs)
         self.bands = mel_bands(self.metadata.filterbank) if self.metadata.input == "features" else None
+        outputs = {o.name for o in self.session.get_outputs()}
+        if "familiarity" in outputs and self.metadata.familiarity_threshold is not None:
+            self.familiarity_threshold = self.metadata.familiarity_threshold
         self._encoder = None
 
     @classmethod
@@ -82,3 +85,11 @@ class OnnxPredictor(BasePredictor):
             return self.session.run(["probabilities"], {"layers": batch})[0]
         batch = standardize(np.stack(logmels), self.metadata.mean, self.metadata.std).astype(np.float32)[:, None]
         return self.session.run(["probabilities"], {"features": batch})[0]
+
+    def network_outputs(self, logmels: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
+        """Probabilities and, from a graph exported with familiarity statistics, each input's score."""
+        if self.metadata.input != "features" or self.familiarity_threshold is None:
+            return self.network_probabilities(logmels), None
+        batch = standardize(np.stack(logmels), self.metadata.mean, self.metadata.std).astype(np.float32)[:, None]
+        probs, scores = self.session.run(["probabilities", "familiarity"], {"features": batch})
+        return probs, scores

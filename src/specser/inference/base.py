@@ -2,10 +2,11 @@
 
 The one inference path: waveform -> clipped peaks repaired, DC offset removed, knocks turned down, hum
 notched out -> log-Mel, rumble's bands put back on its floor (`logmels`) -> the length policy and
-test-time crops (`feature_probabilities`) -> standardisation and the network (`network_probabilities`).
+test-time crops (`feature_probabilities`) -> standardisation and the network (`network_probabilities`, or
+`network_outputs` with each input's familiarity score for a model that carries its training clips' statistics).
 Evaluation enters at the log-Mel step with cached features; the CLI, the service and the ensemble enter
 with audio. A backend (torch in `predictor.py`, onnxruntime in `specser.export.onnx_predictor`)
-implements `wave_features` and `network_probabilities` only.
+implements `wave_features` and `network_probabilities` (and `network_outputs` where it can score familiarity).
 This module needs numpy, soundfile and soxr, nothing more.
 """
 
@@ -21,7 +22,7 @@ from specser.audio.echo import remove_echo
 from specser.audio.hum import notch_hum
 from specser.audio.knocks import remove_knocks
 from specser.audio.load import AudioError, decode_audio, load_audio, prepare_wave, remove_dc
-from specser.audio.quality import QualityWarning, quality_warnings
+from specser.audio.quality import QualityWarning, quality_warnings, unfamiliar_warning
 from specser.audio.whine import remove_whines
 from specser.config import FeatureConfig
 from specser.features.bass_noise import applies_to, floor_noisy_bass
@@ -72,6 +73,7 @@ class BasePredictor:
     """
 
     backend = "none"
+    familiarity_threshold: float | None = None  # a backend whose model scores familiarity sets it
 
     def __init__(self, labels: list[str], features: FeatureConfig, max_duration_s: float | None = None,
                  window_s: float | None = None, hop_s: float | None = None, tta_crops: int | None = None,
@@ -153,12 +155,12 @@ class BasePredictor:
     def probabilities(self, waves: list[np.ndarray], stats: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """(N, C) class probabilities for model-rate waveforms, one input each, long silence around the
         speech shortened first (`stats`: see `speaker_normalized`)."""
-        return self._input_probabilities([self.trimmed(w) for w in waves], stats)
+        return self._input_outputs([self.trimmed(w) for w in waves], stats)[0]
 
-    def _input_probabilities(self, inputs: list[np.ndarray], stats: tuple[np.ndarray, np.ndarray] | None = None
-                             ) -> np.ndarray:
-        """`probabilities` of waveforms already trimmed (`trimmed`)."""
-        return self.feature_probabilities(self.speaker_normalized(self.logmels(inputs), stats))
+    def _input_outputs(self, inputs: list[np.ndarray], stats: tuple[np.ndarray, np.ndarray] | None = None
+                       ) -> tuple[np.ndarray, np.ndarray | None]:
+        """`feature_outputs` of waveforms already trimmed (`trimmed`)."""
+        return self.feature_outputs(self.speaker_normalized(self.logmels(inputs), stats))
 
     def probabilities_by_speaker(self, waves: list[np.ndarray], speakers: list[str]) -> np.ndarray:
         """(N, C) probabilities, with a `features.speaker_norm` model's statistics taken per named speaker
@@ -184,8 +186,27 @@ class BasePredictor:
         ``pad_batch`` and image-mode models see each clip whole, batched with clips of the
         same length only, so a result never depends on which clips share a batch.
         """
+        return self.feature_outputs(logmels)[0]
+
+    def feature_outputs(self, logmels: list) -> tuple[np.ndarray, np.ndarray | None]:
+        """`feature_probabilities`, and each log-Mel's familiarity score (the mean over its windows) where
+        the model scores familiarity, else None."""
         if not len(logmels):
-            return np.zeros((0, len(self.labels)), dtype=np.float32)
+            return np.zeros((0, len(self.labels)), dtype=np.float32), None
+        flat, owner = self.network_inputs(logmels)
+        probs = np.zeros((len(flat), len(self.labels)), dtype=np.float32)
+        scores = np.zeros(len(flat), dtype=np.float32)
+        scored = True
+        for group in same_length_groups(flat):
+            probs[group], group_scores = self.network_outputs([flat[i] for i in group])
+            if group_scores is None:
+                scored = False
+            else:
+                scores[group] = group_scores
+        return per_input_mean(probs, owner, len(logmels)), per_input_mean(scores, owner, len(logmels)) if scored else None
+
+    def network_inputs(self, logmels: list) -> tuple[list, np.ndarray]:
+        """What the network reads of each log-Mel, flattened, and the index of the log-Mel each came from."""
         fc = self.features
         if fc.mode == "native" and fc.length_mode == "pad_crop":
             windows = [crop_windows(f, fc.clip_frames, self.tta_crops) for f in logmels]
@@ -193,17 +214,12 @@ class BasePredictor:
             windows = [[f] for f in logmels]
         if self.time_views:
             windows = [[_roll(w, k) for w in ws for k in self.time_views] for ws in windows]
-        flat = [w for ws in windows for w in ws]
-        owner = np.repeat(np.arange(len(windows)), [len(ws) for ws in windows])
-        probs = np.zeros((len(flat), len(self.labels)), dtype=np.float32)
-        by_length: dict[int, list[int]] = {}
-        for i, w in enumerate(flat):
-            by_length.setdefault(int(w.shape[-1]), []).append(i)
-        for group in by_length.values():
-            probs[group] = self.network_probabilities([flat[i] for i in group])
-        out = np.zeros((len(windows), len(self.labels)), dtype=np.float32)
-        np.add.at(out, owner, probs)
-        return out / np.bincount(owner, minlength=len(windows))[:, None]
+        return [w for ws in windows for w in ws], np.repeat(np.arange(len(windows)), [len(ws) for ws in windows])
+
+    def network_outputs(self, logmels: list) -> tuple[np.ndarray, np.ndarray | None]:
+        """(N, C) probabilities and (N,) familiarity scores for log-Mels of equal length; a backend whose
+        model has no familiarity statistics returns None for the scores."""
+        return self.network_probabilities(logmels), None
 
     def load(self, source: str | Path | bytes | np.ndarray, sample_rate: int | None = None, name: str | None = None,
              channel: int | None = None, notes: list | None = None) -> np.ndarray:
@@ -280,7 +296,9 @@ class BasePredictor:
         windows without speech are marked ``no_speech`` and left out of the overall label."""
         trimmed = self.trimmed(wave)
         if not self.is_long(trimmed):  # one input once long silence around the speech is shortened
-            return self.prediction(self._input_probabilities([trimmed])[0], wave.size / self.sample_rate, wave=wave)
+            probs, scores = self._input_outputs([trimmed])
+            return self.prediction(probs[0], wave.size / self.sample_rate, wave=wave,
+                                   familiarity=None if scores is None else float(scores[0]))
         return self._windowed(wave, name)
 
     def _windowed(self, wave: np.ndarray, name: str = "<audio>") -> Prediction:
@@ -294,14 +312,16 @@ class BasePredictor:
         stats = None  # a speaker_norm model: the whole recording's statistics for every window
         if self.features.speaker_norm and self.speaker_stats is None:
             stats = logmel_speaker_stats(logmels)
-        probs = self.feature_probabilities(self.speaker_normalized(logmels, stats))
+        probs, scores = self.feature_outputs(self.speaker_normalized(logmels, stats))
         by_window = iter(probs)
         timeline = [Segment(start, end, *self._labelled(next(by_window))) if ok else Segment(start, end, None, None,
                                                                                              "no_speech")
                     for (start, end, _), ok in zip(windows, speech)]
         weights = np.array([end - start for (start, end, _), ok in zip(windows, speech) if ok])
         overall = (probs * weights[:, None]).sum(axis=0) / weights.sum()
-        return self.prediction(overall, duration, timeline, wave=wave)
+        # Unfamiliar when most windows are: a window that cuts across two utterances can lie far on its own.
+        familiarity = None if scores is None else float(np.median(scores))
+        return self.prediction(overall, duration, timeline, wave=wave, familiarity=familiarity)
 
     def _labelled(self, probs: np.ndarray) -> tuple[str, dict[str, float]]:
         return self.labels[int(probs.argmax())], self._named(probs)
@@ -312,8 +332,10 @@ class BasePredictor:
         trimmed = [self.trimmed(w) for w in waves]
         short = [i for i, t in enumerate(trimmed) if not self.is_long(t)]
         if short:
-            for i, p in zip(short, self._input_probabilities([trimmed[i] for i in short])):
-                out[i] = self.prediction(p, waves[i].size / self.sample_rate, wave=waves[i])
+            probs, scores = self._input_outputs([trimmed[i] for i in short])
+            for k, i in enumerate(short):
+                out[i] = self.prediction(probs[k], waves[i].size / self.sample_rate, wave=waves[i],
+                                         familiarity=None if scores is None else float(scores[k]))
         for i, w in enumerate(waves):
             if out[i] is None:
                 out[i] = self._windowed(w)
@@ -323,10 +345,30 @@ class BasePredictor:
         return {label: round(float(p), 6) for label, p in zip(self.labels, probs)}
 
     def prediction(self, probs: np.ndarray, duration: float, timeline: list[Segment] | None = None,
-                   wave: np.ndarray | None = None) -> Prediction:
-        """The labelled result; with the `wave`, its quality warnings (`specser.audio.quality`)."""
+                   wave: np.ndarray | None = None, familiarity: float | None = None) -> Prediction:
+        """The labelled result; with the `wave`, its quality warnings (`specser.audio.quality`); with its
+        `familiarity` score, an ``unfamiliar`` warning when that lies over the model's threshold."""
         warnings = quality_warnings(wave, self.sample_rate, self.repair_clipping) if wave is not None else []
+        if familiarity is not None and self.familiarity_threshold is not None and familiarity > self.familiarity_threshold:
+            warnings.append(unfamiliar_warning())
         return Prediction(self.labels[int(np.argmax(probs))], self._named(probs), duration, timeline or [], warnings)
+
+
+def same_length_groups(inputs: list) -> list[list[int]]:
+    """Indices of `inputs` grouped by time length: a batch holds one length, so a result never depends on
+    which clips share it."""
+    by_length: dict[int, list[int]] = {}
+    for i, x in enumerate(inputs):
+        by_length.setdefault(int(x.shape[-1]), []).append(i)
+    return list(by_length.values())
+
+
+def per_input_mean(values: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """The mean of `values` (rows) over the windows of each of `n` inputs (`owner`: each row's input)."""
+    out = np.zeros((n, *values.shape[1:]), dtype=np.float64)
+    np.add.at(out, owner, values)
+    counts = np.bincount(owner, minlength=n).reshape(-1, *([1] * (values.ndim - 1)))
+    return (out / counts).astype(np.float32)
 
 
 def logmel_speaker_stats(logmels: list) -> tuple[np.ndarray, np.ndarray]:

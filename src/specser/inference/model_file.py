@@ -73,6 +73,18 @@ class ModelFile:
                    None if std is None else torch.as_tensor(std).float().cpu(), **info)
 
     @property
+    def familiarity(self):
+        """The training clips' statistics that score how familiar a recording is
+        (`specser.inference.familiarity.Familiarity`), or None for a file made without them."""
+        from specser.inference.familiarity import Familiarity
+
+        return Familiarity.from_payload(self.extra.get("familiarity"))
+
+    def with_familiarity(self, familiarity) -> "ModelFile":
+        """A copy carrying `familiarity` (a `Familiarity`) in its `extra` entries, where format 1 keeps it."""
+        return replace(self, extra={**self.extra, "familiarity": familiarity.to_payload()})
+
+    @property
     def n_parameters(self) -> int:
         """Learned parameters (BatchNorm running statistics and counters excluded)."""
         return int(sum(v.numel() for k, v in self.state_dict.items() if "running_" not in k and "num_batches" not in k))

@@ -13,8 +13,9 @@ import torch
 
 from specser.features.logmel import LogMel
 from specser.features.normalize import standardize
-from specser.inference.base import BasePredictor
+from specser.inference.base import BasePredictor, per_input_mean, same_length_groups
 from specser.inference.device import pick_device
+from specser.inference.familiarity import supports_familiarity
 from specser.inference.model_file import ModelFile
 
 
@@ -73,6 +74,11 @@ class Predictor(BasePredictor):
         self.reads_waves = model_file.model_name == "encoder_classifier"
         if self.features.mode != "encoder":
             self.front_end = LogMel(self.features, filterbank=model_file.filterbank).to(self.device)
+        familiarity = model_file.familiarity
+        self.familiarity = None  # the training clips' statistics, for a file that carries them
+        if familiarity is not None and supports_familiarity(self.model):
+            self.familiarity = familiarity
+            self.familiarity_threshold = familiarity.threshold
 
     @property
     def encoder(self):
@@ -117,6 +123,27 @@ class Predictor(BasePredictor):
 
             return image_batch([f.cpu().numpy() for f in batch], self.features).to(self.device)
         return standardize(batch, self.mean, self.std).unsqueeze(1)  # (B, 1, n_mels, T)
+
+    def feature_embeddings(self, logmels: list) -> np.ndarray:
+        """(N, D): the input of the network's last layer for each log-Mel, the mean over the windows it is read
+        in (`network_inputs`): what `specser.inference.familiarity` fits its statistics to."""
+        flat, owner = self.network_inputs(logmels)
+        out = None
+        with torch.inference_mode():
+            for group in same_length_groups(flat):
+                x = self._inputs([flat[i] for i in group]).contiguous(memory_format=torch.channels_last)
+                embedded = self.model.embed(x).float().cpu().numpy()
+                out = np.zeros((len(flat), embedded.shape[1]), np.float32) if out is None else out
+                out[group] = embedded
+        return per_input_mean(out, owner, len(logmels))
+
+    def network_outputs(self, logmels: list) -> tuple[np.ndarray, np.ndarray | None]:
+        if self.familiarity is None:
+            return self.network_probabilities(logmels), None
+        with torch.inference_mode():
+            embeddings = self.model.embed(self._inputs(logmels).contiguous(memory_format=torch.channels_last)).float()
+            probs = torch.softmax(self.model.fc(embeddings), dim=1)  # dropout is the identity at inference
+            return probs.cpu().numpy(), self.familiarity.score(embeddings).cpu().numpy()
 
     def network_probabilities(self, logmels: list) -> np.ndarray:
         if self.reads_waves:  # equal-length waveforms, a few at a time: an encoder's activations are large

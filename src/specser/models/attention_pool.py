@@ -48,5 +48,5 @@ class SpecResNetAttention(SpecResNet):
         self.pool = AttentiveStatsPool(self.num_features, config.attention_hidden)
         self.fc = nn.Linear(2 * self.num_features, config.num_classes)
 
-    def forward_head(self, feats: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.dropout(self.pool(feats.mean(dim=2))))  # frequency averaged: (B, C, T')
+    def pooled(self, feats: torch.Tensor) -> torch.Tensor:
+        return self.pool(feats.mean(dim=2))  # frequency averaged: (B, C, T')

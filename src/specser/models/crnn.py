@@ -32,7 +32,7 @@ class SpecCRNN(SpecResNet):
                           batch_first=True, bidirectional=True)
         self.fc = nn.Linear(2 * config.rnn_hidden, config.num_classes)
 
-    def forward_head(self, feats: torch.Tensor) -> torch.Tensor:
+    def pooled(self, feats: torch.Tensor) -> torch.Tensor:
         x = feats.mean(dim=2).transpose(1, 2).contiguous()  # (B, T', C)
         out, _ = self.rnn(x)  # (B, T', 2 * hidden)
-        return self.fc(self.dropout(out.mean(dim=1)))
+        return out.mean(dim=1)

@@ -152,9 +152,17 @@ class SpecResNet(nn.Module):
         # x: (B, C, n_mels, T) -> (B, widths[-1], n_mels/32, T/32)
         return self.stages(self.stem(self.deltas(x)))
 
+    def pooled(self, feats: torch.Tensor) -> torch.Tensor:
+        """What the classifier reads: (B, D), here global average pooling. Subclasses pool otherwise."""
+        return feats.mean(dim=(-2, -1))
+
     def forward_head(self, feats: torch.Tensor) -> torch.Tensor:
-        pooled = feats.mean(dim=(-2, -1))  # global average pooling: (B, widths[-1])
-        return self.fc(self.dropout(pooled))  # (B, num_classes) logits
+        return self.fc(self.dropout(self.pooled(feats)))  # (B, num_classes) logits
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """The input of the last layer, (B, D): where `specser.inference.familiarity` measures how far a
+        recording lies from the training clips."""
+        return self.pooled(self.forward_features(x))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))

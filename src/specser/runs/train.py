@@ -262,6 +262,31 @@ def model_file(cfg: ExperimentConfig, data: TrainingData, model: torch.nn.Module
         tta_crops=cfg.train.tta_crops, time_views=tuple(cfg.train.tta_time_views), protocol=data.split.protocol)
 
 
+def with_familiarity(mf: ModelFile, data: TrainingData, device: str = "cpu") -> ModelFile:
+    """`mf` with the statistics that let inference warn of an unfamiliar recording
+    (`specser.inference.familiarity`), from the run's training and validation clips (`familiar_to`)."""
+    rows, features = data.inputs.rows, data.corpus.features
+    return familiar_to(mf, [features[r.utt_id] for r in rows["train"]], [r.label for r in rows["train"]],
+                       [features[r.utt_id] for r in rows.get("val", [])], device)
+
+
+def familiar_to(mf: ModelFile, train: list, labels: list[str], validation: list, device: str = "cpu") -> ModelFile:
+    """`mf` with familiarity statistics fitted to the embeddings of the `train` log-Mels (their class `labels`),
+    the threshold set on the `validation` log-Mels'. A network without an embedding (an encoder head), an
+    image-mode model, or fewer validation clips than a threshold needs: `mf` as it is."""
+    from specser.inference.familiarity import MIN_CLIPS, fit_familiarity, supports_familiarity
+    from specser.inference.predictor import Predictor
+
+    if mf.features.mode != "native" or len(validation) < MIN_CLIPS:
+        return mf
+    predictor = Predictor(mf, device=device)
+    if not supports_familiarity(predictor.model):
+        return mf
+    targets = np.array([mf.labels.index(label) for label in labels])
+    return mf.with_familiarity(fit_familiarity(predictor.feature_embeddings(train), targets,
+                                               predictor.feature_embeddings(validation)))
+
+
 def evaluate(mf: ModelFile, data: TrainingData, device: str = "cpu") -> dict:
     """Test metrics through the `Predictor` (the path `specser predict` takes), or {} with no test split."""
     from specser.inference.predictor import Predictor
@@ -362,7 +387,7 @@ def train_run(cfg: ExperimentConfig, run_dir: Path, progress: bool = True, overw
     fitted = fit(cfg, data, build(cfg, net), folder, progress, callbacks)
     if fitted is None:
         return {}
-    mf = model_file(cfg, data, fitted.model, net)
+    mf = with_familiarity(model_file(cfg, data, fitted.model, net), data, fitted.device)
     metrics = evaluate(mf, data, fitted.device)
     write(folder, cfg, mf, fitted, metrics, summarize(cfg, data, folder, fitted, started))
     return metrics

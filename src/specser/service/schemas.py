@@ -24,8 +24,10 @@ class Warning(BaseModel):
 
     kind: str = Field(description="`clipped` (recorded too loud), `narrow_band` (a phone call, 8 kHz audio), "
                                   "`separate_parties` (channels that each hold a voice of their own, as a call "
-                                  "recorded one party per channel; `?channel=N` labels one) or `few_bits` (an "
-                                  "8-bit or coarser file whose quiet speech keeps only a few levels)")
+                                  "recorded one party per channel; `?channel=N` labels one), `few_bits` (an "
+                                  "8-bit or coarser file whose quiet speech keeps only a few levels) or "
+                                  "`unfamiliar` (unlike the recordings the model learned from: another language, "
+                                  "voice or recording chain)")
     message: str = Field(description="The same, for people, with what to do about it")
     channels: list[int] | None = Field(None, description="`separate_parties` only: the channels (1-based) that "
                                                          "each hold a voice")
