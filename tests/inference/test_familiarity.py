@@ -90,3 +90,13 @@ def test_a_long_recording_is_scored_over_its_windows(trained_run):
     rng = np.random.default_rng(3)
     own = predictor.predict_wave(np.concatenate([emotional_tone("05", 2, rng, seconds=1.0) for _ in range(4)]))
     assert len(own.timeline) > 1 and own.warnings == []
+
+
+def test_an_evaluation_says_how_much_of_the_data_is_unfamiliar(trained_run, tmp_path):
+    from specser.runs.evaluate import evaluate_run
+
+    metrics = evaluate_run(trained_run, out=tmp_path, progress=False)
+    figures, rows = metrics["unfamiliar"], metrics["predictions"]
+    assert figures["n_flagged"] == sum(r["unfamiliar"] for r in rows) and 0 <= figures["flagged"] <= 0.2
+    assert figures["threshold"] == pytest.approx(ModelFile.load(trained_run / "model.specser").familiarity.threshold)
+    assert "The `unfamiliar` warning flags" in (tmp_path / "report.md").read_text()

@@ -32,6 +32,31 @@ PROFILES_NOTE = ("> **With voice profiles.** Each speaker's model was adapted to
                  "scores {base} on those clips.{left_out}")
 
 
+def unfamiliar_share(metrics: dict, scores: np.ndarray, threshold: float) -> dict:
+    """How many files the `unfamiliar` warning would flag, and how accurate the flagged and the other files are;
+    each per-file prediction gets its `unfamiliar` flag. Evaluating on another corpus, this says how much of it
+    the model finds unlike its training clips (`specser.inference.familiarity`)."""
+    flagged = scores > threshold
+    for row, flag in zip(metrics["predictions"], flagged):
+        row["unfamiliar"] = bool(flag)
+    correct = np.array([row["predicted"] == row["label"] for row in metrics["predictions"]])
+
+    def accuracy(mask: np.ndarray) -> float | None:
+        return float(correct[mask].mean()) if mask.any() else None
+
+    return {"threshold": float(threshold), "flagged": float(flagged.mean()), "n_flagged": int(flagged.sum()),
+            "accuracy_flagged": accuracy(flagged), "accuracy_unflagged": accuracy(~flagged)}
+
+
+def unfamiliar_line(figures: dict) -> str:
+    def share(x):
+        return "no files" if x is None else f"{100 * x:.1f} %"
+
+    return (f"The `unfamiliar` warning flags {figures['n_flagged']} of these files ({share(figures['flagged'])}): "
+            f"accuracy {share(figures['accuracy_flagged'])} on them, {share(figures['accuracy_unflagged'])} on the "
+            "others. It says a recording is unlike the training clips, not that its label is wrong.")
+
+
 def evaluate_run(run_dir: Path, data: Path | None = None, out: Path | None = None,
                  all_files: bool = False, progress: bool = True, tta_crops: int | None = None,
                  adapt: bool = False, profiles: int = 0) -> dict:
@@ -88,9 +113,12 @@ def evaluate_run(run_dir: Path, data: Path | None = None, out: Path | None = Non
         mf = adapt_to_logmels(mf, features, device=device)
     predictor = Predictor(mf, device=device, tta_crops=tta_crops)
     targets = np.array([mf.labels.index(r.label) for r in rows])
+    scores = None
     if not profiles:
-        probs = predictor.feature_probabilities(features)
+        probs, scores = predictor.feature_outputs(features)
     metrics = compute_metrics(rows, targets, probs, mf.labels)
+    if scores is not None and predictor.familiarity_threshold is not None:
+        metrics["unfamiliar"] = unfamiliar_share(metrics, scores, predictor.familiarity_threshold)
     if adapt:
         metrics["adapted"] = mf.extra["adapted"]
     if profiles:
@@ -113,6 +141,7 @@ def evaluate_run(run_dir: Path, data: Path | None = None, out: Path | None = Non
         "| accuracy (WA) | UA | macro F1 |", "|---|---|---|",
         f"| {pct(metrics['accuracy'])} | {pct(metrics['uar'])} | {pct(metrics['macro_f1'])} |", "",
         *calibration_lines(metrics["calibration"], "## How far to trust its probabilities"), "",
+        *([unfamiliar_line(metrics["unfamiliar"]), ""] if "unfamiliar" in metrics else []),
         "![confusion matrix](confusion_matrix.png)", "", "![reliability](reliability.png)", ""]))
     return metrics
 
