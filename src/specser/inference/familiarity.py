@@ -78,7 +78,8 @@ def fit_familiarity(train: np.ndarray, targets: np.ndarray, validation: np.ndarr
 
 class ScoredNetwork(nn.Module):
     """A classifier with an `embed` method and an `fc` last layer, returning its class probabilities and each
-    input's familiarity score in one pass (the form the torch backend and the ONNX export share)."""
+    input's familiarity score in one pass: the graph `specser export` writes. The torch backend computes the
+    same two from the same embedding (`Predictor.network_outputs`)."""
 
     def __init__(self, model: nn.Module, familiarity: Familiarity):
         super().__init__()
