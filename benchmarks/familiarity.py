@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -30,6 +31,7 @@ from machine import describe, write_result  # noqa: E402
 
 from specser.audio.degrade import condition_names, degrade_all  # noqa: E402
 from specser.audio.load import AudioError, load_audio  # noqa: E402
+from specser.inference.familiarity import QUANTILE, fit_familiarity  # noqa: E402
 from specser.config import load_config  # noqa: E402
 from specser.corpus.manifest import load_manifest  # noqa: E402
 from specser.features.prepare import build_manifest  # noqa: E402
@@ -40,39 +42,17 @@ DEFAULT_CONDITIONS = ("noise floor -60 dBFS,gain +20 dB,8-bit,pink 20 dB SNR,bab
                       "opus, low bit rate,reverb RT60 0.6 s,a duller microphone, -3 dB an octave over 500 Hz,"
                       "a laptop at arm's length in a room (RT60 0.4 s, direct-to-reverberant ratio 0 dB, pink noise "
                       "20 dB SNR, a duller microphone, opus)")
-QUANTILE = 0.95
 
 
 def embed(predictor, waves: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(N, D) pooled features and (N, C) probabilities, one clip at a time: the features are the last layer's
-    input, averaged over the windows the predictor reads a clip in."""
-    seen: list[np.ndarray] = []
-    hook = predictor.model.fc.register_forward_hook(lambda m, inputs, out: seen.append(inputs[0].float().cpu().numpy()))
-    feats, probs = [], []
-    try:
-        for wave in waves:
-            seen.clear()
-            probs.append(predictor.probabilities([wave])[0])
-            feats.append(np.concatenate(seen).mean(axis=0))
-    finally:
-        hook.remove()
-    return np.stack(feats), np.stack(probs)
+    """(N, D) embeddings and (N, C) probabilities of clips, read as `specser predict` reads them (silence
+    trimmed, repairs, the model's windows): `Predictor.feature_embeddings` of the same log-Mels."""
+    logmels = predictor.logmels([predictor.trimmed(w) for w in waves])
+    return predictor.feature_embeddings(logmels), predictor.feature_probabilities(logmels)
 
 
-class Familiarity:
-    """Class means and one shrunk covariance of training features; a clip's score is its squared Mahalanobis
-    distance to the nearest class mean."""
-
-    def __init__(self, feats: np.ndarray, targets: np.ndarray):
-        from sklearn.covariance import LedoitWolf
-
-        self.means = np.stack([feats[targets == c].mean(axis=0) for c in np.unique(targets)])
-        centred = feats - self.means[np.searchsorted(np.unique(targets), targets)]
-        self.precision = LedoitWolf().fit(centred).precision_
-
-    def score(self, feats: np.ndarray) -> np.ndarray:
-        diff = feats[:, None, :] - self.means[None]  # (N, C, D)
-        return np.einsum("ncd,de,nce->nc", diff, self.precision, diff).min(axis=1)
+def score(model, feats: np.ndarray) -> np.ndarray:
+    return model.score(torch.from_numpy(np.asarray(feats, dtype=np.float32))).numpy()
 
 
 def auroc(negatives: np.ndarray, positives: np.ndarray) -> float:
@@ -112,14 +92,15 @@ def measure(run: Path, other: Path, conditions: list[str], other_limit: int | No
     train_rows, train_waves = rows_waves([by_id[i] for i in split["train"]], predictor)
     val_rows, val_waves = rows_waves([by_id[i] for i in split["val"]], predictor)
     train_feats, _ = embed(predictor, train_waves)
-    model = Familiarity(train_feats, np.array([labels.index(r.label) for r in train_rows]))
-    val_scores = model.score(embed(predictor, val_waves)[0])
-    threshold = float(np.quantile(val_scores, QUANTILE))
+    val_feats, _ = embed(predictor, val_waves)
+    model = fit_familiarity(train_feats, np.array([labels.index(r.label) for r in train_rows]), val_feats, QUANTILE)
+    threshold = model.threshold
+    val_scores = score(model, val_feats)
 
     def scored(rows, waves) -> tuple[np.ndarray, np.ndarray]:
         feats, probs = embed(predictor, waves)
         targets = np.array([labels.index(r.label) if r.label in labels else -1 for r in rows])
-        return model.score(feats), probs.argmax(axis=1) == targets
+        return score(model, feats), probs.argmax(axis=1) == targets
 
     test_scores, test_correct = scored(test_rows, test_waves)
     other_rows = [r for r in load_manifest(other).rows if r.label in labels]

@@ -30,6 +30,12 @@ QUANTILE = 0.95  # of the validation clips' scores: the threshold above which a 
 MIN_CLIPS = 20  # fewer validation clips than this leave the threshold to chance: no familiarity then
 
 
+def nearest_class_distance(embeddings: torch.Tensor, means: torch.Tensor, precision: torch.Tensor) -> torch.Tensor:
+    """(B,) min over classes of (x - mean_c)^T precision (x - mean_c), for (B, D) embeddings and (C, D) means."""
+    diff = embeddings[:, None, :] - means[None]  # (B, C, D)
+    return ((diff @ precision) * diff).sum(dim=-1).amin(dim=1)
+
+
 @dataclass
 class Familiarity:
     """Class means (C, D), the shared precision matrix (D, D) and the threshold on the score."""
@@ -41,8 +47,7 @@ class Familiarity:
 
     def score(self, embeddings: torch.Tensor) -> torch.Tensor:
         """(B,) squared Mahalanobis distance of each (B, D) embedding to its nearest class mean."""
-        diff = embeddings[:, None, :] - self.means.to(embeddings)[None]  # (B, C, D)
-        return ((diff @ self.precision.to(embeddings)) * diff).sum(dim=-1).amin(dim=1)
+        return nearest_class_distance(embeddings, self.means.to(embeddings), self.precision.to(embeddings))
 
     def to_payload(self) -> dict:
         """Plain tensors and numbers: what `torch.load(weights_only=True)` reads back."""
@@ -90,8 +95,7 @@ class ScoredNetwork(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         embeddings = self.model.embed(x)
         probs = torch.softmax(self.model.fc(embeddings), dim=1)  # dropout is the identity at inference
-        diff = embeddings[:, None, :] - self.means[None]
-        return probs, ((diff @ self.precision) * diff).sum(dim=-1).amin(dim=1)
+        return probs, nearest_class_distance(embeddings, self.means, self.precision)
 
 
 def supports_familiarity(model: nn.Module) -> bool:
